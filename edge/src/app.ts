@@ -1,0 +1,33 @@
+import { Hono } from "hono";
+import type { AppEnv } from "./env.js";
+import { AppError, problemResponse } from "./errors.js";
+import { log } from "./lib/log.js";
+import { requestId } from "./middleware/request-id.js";
+import { adminKeyRoutes } from "./routes/admin-keys.js";
+import { fileRoutes } from "./routes/files.js";
+import { internalRoutes } from "./routes/internal.js";
+import { jobRoutes } from "./routes/jobs.js";
+import { metaRoutes } from "./routes/meta.js";
+import { uploadRoutes } from "./routes/uploads.js";
+import { webhookRoutes } from "./routes/webhooks.js";
+
+export function createApp() {
+  const app = new Hono<AppEnv>();
+  app.use("*", requestId());
+  app.route("/", metaRoutes);
+  app.route("/v1/uploads", uploadRoutes);
+  app.route("/v1/jobs", jobRoutes);
+  app.route("/v1", webhookRoutes);
+  app.route("/v1/admin/keys", adminKeyRoutes);
+  app.route("/files", fileRoutes);
+  app.route("/internal", internalRoutes);
+
+  app.notFound((c) => problemResponse(new AppError("not_found", `no route ${c.req.method} ${new URL(c.req.url).pathname}`), c.get("requestId")));
+  app.onError((err, c) => {
+    const id = c.get("requestId") ?? "unknown";
+    if (err instanceof AppError) return problemResponse(err, id);
+    log("error", "unhandled error", { requestId: id, path: new URL(c.req.url).pathname, error: err instanceof Error ? err.stack : String(err) });
+    return problemResponse(new AppError("internal_error", "something went wrong on our side; the request id helps us find it"), id);
+  });
+  return app;
+}

@@ -1,0 +1,75 @@
+import { z } from "zod";
+import type { Model } from "../../../shared/src/api/models.js";
+import type { AppBindings } from "../env.js";
+import { MODEL_CATALOG } from "./models.js";
+
+const intVar = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const ConfigSchema = z.object({
+  ENVIRONMENT: z.string().default("local"),
+  PUBLIC_BASE_URL: z.url(),
+  ALLOW_LOOPBACK_HTTP: z.enum(["true", "false"]).default("false"),
+  ENABLED_MODELS: z.string().default("ecomid-sdxl"),
+  GPU_POOLS: z.string().default("{}"),
+  RATE_LIMIT_REQUESTS_PER_MINUTE: intVar(600),
+  RATE_LIMIT_CREATES_PER_MINUTE: intVar(120),
+  MAX_JOBS_IN_FLIGHT: intVar(8),
+  LEASE_SECONDS: intVar(30),
+  MAX_ATTEMPTS: intVar(3),
+  SIGNED_URL_TTL_SECONDS: intVar(3600),
+  UPLOAD_TTL_SECONDS: intVar(86400),
+  SIGNING_SECRET: z.string().min(32, "SIGNING_SECRET must be set (at least 32 characters)"),
+  GPU_DISPATCH_TOKEN: z.string().min(16, "GPU_DISPATCH_TOKEN must be set (at least 16 characters)"),
+});
+
+const PoolsSchema = z.record(z.string(), z.array(z.url()).min(1));
+
+export interface Config {
+  environment: string;
+  publicBaseUrl: string;
+  allowLoopbackHttp: boolean;
+  models: Model[];
+  pools: Record<string, string[]>;
+  requestsPerMinute: number;
+  createsPerMinute: number;
+  maxJobsInFlight: number;
+  leaseMs: number;
+  maxAttempts: number;
+  signedUrlTtlSeconds: number;
+  uploadTtlSeconds: number;
+  signingSecret: string;
+  dispatchToken: string;
+}
+
+const cache = new WeakMap<object, Config>();
+
+/** Parses the environment once per isolate; a misconfiguration fails loudly with the variable named. */
+export function getConfig(env: AppBindings): Config {
+  const hit = cache.get(env);
+  if (hit) return hit;
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(`edge misconfigured: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  }
+  const v = parsed.data;
+  const enabled = new Set(v.ENABLED_MODELS.split(",").map((s) => s.trim()).filter(Boolean));
+  const pools = PoolsSchema.parse(JSON.parse(v.GPU_POOLS));
+  const config: Config = {
+    environment: v.ENVIRONMENT,
+    publicBaseUrl: v.PUBLIC_BASE_URL.replace(/\/$/, ""),
+    allowLoopbackHttp: v.ALLOW_LOOPBACK_HTTP === "true",
+    models: MODEL_CATALOG.filter((m) => enabled.has(m.id)),
+    pools,
+    requestsPerMinute: v.RATE_LIMIT_REQUESTS_PER_MINUTE,
+    createsPerMinute: v.RATE_LIMIT_CREATES_PER_MINUTE,
+    maxJobsInFlight: v.MAX_JOBS_IN_FLIGHT,
+    leaseMs: v.LEASE_SECONDS * 1000,
+    maxAttempts: v.MAX_ATTEMPTS,
+    signedUrlTtlSeconds: v.SIGNED_URL_TTL_SECONDS,
+    uploadTtlSeconds: v.UPLOAD_TTL_SECONDS,
+    signingSecret: v.SIGNING_SECRET,
+    dispatchToken: v.GPU_DISPATCH_TOKEN,
+  };
+  cache.set(env, config);
+  return config;
+}

@@ -1,0 +1,32 @@
+import type { Model } from "../../../shared/src/api/models.js";
+
+const ALL_SAMPLERS: Model["limits"]["samplers"] = ["euler", "euler_ancestral", "dpmpp_2m_karras", "dpm_2_karras", "dpm_solver_trailing"];
+const ANTELOPE_LICENCE = "insightface antelopev2 (face detection and recognition): non-commercial research use only";
+
+/**
+ * The models this edge can offer. ENABLED_MODELS picks those on offer per
+ * environment; GPU_POOLS says where each runs. `bundle_version` names the model
+ * bundle and is part of the result-cache key, so a new bundle never serves old outputs.
+ */
+export const MODEL_CATALOG: readonly Model[] = [
+  {
+    id: "ecomid-sdxl",
+    object: "model",
+    bundle_version: "ecomid-ecomxl-fp16@1",
+    description: "EcomID on EcomXL (SDXL): PuLID ID encoder and ID attention + IdentityNet keypoint ControlNet.",
+    fixture: false,
+    defaults: { steps: 25, guidance: 3.5, sampler: "dpm_2_karras", identity_strength: 0.3, structure_strength: 0.8, id_mode: "fidelity", width: 1024, height: 1024 },
+    limits: { min_side: 512, max_side: 2048, max_pixels: 1536 * 1536, max_steps: 100, samplers: ALL_SAMPLERS },
+    licences: ["SDXL: CreativeML Open RAIL++-M", "EcomID IdentityNet: Apache-2.0", "PuLID: Apache-2.0", ANTELOPE_LICENCE],
+  },
+  {
+    id: "ecomid-tiny",
+    object: "model",
+    bundle_version: "ecomid-tiny-random@1",
+    description: "Test fixture: the real EcomID architectures at tiny widths with random weights. It generates noise, fast, on CPU.",
+    fixture: true,
+    defaults: { steps: 4, guidance: 3.5, sampler: "euler", identity_strength: 0.3, structure_strength: 0.8, id_mode: "fidelity", width: 64, height: 64 },
+    limits: { min_side: 64, max_side: 256, max_pixels: 256 * 256, max_steps: 50, samplers: ALL_SAMPLERS },
+    licences: ["fixture with random weights: no licence restrictions"],
+  },
+];

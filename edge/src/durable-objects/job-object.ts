@@ -1,0 +1,463 @@
+import { DurableObject } from "cloudflare:workers";
+import { isTerminal, type JobEventType, type JobStatus } from "../../../shared/src/api/job.js";
+import type { JobError } from "../../../shared/src/errors.js";
+import { GpuCallback, PROTOCOL_VERSION, type GpuCallbackAnswer, type GpuJobRequest } from "../../../shared/src/protocol/gpu-protocol.js";
+import { verifyCallback } from "../../../shared/src/protocol/signature.js";
+import { getConfig } from "../config/config.js";
+import { deleteJobRow, upsertJobRow } from "../db/jobs.js";
+import type { AppBindings } from "../env.js";
+import { CONTENT_TYPE_BY_FORMAT, EXTENSION_BY_FORMAT, r2Keys, type DispatchState, type StoredJob } from "../jobs/types.js";
+import { randomSecret } from "../lib/ids.js";
+import { signFileUrl } from "../lib/signed-urls.js";
+import { enqueueWebhook } from "../webhooks/enqueue.js";
+import { cacheResult } from "../jobs/result-cache.js";
+
+export interface DispatchMessage {
+  job_id: string;
+  attempt: number;
+}
+
+export type CallbackOutcome = { status: number; answer: GpuCallbackAnswer; code?: "signature_invalid" | "signature_expired" | "stale_attempt" | "invalid_request"; detail?: string };
+
+const MAX_OUTPUT_BYTES = 40 * 1024 * 1024;
+const DISPATCH_URL_TTL_SECONDS = 2 * 3600;
+
+/**
+ * One per job: the job's state machine, its event log (for SSE replay and webhooks),
+ * its lease and deadline alarms. Every change is written to this object's storage
+ * and mirrored to D1 before the call that caused it returns.
+ */
+export class JobObject extends DurableObject<AppBindings> {
+  private readonly sql: SqlStorage;
+  private readonly streams = new Set<WritableStreamDefaultWriter<Uint8Array>>();
+  private stored: StoredJob | null = null;
+  private dispatch: DispatchState | null = null;
+
+  constructor(ctx: DurableObjectState, env: AppBindings) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS events (sequence INTEGER PRIMARY KEY, type TEXT NOT NULL, at TEXT NOT NULL, data TEXT NOT NULL)`);
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+    const rows = this.sql.exec<{ name: string; value: string }>(`SELECT name, value FROM state`).toArray();
+    for (const r of rows) {
+      if (r.name === "stored") this.stored = JSON.parse(r.value) as StoredJob;
+      if (r.name === "dispatch") this.dispatch = JSON.parse(r.value) as DispatchState;
+    }
+  }
+
+  private get config() {
+    return getConfig(this.env);
+  }
+
+  // ---- creation and reads -------------------------------------------------
+
+  async create(stored: StoredJob, options: { dispatch: boolean }): Promise<StoredJob> {
+    if (this.stored) return this.stored; // a retried create is a no-op
+    this.stored = stored;
+    this.dispatch = { secrets: {}, pool: null, lease_until_ms: null, last_step: -1, last_stage: null };
+    await this.persist();
+    await upsertJobRow(this.env.DB, stored);
+    await this.appendEvent("job.queued", { status: "queued" });
+    if (isTerminal(stored.core.status)) {
+      await this.appendEvent(`job.${stored.core.status}` as JobEventType, { status: stored.core.status, cached: stored.core.cached });
+      await this.onTerminal();
+      await this.scheduleAlarm();
+    }
+    if (options.dispatch) {
+      await this.env.DISPATCH_QUEUE.send({ job_id: stored.core.id, attempt: 1 } satisfies DispatchMessage);
+      await this.scheduleAlarm();
+    }
+    return stored;
+  }
+
+  get(): StoredJob | null {
+    return this.stored;
+  }
+
+  // ---- dispatch -----------------------------------------------------------
+
+  /** Builds the GPU request for `attempt`, or null when the message is stale (job moved on). */
+  async prepareDispatch(attempt: number): Promise<GpuJobRequest | null> {
+    const s = this.stored;
+    if (!s || !this.dispatch || s.core.status !== "queued" || s.core.attempt !== attempt) return null;
+    if (s.core.deadline_at && Date.parse(s.core.deadline_at) <= Date.now()) {
+      await this.finish("aborted", { code: "deadline_exceeded", message: "the deadline passed before a GPU started the job", retryable: false });
+      return null;
+    }
+    // A redelivered queue message reuses the attempt's secret so both copies stay valid.
+    const secret = (this.dispatch.secrets[attempt] ??= randomSecret(32));
+    await this.persist();
+    const { publicBaseUrl: base, signingSecret } = this.config;
+    const exp = Math.floor(Date.now() / 1000) + DISPATCH_URL_TTL_SECONDS;
+    const get = async (img: { key: string; content_type: string; sha256: string; bytes: number }) => ({
+      url: await signFileUrl(base, signingSecret, { method: "GET", key: img.key, expiresAt: exp }),
+      content_type: img.content_type,
+      sha256: img.sha256,
+      bytes: img.bytes,
+    });
+    const input = s.core.input;
+    const fmt = input.output_format;
+    const kp = input.keypoints;
+    const keypoints =
+      kp.type === "pose_image" || kp.type === "keypoint_image"
+        ? { type: kp.type, image: await get(s.inputs.keypoint_image!) }
+        : kp;
+    const put = (key: string, contentType: string) =>
+      signFileUrl(base, signingSecret, { method: "PUT", key, expiresAt: exp, maxBytes: MAX_OUTPUT_BYTES, contentType });
+    return {
+      protocol: PROTOCOL_VERSION,
+      job_id: s.core.id,
+      attempt,
+      model: s.core.model,
+      bundle_version: s.core.bundle_version,
+      spec: {
+        prompt: input.prompt,
+        negative_prompt: input.negative_prompt,
+        reference_images: await Promise.all(s.inputs.reference.map(get)),
+        keypoints,
+        ...(input.face_index !== undefined ? { face_index: input.face_index } : {}),
+        identity_strength: input.identity_strength,
+        structure_strength: input.structure_strength,
+        id_mode: input.id_mode,
+        id_noise: input.id_noise,
+        steps: input.steps,
+        guidance: input.guidance,
+        sampler: input.sampler,
+        seed: s.core.seed,
+        width: input.width,
+        height: input.height,
+        num_outputs: input.num_outputs,
+        output_format: fmt,
+        output_quality: input.output_quality,
+      },
+      outputs: await Promise.all(
+        Array.from({ length: input.num_outputs }, async (_, index) => ({
+          index,
+          content_type: CONTENT_TYPE_BY_FORMAT[fmt],
+          max_bytes: MAX_OUTPUT_BYTES,
+          put_url: await put(r2Keys.output(s.owner_id, s.core.id, attempt, index, EXTENSION_BY_FORMAT[fmt]), CONTENT_TYPE_BY_FORMAT[fmt]),
+        })),
+      ),
+      intermediates: await Promise.all(
+        input.return_intermediates.map(async (kind) => ({
+          kind,
+          content_type: "image/png",
+          max_bytes: MAX_OUTPUT_BYTES,
+          put_url: await put(r2Keys.intermediate(s.owner_id, s.core.id, attempt, kind), "image/png"),
+        })),
+      ),
+      callback: { url: `${base}/internal/gpu/jobs/${s.core.id}/callbacks`, secret },
+      deadline_at: s.core.deadline_at,
+      progress_previews: s.core.webhook?.events.includes("job.progress") ?? true,
+    };
+  }
+
+  /** The GPU function accepted the job: start the lease clock. */
+  async markDispatched(attempt: number, pool: string): Promise<void> {
+    const s = this.stored;
+    if (!s || !this.dispatch || s.core.status !== "queued" || s.core.attempt !== attempt) return;
+    this.dispatch.pool = pool;
+    this.dispatch.lease_until_ms = Date.now() + this.config.leaseMs;
+    await this.update({ substatus: "dispatched" });
+    await this.scheduleAlarm();
+  }
+
+  async markWaitingForCapacity(attempt: number): Promise<void> {
+    const s = this.stored;
+    if (!s || s.core.status !== "queued" || s.core.attempt !== attempt || s.core.substatus === "waiting_for_capacity") return;
+    await this.update({ substatus: "waiting_for_capacity" });
+  }
+
+  async failDispatch(attempt: number, error: JobError): Promise<void> {
+    const s = this.stored;
+    if (!s || isTerminal(s.core.status) || s.core.attempt !== attempt) return;
+    await this.finish("failed", error);
+  }
+
+  // ---- callbacks from the GPU function ------------------------------------
+
+  async callback(attempt: number, rawBody: string, signature: string | null): Promise<CallbackOutcome> {
+    const s = this.stored;
+    const secret = this.dispatch?.secrets[attempt];
+    if (!s || !secret) return { status: 403, answer: { ok: false, cancel: true }, code: "signature_invalid", detail: "unknown job or attempt" };
+    const check = await verifyCallback(secret, s.core.id, attempt, rawBody, signature);
+    if (check !== "ok") {
+      return { status: 403, answer: { ok: false, cancel: false }, code: check === "expired" ? "signature_expired" : "signature_invalid", detail: `callback signature ${check}` };
+    }
+    let parsed: GpuCallback;
+    try {
+      const r = GpuCallback.safeParse(JSON.parse(rawBody));
+      if (!r.success || r.data.attempt !== attempt) throw new Error(r.success ? "attempt mismatch" : r.error.message);
+      parsed = r.data;
+    } catch (e) {
+      return { status: 400, answer: { ok: false, cancel: false }, code: "invalid_request", detail: `bad callback body: ${String(e)}` };
+    }
+    if (s.core.attempt !== attempt) {
+      return { status: 409, answer: { ok: false, cancel: true, ignored: true }, code: "stale_attempt", detail: "this attempt was superseded" };
+    }
+    if (isTerminal(s.core.status)) {
+      // Repeated or late callbacks change nothing; a canceled job tells the GPU to stop.
+      return { status: 200, answer: { ok: true, cancel: s.core.status !== "succeeded" && s.core.status !== "failed", ignored: true } };
+    }
+    await this.applyCallback(parsed);
+    const now = this.stored!.core.status;
+    return { status: 200, answer: { ok: true, cancel: now === "canceled" || now === "aborted" } };
+  }
+
+  private async applyCallback(cb: GpuCallback): Promise<void> {
+    const d = this.dispatch!;
+    d.lease_until_ms = Date.now() + this.config.leaseMs;
+    switch (cb.type) {
+      case "started":
+        if (this.stored!.core.status === "queued") await this.start();
+        else await this.persist();
+        break;
+      case "progress": {
+        if (this.stored!.core.status === "queued") await this.start();
+        const p = cb.progress;
+        const fresh = p.stage !== d.last_stage || p.step > d.last_step;
+        if (!fresh) {
+          await this.persist();
+          break;
+        }
+        d.last_stage = p.stage;
+        d.last_step = p.step;
+        await this.update({ progress: p, substatus: p.stage === "uploading" ? "uploading" : p.stage === "denoising" ? "generating" : "preparing" });
+        await this.appendEvent("job.progress", { progress: p }, cb.preview ? { preview: cb.preview } : undefined);
+        break;
+      }
+      case "succeeded":
+        await this.succeed(cb);
+        break;
+      case "failed":
+        if (cb.faces) await this.update({ faces: cb.faces });
+        if (cb.error.retryable && this.stored!.core.attempt < this.config.maxAttempts) await this.retry(cb.error);
+        else await this.finish("failed", cb.error, cb.timings?.stages_ms);
+        break;
+    }
+    await this.scheduleAlarm();
+  }
+
+  private async start(): Promise<void> {
+    const now = new Date().toISOString();
+    const created = Date.parse(this.stored!.core.created_at);
+    await this.update({
+      status: "running",
+      substatus: "preparing",
+      started_at: now,
+      metrics: { ...this.stored!.core.metrics, queue_ms: Date.parse(now) - created },
+    });
+    await this.appendEvent("job.started", { attempt: this.stored!.core.attempt });
+  }
+
+  private async succeed(cb: Extract<GpuCallback, { type: "succeeded" }>): Promise<void> {
+    const s = this.stored!;
+    const attempt = s.core.attempt;
+    const fmt = s.core.input.output_format;
+    // Trust but verify: every reported output must be in R2 at its attempt's key with the reported size.
+    const outputs = [];
+    for (const o of cb.outputs) {
+      const key = r2Keys.output(s.owner_id, s.core.id, attempt, o.index, EXTENSION_BY_FORMAT[fmt]);
+      const head = await this.env.FILES.head(key);
+      if (!head || head.size !== o.bytes) {
+        const error = { code: "output_upload_failed", message: `output ${o.index} was not uploaded`, retryable: true } as const;
+        if (attempt < this.config.maxAttempts) return this.retry(error);
+        return this.finish("failed", error);
+      }
+      outputs.push({ ...o, key });
+    }
+    s.outputs = outputs;
+    s.intermediates = cb.intermediates.map((i) => ({ ...i, key: r2Keys.intermediate(s.owner_id, s.core.id, attempt, i.kind) }));
+    s.core.faces = cb.faces;
+    s.core.chosen_face = cb.chosen_face;
+    if (s.core.status === "queued") await this.start();
+    await this.finish("succeeded", null, cb.timings.stages_ms, cb.timings.run_ms);
+    if (s.cache_key) await cacheResult(this.env, s.cache_key, s.core.id);
+  }
+
+  private async retry(error: JobError): Promise<void> {
+    const s = this.stored!;
+    const next = s.core.attempt + 1;
+    this.dispatch!.lease_until_ms = null;
+    this.dispatch!.last_step = -1;
+    this.dispatch!.last_stage = null;
+    await this.update({ status: "queued", substatus: "retrying", attempt: next, progress: null });
+    await this.appendEvent("job.retrying", { attempt: next, reason: error });
+    await this.env.DISPATCH_QUEUE.send({ job_id: s.core.id, attempt: next } satisfies DispatchMessage);
+  }
+
+  // ---- cancel, delete, alarms ----------------------------------------------
+
+  async cancel(): Promise<{ ok: boolean; stored: StoredJob | null }> {
+    const s = this.stored;
+    if (!s) return { ok: false, stored: null };
+    if (isTerminal(s.core.status)) return { ok: false, stored: s };
+    const pool = this.dispatch?.pool;
+    await this.finish("canceled", null);
+    if (pool) this.ctx.waitUntil(this.tellPoolToCancel(pool));
+    return { ok: true, stored: this.stored };
+  }
+
+  /** Purges inputs, outputs and events; the job disappears from listings. */
+  async purge(): Promise<void> {
+    const s = this.stored;
+    if (!s) return;
+    if (!isTerminal(s.core.status)) await this.cancel();
+    await this.deleteObjects();
+    await deleteJobRow(this.env.DB, s.core.id);
+    for (const w of this.streams) await w.close().catch(() => {});
+    this.streams.clear();
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.stored = null;
+    this.dispatch = null;
+  }
+
+  override async alarm(): Promise<void> {
+    const s = this.stored;
+    if (!s || !this.dispatch) return;
+    const now = Date.now();
+    if (!isTerminal(s.core.status)) {
+      if (s.core.deadline_at && Date.parse(s.core.deadline_at) <= now) {
+        const error = { code: "deadline_exceeded", message: "the job's deadline passed", retryable: false } as const;
+        const pool = this.dispatch.pool;
+        await this.finish(s.core.status === "queued" && !s.core.started_at ? "aborted" : "failed", error);
+        if (pool) this.ctx.waitUntil(this.tellPoolToCancel(pool));
+      } else if (this.dispatch.lease_until_ms !== null && this.dispatch.lease_until_ms <= now) {
+        const error = { code: "worker_lost", message: "the GPU function stopped reporting", retryable: true } as const;
+        if (s.core.attempt < this.config.maxAttempts) await this.retry(error);
+        else await this.finish("failed", { ...error, message: `the GPU function stopped reporting on all ${s.core.attempt} attempts`, retryable: false });
+      }
+    } else if (s.core.expires_at && Date.parse(s.core.expires_at) <= now && !s.core.data_removed) {
+      await this.deleteObjects();
+      await this.update({ data_removed: true });
+    }
+    await this.scheduleAlarm();
+  }
+
+  // ---- Server-Sent Events ----------------------------------------------------
+
+  override async fetch(request: Request): Promise<Response> {
+    const after = Number(new URL(request.url).searchParams.get("after") ?? "0") || 0;
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    const writer = writable.getWriter();
+    const rows = this.sql.exec<{ sequence: number; type: string; at: string; data: string }>(
+      `SELECT sequence, type, at, data FROM events WHERE sequence > ? ORDER BY sequence`,
+      after,
+    );
+    const encoder = new TextEncoder();
+    const replay = ["retry: 2000\n\n", ...[...rows].map((r) => sseFrame(r.sequence, r.type, { sequence: r.sequence, type: r.type, at: r.at, data: JSON.parse(r.data) }))];
+    void writer.write(encoder.encode(replay.join("")));
+    if (!this.stored || isTerminal(this.stored.core.status)) void writer.close();
+    else this.streams.add(writer);
+    return new Response(readable, {
+      headers: { "content-type": "text/event-stream", "cache-control": "no-store", "x-accel-buffering": "no" },
+    });
+  }
+
+  // ---- internals -----------------------------------------------------------
+
+  private async finish(status: JobStatus, error: JobError | null, stagesMs?: Record<string, number>, runMs?: number): Promise<void> {
+    const s = this.stored!;
+    const now = new Date();
+    const started = s.core.started_at ? Date.parse(s.core.started_at) : null;
+    this.dispatch!.lease_until_ms = null;
+    await this.update({
+      status,
+      substatus: null,
+      error,
+      completed_at: now.toISOString(),
+      expires_at: new Date(now.getTime() + s.core.retention_seconds * 1000).toISOString(),
+      metrics: {
+        queue_ms: s.core.metrics.queue_ms,
+        run_ms: runMs ?? (started !== null ? now.getTime() - started : null),
+        total_ms: now.getTime() - Date.parse(s.core.created_at),
+        ...(stagesMs ? { stages_ms: stagesMs } : {}),
+      },
+    });
+    await this.appendEvent(`job.${status}` as JobEventType, { status, ...(error ? { error } : {}) });
+    await this.onTerminal();
+  }
+
+  private async onTerminal(): Promise<void> {
+    const s = this.stored!;
+    await this.env.KEY_GUARDS.get(this.env.KEY_GUARDS.idFromName(s.key_id)).releaseSlot(s.core.id);
+    for (const w of this.streams) void w.close().catch(() => {});
+    this.streams.clear();
+  }
+
+  private async update(patch: Partial<StoredJob["core"]>): Promise<void> {
+    const s = this.stored!;
+    s.core = { ...s.core, ...patch, updated_at: monotonicNow(s.core.updated_at) };
+    await this.persist();
+    await upsertJobRow(this.env.DB, s);
+  }
+
+  private async persist(): Promise<void> {
+    this.sql.exec(`INSERT OR REPLACE INTO state (name, value) VALUES ('stored', ?)`, JSON.stringify(this.stored));
+    this.sql.exec(`INSERT OR REPLACE INTO state (name, value) VALUES ('dispatch', ?)`, JSON.stringify(this.dispatch));
+  }
+
+  private async appendEvent(type: JobEventType, data: Record<string, unknown>, liveOnly?: Record<string, unknown>): Promise<void> {
+    const s = this.stored!;
+    const at = new Date().toISOString();
+    const seq = (this.sql.exec<{ n: number | null }>(`SELECT MAX(sequence) AS n FROM events`).one().n ?? 0) + 1;
+    this.sql.exec(`INSERT INTO events (sequence, type, at, data) VALUES (?, ?, ?, ?)`, seq, type, at, JSON.stringify(data));
+    const frame = new TextEncoder().encode(sseFrame(seq, type, { sequence: seq, type, at, data: { ...data, ...liveOnly } }));
+    for (const w of this.streams) w.write(frame).catch(() => this.streams.delete(w));
+    const hook = s.core.webhook;
+    if (hook && (hook.events as string[]).includes(type)) {
+      await enqueueWebhook(this.env, { ownerId: s.owner_id, jobId: s.core.id, type, sequence: seq, url: hook.url });
+    }
+  }
+
+  private async scheduleAlarm(): Promise<void> {
+    const s = this.stored;
+    if (!s || !this.dispatch) return;
+    const times: number[] = [];
+    if (!isTerminal(s.core.status)) {
+      if (s.core.deadline_at) times.push(Date.parse(s.core.deadline_at));
+      if (this.dispatch.lease_until_ms !== null) times.push(this.dispatch.lease_until_ms);
+    } else if (s.core.expires_at && !s.core.data_removed) {
+      times.push(Date.parse(s.core.expires_at));
+    }
+    if (times.length) await this.ctx.storage.setAlarm(Math.min(...times));
+    else await this.ctx.storage.deleteAlarm();
+  }
+
+  private async deleteObjects(): Promise<void> {
+    const s = this.stored!;
+    const prefix = r2Keys.jobPrefix(s.owner_id, s.core.id);
+    let cursor: string | undefined;
+    do {
+      const page = await this.env.FILES.list({ prefix, ...(cursor ? { cursor } : {}) });
+      if (page.objects.length) await this.env.FILES.delete(page.objects.map((o) => o.key));
+      cursor = page.truncated ? page.cursor : undefined;
+    } while (cursor);
+  }
+
+  private async tellPoolToCancel(pool: string): Promise<void> {
+    const s = this.stored;
+    if (!s) return;
+    try {
+      await fetch(`${pool}/v1/jobs/${s.core.id}/cancel`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${this.config.dispatchToken}` },
+        signal: AbortSignal.timeout(5000),
+      });
+    } catch {
+      // The GPU also learns of the cancel from its next callback's answer.
+    }
+  }
+}
+
+function sseFrame(id: number, event: string, payload: unknown): string {
+  return `id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(payload)}\n\n`;
+}
+
+/** updated_at never goes backwards or repeats, so `updated_after` paging misses nothing. */
+function monotonicNow(previous: string): string {
+  const now = Date.now();
+  const prev = Date.parse(previous);
+  return new Date(now > prev ? now : prev + 1).toISOString();
+}

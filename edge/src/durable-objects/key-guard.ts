@@ -1,0 +1,132 @@
+import { DurableObject } from "cloudflare:workers";
+import type { AppBindings } from "../env.js";
+
+export interface BucketPolicy {
+  name: string;
+  capacity: number;
+  windowSeconds: number;
+}
+
+export interface BucketState {
+  name: string;
+  capacity: number;
+  windowSeconds: number;
+  remaining: number;
+  resetSeconds: number;
+}
+
+export type AdmitResult =
+  | { revoked: true }
+  | { revoked: false; allowed: boolean; buckets: BucketState[]; retryAfterSeconds: number };
+
+export type IdempotencyBegin =
+  | { state: "new" }
+  | { state: "in_flight" }
+  | { state: "mismatch" }
+  | { state: "replay"; response: StoredResponse };
+
+export interface StoredResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * One per API key: exact token buckets, the jobs-in-flight cap, idempotency records
+ * and the revoked flag. A Durable Object is single-threaded, so every check-and-update
+ * here is atomic without locks.
+ */
+export class KeyGuard extends DurableObject<AppBindings> {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: AppBindings) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS buckets (name TEXT PRIMARY KEY, tokens REAL NOT NULL, updated_ms INTEGER NOT NULL)`);
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS in_flight (job_id TEXT PRIMARY KEY, since_ms INTEGER NOT NULL)`);
+    this.sql.exec(
+      `CREATE TABLE IF NOT EXISTS idempotency (key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, state TEXT NOT NULL, response TEXT, expires_ms INTEGER NOT NULL)`,
+    );
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS flags (name TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+  }
+
+  /** Takes one token from every bucket, or none if any is empty. */
+  admit(policies: BucketPolicy[], nowMs = Date.now()): AdmitResult {
+    if (this.isRevoked()) return { revoked: true };
+    const levels = policies.map((p) => {
+      const row = this.sql.exec<{ tokens: number; updated_ms: number }>(`SELECT tokens, updated_ms FROM buckets WHERE name = ?`, p.name).toArray()[0];
+      const rate = p.capacity / (p.windowSeconds * 1000);
+      const tokens = row ? Math.min(p.capacity, row.tokens + (nowMs - row.updated_ms) * rate) : p.capacity;
+      return { p, tokens, rate };
+    });
+    const allowed = levels.every((l) => l.tokens >= 1);
+    let retryAfterMs = 0;
+    const buckets = levels.map(({ p, tokens, rate }) => {
+      const after = allowed ? tokens - 1 : tokens;
+      this.sql.exec(
+        `INSERT INTO buckets (name, tokens, updated_ms) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET tokens = excluded.tokens, updated_ms = excluded.updated_ms`,
+        p.name,
+        after,
+        nowMs,
+      );
+      if (!allowed && tokens < 1) retryAfterMs = Math.max(retryAfterMs, (1 - tokens) / rate);
+      return {
+        name: p.name,
+        capacity: p.capacity,
+        windowSeconds: p.windowSeconds,
+        remaining: Math.floor(after),
+        resetSeconds: Math.ceil((p.capacity - after) / rate / 1000),
+      };
+    });
+    return { revoked: false, allowed, buckets, retryAfterSeconds: Math.ceil(retryAfterMs / 1000) };
+  }
+
+  /** Reserves a jobs-in-flight slot; idempotent per job id. */
+  reserveSlot(jobId: string, max: number): { ok: boolean; inFlight: number } {
+    const exists = this.sql.exec(`SELECT 1 FROM in_flight WHERE job_id = ?`, jobId).toArray().length > 0;
+    const inFlight = this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM in_flight`).one().n;
+    if (exists) return { ok: true, inFlight };
+    if (inFlight >= max) return { ok: false, inFlight };
+    this.sql.exec(`INSERT INTO in_flight (job_id, since_ms) VALUES (?, ?)`, jobId, Date.now());
+    return { ok: true, inFlight: inFlight + 1 };
+  }
+
+  releaseSlot(jobId: string): void {
+    this.sql.exec(`DELETE FROM in_flight WHERE job_id = ?`, jobId);
+  }
+
+  inFlightCount(): number {
+    return this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM in_flight`).one().n;
+  }
+
+  beginIdempotent(key: string, fingerprint: string, ttlMs: number, nowMs = Date.now()): IdempotencyBegin {
+    this.sql.exec(`DELETE FROM idempotency WHERE expires_ms < ?`, nowMs);
+    const row = this.sql
+      .exec<{ fingerprint: string; state: string; response: string | null }>(`SELECT fingerprint, state, response FROM idempotency WHERE key = ?`, key)
+      .toArray()[0];
+    if (!row) {
+      this.sql.exec(`INSERT INTO idempotency (key, fingerprint, state, expires_ms) VALUES (?, ?, 'in_flight', ?)`, key, fingerprint, nowMs + ttlMs);
+      return { state: "new" };
+    }
+    if (row.fingerprint !== fingerprint) return { state: "mismatch" };
+    if (row.state === "in_flight" || !row.response) return { state: "in_flight" };
+    return { state: "replay", response: JSON.parse(row.response) as StoredResponse };
+  }
+
+  completeIdempotent(key: string, response: StoredResponse): void {
+    this.sql.exec(`UPDATE idempotency SET state = 'done', response = ? WHERE key = ?`, JSON.stringify(response), key);
+  }
+
+  /** A request that failed before creating anything frees its key for a retry. */
+  abandonIdempotent(key: string): void {
+    this.sql.exec(`DELETE FROM idempotency WHERE key = ? AND state = 'in_flight'`, key);
+  }
+
+  revoke(): void {
+    this.sql.exec(`INSERT OR REPLACE INTO flags (name, value) VALUES ('revoked', '1')`);
+  }
+
+  private isRevoked(): boolean {
+    return this.sql.exec(`SELECT 1 FROM flags WHERE name = 'revoked'`).toArray().length > 0;
+  }
+}

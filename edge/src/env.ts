@@ -1,0 +1,31 @@
+import type { Context } from "hono";
+import type { Scope } from "../../shared/src/api/keys.js";
+import type { JobObject } from "./durable-objects/job-object.js";
+import type { KeyGuard } from "./durable-objects/key-guard.js";
+
+/** Bindings from wrangler.toml (generated Env) plus the secrets, which wrangler types cannot see. */
+export interface AppBindings extends Omit<Env, "JOBS" | "KEY_GUARDS"> {
+  PUBLIC_BASE_URL: string;
+  JOBS: DurableObjectNamespace<JobObject>;
+  KEY_GUARDS: DurableObjectNamespace<KeyGuard>;
+  SIGNING_SECRET: string;
+  GPU_DISPATCH_TOKEN: string;
+  R2_ACCESS_KEY_ID?: string;
+  R2_SECRET_ACCESS_KEY?: string;
+  R2_ACCOUNT_ID?: string;
+  R2_BUCKET?: string;
+}
+
+export interface AuthContext {
+  keyId: string;
+  ownerId: string;
+  scopes: Scope[];
+}
+
+export interface AppVariables {
+  requestId: string;
+  auth: AuthContext;
+}
+
+export type AppEnv = { Bindings: AppBindings; Variables: AppVariables };
+export type AppContext = Context<AppEnv>;

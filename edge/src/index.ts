@@ -1,0 +1,24 @@
+import type { AppBindings } from "./env.js";
+import { createApp } from "./app.js";
+import { consumeDispatch, consumeDispatchDeadLetters } from "./queues/dispatch.js";
+import { consumeWebhookDeadLetters, consumeWebhooks } from "./queues/webhooks.js";
+import { purgeExpiredUploads } from "./jobs/purge-uploads.js";
+
+export { JobObject } from "./durable-objects/job-object.js";
+export { KeyGuard } from "./durable-objects/key-guard.js";
+
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+  async queue(batch, env) {
+    if (batch.queue.startsWith("ecomid-dispatch-dlq")) return consumeDispatchDeadLetters(batch, env);
+    if (batch.queue.startsWith("ecomid-dispatch")) return consumeDispatch(batch, env);
+    if (batch.queue.startsWith("ecomid-webhooks-dlq")) return consumeWebhookDeadLetters(batch, env);
+    if (batch.queue.startsWith("ecomid-webhooks")) return consumeWebhooks(batch, env);
+    for (const m of batch.messages) m.ack();
+  },
+  async scheduled(_controller, env) {
+    await purgeExpiredUploads(env);
+  },
+} satisfies ExportedHandler<AppBindings>;

@@ -1,0 +1,166 @@
+import type { CreateJobRequest } from "../../../shared/src/api/job-input.js";
+import type { Model } from "../../../shared/src/api/models.js";
+import type { Config } from "../config/config.js";
+import { getOwnedJob } from "../db/jobs.js";
+import type { AppBindings, AuthContext } from "../env.js";
+import { AppError } from "../errors.js";
+import { canonicalJson, sha256Hex } from "../lib/crypto.js";
+import { newId } from "../lib/ids.js";
+import { resolveImage } from "./resolve-inputs.js";
+import { lookupCachedJob } from "./result-cache.js";
+import { r2Keys, type StoredImage, type StoredJob } from "./types.js";
+
+/** Per-model limits, narrower than the API's: refused with a pointer to the field. */
+export function checkModelLimits(model: Model, input: CreateJobRequest["input"]): void {
+  const l = model.limits;
+  const errors: { pointer: string; code: string; message: string }[] = [];
+  for (const side of ["width", "height"] as const) {
+    if (input[side] < l.min_side || input[side] > l.max_side) {
+      errors.push({ pointer: `/input/${side}`, code: "too_small_or_big", message: `${model.id} takes ${side} from ${l.min_side} to ${l.max_side}` });
+    }
+  }
+  if (input.width * input.height > l.max_pixels) errors.push({ pointer: "/input/width", code: "too_big", message: `${model.id} takes at most ${l.max_pixels} pixels` });
+  if (input.steps > l.max_steps) errors.push({ pointer: "/input/steps", code: "too_big", message: `${model.id} takes at most ${l.max_steps} steps` });
+  if (!l.samplers.includes(input.sampler)) errors.push({ pointer: "/input/sampler", code: "invalid_value", message: `${model.id} does not offer ${input.sampler}` });
+  if (errors.length) throw new AppError("parameter_out_of_range", errors.map((e) => `${e.pointer}: ${e.message}`).join("; "), { errors });
+}
+
+export interface CreateJobArgs {
+  env: AppBindings;
+  config: Config;
+  auth: AuthContext;
+  request: CreateJobRequest;
+  files: Map<string, Uint8Array>;
+}
+
+/**
+ * Stores the inputs, then either completes the job at once from the result cache or
+ * records it as queued and dispatches it. The caller has already reserved nothing:
+ * the in-flight slot is taken here, only for jobs that will need a GPU.
+ */
+export async function createJob({ env, config, auth, request, files }: CreateJobArgs): Promise<StoredJob> {
+  const model = config.models.find((m) => m.id === request.model);
+  if (!model) {
+    throw new AppError("model_not_found", `no model "${request.model}" here; GET /v1/models lists them`, {
+      status: 422,
+      errors: [{ pointer: "/model", code: "model_not_found", message: `unknown model ${request.model}` }],
+    });
+  }
+  const input = request.input;
+  checkModelLimits(model, input);
+  const jobId = newId("job");
+  const ctx = { env, config, ownerId: auth.ownerId, jobId, files };
+  const reference: StoredImage[] = [];
+  for (const [i, ref] of input.reference_images.entries()) {
+    reference.push(await resolveImage(ref, `reference-${i}`, `/input/reference_images/${i}`, ctx));
+  }
+  const kp = input.keypoints;
+  const keypointImage =
+    kp.type === "pose_image" || kp.type === "keypoint_image" ? await resolveImage(kp.image, "keypoints", "/input/keypoints/image", ctx) : null;
+
+  const seed = input.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
+  const { reference_images: _refs, ...params } = input;
+  const cacheKey = await sha256Hex(
+    canonicalJson({
+      owner: auth.ownerId,
+      bundle: model.bundle_version,
+      params: { ...params, keypoints: kp.type === "points" || kp.type === "reference" ? kp : { type: kp.type } },
+      seed,
+      references: reference.map((r) => r.sha256),
+      keypoint_image: keypointImage?.sha256 ?? null,
+    }),
+  );
+
+  const now = new Date().toISOString();
+  const stored: StoredJob = {
+    owner_id: auth.ownerId,
+    key_id: auth.keyId,
+    inputs: { reference, keypoint_image: keypointImage },
+    outputs: [],
+    intermediates: [],
+    cache_key: cacheKey,
+    core: {
+      id: jobId,
+      object: "job",
+      model: model.id,
+      bundle_version: model.bundle_version,
+      status: "queued",
+      substatus: null,
+      cached: false,
+      attempt: 1,
+      input,
+      seed,
+      metadata: request.metadata,
+      webhook: request.webhook ?? null,
+      progress: null,
+      faces: null,
+      chosen_face: null,
+      error: null,
+      metrics: { queue_ms: null, run_ms: null, total_ms: null },
+      data_removed: false,
+      retention_seconds: request.retention_seconds,
+      created_at: now,
+      updated_at: now,
+      started_at: null,
+      completed_at: null,
+      deadline_at: request.deadline_seconds ? new Date(Date.now() + request.deadline_seconds * 1000).toISOString() : null,
+      expires_at: null,
+    },
+  };
+
+  const fromCache = await completeFromCache(env, stored);
+  const job = env.JOBS.get(env.JOBS.idFromName(jobId));
+  // RPC results lose tuple types in transit; the object is the StoredJob we sent.
+  if (fromCache) return (await job.create(fromCache, { dispatch: false })) as StoredJob;
+
+  const guard = env.KEY_GUARDS.get(env.KEY_GUARDS.idFromName(auth.keyId));
+  const slot = await guard.reserveSlot(jobId, config.maxJobsInFlight);
+  if (!slot.ok) {
+    await deleteInputs(env, stored);
+    throw new AppError("too_many_jobs_in_flight", `this key already has ${slot.inFlight} jobs queued or running (limit ${config.maxJobsInFlight})`, {
+      headers: { "retry-after": "5" },
+    });
+  }
+  return (await job.create(stored, { dispatch: true })) as StoredJob;
+}
+
+/** Same inputs, parameters, seed and bundle as an earlier job of this owner: copy its outputs, no GPU. */
+async function completeFromCache(env: AppBindings, stored: StoredJob): Promise<StoredJob | null> {
+  const earlierId = stored.cache_key ? await lookupCachedJob(env, stored.cache_key) : null;
+  if (!earlierId) return null;
+  const earlier = await getOwnedJob(env.DB, stored.owner_id, earlierId);
+  if (!earlier || earlier.core.status !== "succeeded" || earlier.core.data_removed) return null;
+  const copy = async (from: string, to: string) => {
+    const object = await env.FILES.get(from);
+    if (!object) return false;
+    await env.FILES.put(to, object.body, { httpMetadata: object.httpMetadata ?? {} });
+    return true;
+  };
+  const prefix = r2Keys.jobPrefix(stored.owner_id, stored.core.id);
+  const rekey = (key: string) => prefix + key.slice(r2Keys.jobPrefix(earlier.owner_id, earlier.core.id).length);
+  for (const o of [...earlier.outputs, ...earlier.intermediates]) {
+    if (!(await copy(o.key, rekey(o.key)))) return null; // purged meanwhile: run it for real
+  }
+  const now = new Date().toISOString();
+  return {
+    ...stored,
+    outputs: earlier.outputs.map((o) => ({ ...o, key: rekey(o.key) })),
+    intermediates: earlier.intermediates.map((i) => ({ ...i, key: rekey(i.key) })),
+    core: {
+      ...stored.core,
+      status: "succeeded",
+      cached: true,
+      faces: earlier.core.faces,
+      chosen_face: earlier.core.chosen_face,
+      started_at: now,
+      completed_at: now,
+      expires_at: new Date(Date.now() + stored.core.retention_seconds * 1000).toISOString(),
+      metrics: { queue_ms: 0, run_ms: 0, total_ms: 0 },
+    },
+  };
+}
+
+async function deleteInputs(env: AppBindings, stored: StoredJob) {
+  const keys = [...stored.inputs.reference.map((r) => r.key), ...(stored.inputs.keypoint_image ? [stored.inputs.keypoint_image.key] : [])];
+  if (keys.length) await env.FILES.delete(keys);
+}

@@ -1,0 +1,70 @@
+import { API_LIMITS } from "../../../shared/src/api/limits.js";
+import type { ImageRef } from "../../../shared/src/api/job-input.js";
+import type { Config } from "../config/config.js";
+import type { AppBindings } from "../env.js";
+import { AppError } from "../errors.js";
+import { sha256Hex } from "../lib/crypto.js";
+import { sniffImage } from "../lib/image-sniff.js";
+import { guardedFetch } from "../lib/ssrf.js";
+import { r2Keys, type StoredImage } from "./types.js";
+
+export interface ResolveContext {
+  env: AppBindings;
+  config: Config;
+  ownerId: string;
+  jobId: string;
+  files: Map<string, Uint8Array>;
+}
+
+/** Adds the field's pointer to any refusal, so the client sees which image was wrong. */
+async function atPointer<T>(pointer: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof AppError && !e.options.errors) {
+      throw new AppError(e.code, `${pointer}: ${e.detail}`, { ...e.options, status: e.status, errors: [{ pointer, code: e.code, message: e.detail }] });
+    }
+    throw e;
+  }
+}
+
+/** Brings one input image into the job's R2 folder, checked (format, size, pixels) and hashed. */
+export function resolveImage(ref: ImageRef, name: string, pointer: string, ctx: ResolveContext): Promise<StoredImage> {
+  return atPointer(pointer, async () => {
+    const key = r2Keys.input(ctx.ownerId, ctx.jobId, name);
+    if ("upload_id" in ref) {
+      const row = await ctx.env.DB.prepare(`SELECT status, r2_key, content_type, bytes, sha256, width, height, expires_at FROM uploads WHERE id = ? AND owner_id = ?`)
+        .bind(ref.upload_id, ctx.ownerId)
+        .first<{ status: string; r2_key: string; content_type: string; bytes: number; sha256: string; width: number; height: number; expires_at: string }>();
+      if (!row) throw new AppError("not_found", `upload ${ref.upload_id} does not exist`, { status: 422 });
+      if (Date.parse(row.expires_at) < Date.now()) throw new AppError("upload_expired", `upload ${ref.upload_id} has expired`);
+      if (row.status !== "complete") throw new AppError("upload_not_ready", `upload ${ref.upload_id} has not been uploaded yet`);
+      const object = await ctx.env.FILES.get(row.r2_key);
+      if (!object) throw new AppError("upload_expired", `upload ${ref.upload_id} is no longer stored`);
+      await ctx.env.FILES.put(key, object.body, { httpMetadata: { contentType: row.content_type } });
+      return { key, content_type: row.content_type, sha256: row.sha256, bytes: row.bytes, width: row.width, height: row.height };
+    }
+    let bytes: Uint8Array;
+    if ("url" in ref) {
+      const { response, body } = await guardedFetch(ref.url, {
+        policy: { allowLoopback: ctx.config.allowLoopbackHttp },
+        maxBytes: API_LIMITS.maxImageBytes,
+        timeoutMs: 10_000,
+        maxRedirects: 3,
+      }).catch((e: unknown) => {
+        if (e instanceof AppError) throw e.code === "payload_too_large" ? new AppError("image_too_large", e.detail) : e;
+        throw new AppError("input_fetch_failed", `could not fetch the image: ${e instanceof Error ? e.message : String(e)}`);
+      });
+      if (!response.ok) throw new AppError("input_fetch_failed", `fetching the image gave HTTP ${response.status}`);
+      bytes = body;
+    } else {
+      const file = ctx.files.get(ref.file);
+      if (!file) throw new AppError("invalid_multipart", `no file part named "${ref.file}" in the request`);
+      bytes = file;
+    }
+    if (bytes.byteLength > API_LIMITS.maxImageBytes) throw new AppError("image_too_large", `the image is larger than ${API_LIMITS.maxImageBytes} bytes`);
+    const info = sniffImage(bytes);
+    await ctx.env.FILES.put(key, bytes, { httpMetadata: { contentType: info.contentType } });
+    return { key, content_type: info.contentType, sha256: await sha256Hex(bytes), bytes: bytes.byteLength, width: info.width, height: info.height };
+  });
+}

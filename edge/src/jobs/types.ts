@@ -1,0 +1,57 @@
+import type { Job } from "../../../shared/src/api/job.js";
+import type { GpuOutputReport } from "../../../shared/src/protocol/gpu-protocol.js";
+
+/** An input image kept in R2 for the job's lifetime. */
+export interface StoredImage {
+  key: string;
+  content_type: string;
+  sha256: string;
+  bytes: number;
+  width: number;
+  height: number;
+}
+
+export interface StoredOutput extends GpuOutputReport {
+  key: string;
+}
+
+export interface StoredIntermediate {
+  kind: string;
+  key: string;
+  content_type: string;
+}
+
+/** The job without the URLs, which are minted on every read. */
+export type JobCore = Omit<Job, "output" | "intermediates">;
+
+/** What the job Durable Object keeps and mirrors into D1 (no secrets). */
+export interface StoredJob {
+  core: JobCore;
+  owner_id: string;
+  key_id: string;
+  inputs: { reference: StoredImage[]; keypoint_image: StoredImage | null };
+  outputs: StoredOutput[];
+  intermediates: StoredIntermediate[];
+  cache_key: string | null;
+}
+
+/** Private to the job object: dispatch attempts and their callback secrets. */
+export interface DispatchState {
+  secrets: Record<string, string>;
+  pool: string | null;
+  lease_until_ms: number | null;
+  last_step: number;
+  last_stage: string | null;
+}
+
+export const r2Keys = {
+  upload: (owner: string, uploadId: string) => `uploads/${owner}/${uploadId}`,
+  input: (owner: string, jobId: string, name: string) => `jobs/${owner}/${jobId}/inputs/${name}`,
+  output: (owner: string, jobId: string, attempt: number, index: number, ext: string) =>
+    `jobs/${owner}/${jobId}/outputs/a${attempt}/${index}.${ext}`,
+  intermediate: (owner: string, jobId: string, attempt: number, kind: string) => `jobs/${owner}/${jobId}/intermediates/a${attempt}/${kind}.png`,
+  jobPrefix: (owner: string, jobId: string) => `jobs/${owner}/${jobId}/`,
+};
+
+export const EXTENSION_BY_FORMAT = { webp: "webp", png: "png", jpeg: "jpg" } as const;
+export const CONTENT_TYPE_BY_FORMAT = { webp: "image/webp", png: "image/png", jpeg: "image/jpeg" } as const;

@@ -1,0 +1,58 @@
+import { Hono } from "hono";
+import type { AppEnv } from "../env.js";
+import { AppError } from "../errors.js";
+import { getConfig } from "../config/config.js";
+import { sha256Hex } from "../lib/crypto.js";
+import { sniffImage } from "../lib/image-sniff.js";
+import { readBody } from "../lib/parse.js";
+import { verifyFileUrl } from "../lib/signed-urls.js";
+
+/**
+ * Signed file URLs served from R2 by the worker: the same scheme for client
+ * uploads, GPU input downloads, GPU output uploads and client downloads.
+ * The signature, not an API key, is the authority here.
+ */
+export const fileRoutes = new Hono<AppEnv>();
+
+async function grantFor(c: { req: { url: string; method: string }; env: AppEnv["Bindings"] }) {
+  const check = await verifyFileUrl(new URL(c.req.url), c.req.method, getConfig(c.env).signingSecret);
+  if (!check.ok) {
+    throw check.reason === "expired"
+      ? new AppError("signature_expired", "this signed URL has expired; ask the API for a fresh one")
+      : new AppError("signature_invalid", "this URL's signature is not valid for this file and method");
+  }
+  return check.grant;
+}
+
+fileRoutes.on(["GET", "HEAD"], "/*", async (c) => {
+  const grant = await grantFor(c);
+  const object = c.req.method === "HEAD" ? await c.env.FILES.head(grant.key) : await c.env.FILES.get(grant.key);
+  if (!object) throw new AppError("not_found", "the file does not exist or was purged");
+  const headers = new Headers({ "cache-control": "private, max-age=300", etag: object.httpEtag, "content-length": String(object.size) });
+  headers.set("content-type", object.httpMetadata?.contentType ?? "application/octet-stream");
+  headers.set("x-content-type-options", "nosniff");
+  return new Response("body" in object ? (object as R2ObjectBody).body : null, { headers });
+});
+
+fileRoutes.put("/*", async (c) => {
+  const grant = await grantFor(c);
+  const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim();
+  if (grant.contentType && type !== grant.contentType) {
+    throw new AppError("unsupported_media_type", `this URL accepts only ${grant.contentType}`);
+  }
+  const bytes = await readBody(c.req.raw, grant.maxBytes ?? 0);
+  if (bytes.byteLength === 0) throw new AppError("invalid_request", "the body is empty");
+  const info = sniffImage(bytes);
+  if (grant.contentType && info.contentType !== grant.contentType) {
+    throw new AppError("unsupported_image_format", `the file is ${info.contentType}, not ${grant.contentType}`);
+  }
+  const sha256 = await sha256Hex(bytes);
+  await c.env.FILES.put(grant.key, bytes, { httpMetadata: { contentType: info.contentType }, customMetadata: { sha256 } });
+  if (grant.key.startsWith("uploads/")) {
+    const id = grant.key.split("/")[2];
+    await c.env.DB.prepare(`UPDATE uploads SET status = 'complete', sha256 = ?, width = ?, height = ?, bytes = ? WHERE id = ?`)
+      .bind(sha256, info.width, info.height, bytes.byteLength, id)
+      .run();
+  }
+  return c.json({ key: grant.key, bytes: bytes.byteLength, sha256, width: info.width, height: info.height }, 201);
+});

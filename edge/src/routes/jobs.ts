@@ -1,0 +1,139 @@
+import { Hono } from "hono";
+import { CreateJobRequest, isTerminal, ListJobsQuery } from "../../../shared/src/index.js";
+import { API_LIMITS } from "../../../shared/src/api/limits.js";
+import { getConfig } from "../config/config.js";
+import { getOwnedJob, listJobRows } from "../db/jobs.js";
+import type { AppContext, AppEnv } from "../env.js";
+import { AppError } from "../errors.js";
+import { createJob } from "../jobs/create-job.js";
+import { presentJob } from "../jobs/present.js";
+import type { StoredJob } from "../jobs/types.js";
+import { authenticate } from "../middleware/auth.js";
+import { canonicalJson, sha256Hex } from "../lib/crypto.js";
+import { parseJsonBytes, readBody, readJson, validate } from "../lib/parse.js";
+import { downloadUrl } from "../lib/signed-urls.js";
+import { withIdempotency } from "./idempotency.js";
+
+export const jobRoutes = new Hono<AppEnv>();
+
+const MAX_MULTIPART_BYTES = API_LIMITS.maxReferenceImages * API_LIMITS.maxImageBytes + 2 * API_LIMITS.maxImageBytes;
+
+/** JSON, or multipart/form-data with the JSON in an `request` part and image files beside it. */
+async function readCreateBody(request: Request): Promise<{ body: unknown; files: Map<string, Uint8Array> }> {
+  const type = request.headers.get("content-type") ?? "";
+  if (!/^multipart\/form-data/i.test(type)) return { body: await readJson(request), files: new Map() };
+  const raw = await readBody(request, MAX_MULTIPART_BYTES);
+  let form: FormData;
+  try {
+    form = await new Response(raw as BufferSource, { headers: { "content-type": type } }).formData();
+  } catch {
+    throw new AppError("invalid_multipart", "the multipart body could not be parsed");
+  }
+  const json = form.get("request");
+  if (typeof json !== "string") throw new AppError("invalid_multipart", 'the multipart body needs a text part named "request" holding the job JSON');
+  const files = new Map<string, Uint8Array>();
+  for (const [name, value] of form.entries()) {
+    if (name === "request") continue;
+    if (typeof value === "string") throw new AppError("invalid_multipart", `part "${name}" must be a file`);
+    files.set(name, new Uint8Array(await value.arrayBuffer()));
+  }
+  return { body: parseJsonBytes(new TextEncoder().encode(json), 'the "request" part'), files };
+}
+
+jobRoutes.post("/", authenticate("jobs:write", { creates: true }), async (c) => {
+  const { body, files } = await readCreateBody(c.req.raw);
+  const request = validate(CreateJobRequest, body);
+  const auth = c.get("auth");
+  const fileHashes = Object.fromEntries(await Promise.all([...files].map(async ([k, v]) => [k, await sha256Hex(v)] as const)));
+  const fingerprint = await sha256Hex(canonicalJson({ request, files: fileHashes }));
+  return withIdempotency(c, fingerprint, async () => {
+    const config = getConfig(c.env);
+    const stored = await createJob({ env: c.env, config, auth, request, files });
+    const job = await presentJob(stored, c.env, config);
+    return new Response(JSON.stringify(job), {
+      status: 201,
+      headers: { "content-type": "application/json", location: `/v1/jobs/${job.id}` },
+    });
+  });
+});
+
+jobRoutes.get("/", authenticate("jobs:read"), async (c) => {
+  const q = validate(ListJobsQuery, c.req.query(), "/query");
+  let cursor: { at: string; id: string } | undefined;
+  if (q.cursor) {
+    try {
+      const [at, id] = JSON.parse(atob(q.cursor)) as [string, string];
+      if (typeof at !== "string" || typeof id !== "string") throw new Error();
+      cursor = { at, id };
+    } catch {
+      throw new AppError("invalid_request", "the cursor is not one this API gave out", { errors: [{ pointer: "/query/cursor", code: "invalid", message: "bad cursor" }] });
+    }
+  }
+  const rows = await listJobRows(c.env.DB, {
+    ownerId: c.get("auth").ownerId,
+    ...(q.status ? { status: q.status } : {}),
+    ...(q.model ? { model: q.model } : {}),
+    ...(q.updated_after ? { updatedAfter: q.updated_after } : {}),
+    ...(q.created_after ? { createdAfter: q.created_after } : {}),
+    ...(cursor ? { cursor } : {}),
+    limit: q.limit,
+  });
+  const page = rows.slice(0, q.limit);
+  const last = page[page.length - 1];
+  const hasMore = rows.length > q.limit;
+  const config = getConfig(c.env);
+  return c.json({
+    object: "list",
+    data: await Promise.all(page.map((s) => presentJob(s, c.env, config))),
+    has_more: hasMore,
+    next_cursor: hasMore && last ? btoa(JSON.stringify([q.updated_after ? last.core.updated_at : last.core.created_at, last.core.id])) : null,
+  });
+});
+
+/** Another owner's job is indistinguishable from a missing one. */
+async function ownedJobOr404(c: AppContext) {
+  const id = c.req.param("id") ?? "";
+  const stored = await getOwnedJob(c.env.DB, c.get("auth").ownerId, id);
+  if (!stored) throw new AppError("not_found", `no job ${id}`);
+  return stored;
+}
+
+jobRoutes.get("/:id", authenticate("jobs:read"), async (c) => {
+  const stored = await ownedJobOr404(c);
+  return c.json(await presentJob(stored, c.env, getConfig(c.env)));
+});
+
+jobRoutes.post("/:id/cancel", authenticate("jobs:write"), async (c) => {
+  const stored = await ownedJobOr404(c);
+  const result = await c.env.JOBS.get(c.env.JOBS.idFromName(stored.core.id)).cancel();
+  if (!result.ok || !result.stored) throw new AppError("job_not_cancelable", `the job is already ${result.stored?.core.status ?? "gone"}`);
+  return c.json(await presentJob(result.stored as StoredJob, c.env, getConfig(c.env)));
+});
+
+jobRoutes.delete("/:id", authenticate("jobs:write"), async (c) => {
+  const stored = await ownedJobOr404(c);
+  await c.env.JOBS.get(c.env.JOBS.idFromName(stored.core.id)).purge();
+  return c.body(null, 204);
+});
+
+jobRoutes.get("/:id/events", authenticate("jobs:read"), async (c) => {
+  const stored = await ownedJobOr404(c);
+  const after = Number(c.req.header("last-event-id") ?? c.req.query("after") ?? "0");
+  const url = new URL(`https://job/events?after=${Number.isInteger(after) && after > 0 ? after : 0}`);
+  const response = await c.env.JOBS.get(c.env.JOBS.idFromName(stored.core.id)).fetch(url);
+  return new Response(response.body, response);
+});
+
+jobRoutes.get("/:id/outputs/:index", authenticate("jobs:read"), async (c) => {
+  const stored = await ownedJobOr404(c);
+  const index = Number(c.req.param("index"));
+  const output = stored.outputs.find((o) => o.index === index);
+  if (stored.core.data_removed) throw new AppError("output_not_available", "the job's outputs were purged at the end of its retention");
+  if (!output) {
+    const why = isTerminal(stored.core.status) ? `the job has no output ${c.req.param("index")}` : "the job has not finished";
+    throw new AppError("not_found", why);
+  }
+  const config = getConfig(c.env);
+  const { url, expiresAt } = await downloadUrl(c.env, config.publicBaseUrl, config.signingSecret, output.key, config.signedUrlTtlSeconds);
+  return new Response(null, { status: 302, headers: { location: url, "x-url-expires-at": new Date(expiresAt * 1000).toISOString(), "cache-control": "no-store" } });
+});

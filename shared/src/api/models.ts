@@ -1,0 +1,27 @@
+import { z } from "zod";
+import { Sampler } from "./job-input.js";
+
+export const ModelLimits = z
+  .object({
+    min_side: z.number().int(),
+    max_side: z.number().int(),
+    max_pixels: z.number().int(),
+    max_steps: z.number().int(),
+    samplers: z.array(Sampler),
+  })
+  .meta({ id: "ModelLimits" });
+export type ModelLimits = z.infer<typeof ModelLimits>;
+
+export const Model = z
+  .object({
+    id: z.string(),
+    object: z.literal("model"),
+    bundle_version: z.string().describe("the model bundle jobs run on; part of the result cache key"),
+    description: z.string(),
+    fixture: z.boolean().describe("true for the tiny random-weight bundle used in tests: it generates noise"),
+    defaults: z.record(z.string(), z.unknown()),
+    limits: ModelLimits,
+    licences: z.array(z.string()),
+  })
+  .meta({ id: "Model" });
+export type Model = z.infer<typeof Model>;

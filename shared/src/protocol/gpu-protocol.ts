@@ -1,0 +1,123 @@
+import { z } from "zod";
+import { FaceDetection, Progress } from "../api/job.js";
+import { JobInput } from "../api/job-input.js";
+import { JobError } from "../errors.js";
+
+/**
+ * The edge <-> GPU-function protocol, version 1.
+ *
+ * Edge -> GPU: POST {pool}/v1/jobs with a GpuJobRequest and
+ * `Authorization: Bearer <dispatch token>`; the GPU answers 202, or 429/503 when full.
+ * GPU -> edge: POST callback.url with a GpuCallback, signed with callback.secret
+ * (see signature.ts). A callback answer says whether the job was canceled.
+ */
+export const PROTOCOL_VERSION = "ecomid.gpu/1";
+
+export const ResolvedImage = z
+  .object({
+    url: z.string().describe("signed GET URL"),
+    content_type: z.string(),
+    sha256: z.string(),
+    bytes: z.number().int(),
+  })
+  .meta({ id: "ResolvedImage" });
+export type ResolvedImage = z.infer<typeof ResolvedImage>;
+
+export const ResolvedKeypoints = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("reference") }),
+  z.object({ type: z.literal("pose_image"), image: ResolvedImage }),
+  z.object({ type: z.literal("points"), points: z.array(z.tuple([z.number(), z.number()])).length(5) }),
+  z.object({ type: z.literal("keypoint_image"), image: ResolvedImage }),
+]);
+
+
+export const GpuJobSpec = z.object({
+  prompt: z.string(),
+  negative_prompt: z.string(),
+  reference_images: z.array(ResolvedImage).min(1),
+  keypoints: ResolvedKeypoints,
+  face_index: z.number().int().optional(),
+  identity_strength: z.number(),
+  structure_strength: z.number(),
+  id_mode: z.enum(["fidelity", "style", "neutral"]),
+  id_noise: z.number(),
+  steps: z.number().int(),
+  guidance: z.number(),
+  sampler: z.string(),
+  seed: z.number().int(),
+  width: z.number().int(),
+  height: z.number().int(),
+  num_outputs: z.number().int(),
+  output_format: z.enum(["webp", "png", "jpeg"]),
+  output_quality: z.number().int(),
+});
+export type GpuJobSpec = z.infer<typeof GpuJobSpec>;
+
+export const UploadTarget = z.object({
+  put_url: z.string(),
+  content_type: z.string(),
+  max_bytes: z.number().int(),
+});
+
+export const GpuJobRequest = z
+  .object({
+    protocol: z.literal(PROTOCOL_VERSION),
+    job_id: z.string(),
+    attempt: z.number().int().min(1),
+    model: z.string(),
+    bundle_version: z.string(),
+    spec: GpuJobSpec,
+    outputs: z.array(UploadTarget.extend({ index: z.number().int() })),
+    intermediates: z.array(UploadTarget.extend({ kind: z.string() })),
+    callback: z.object({ url: z.string(), secret: z.string().min(32) }),
+    deadline_at: z.iso.datetime().nullable(),
+    progress_previews: z.boolean(),
+  })
+  .meta({ id: "GpuJobRequest" });
+export type GpuJobRequest = z.infer<typeof GpuJobRequest>;
+
+export const GpuOutputReport = z.object({
+  index: z.number().int(),
+  content_type: z.string(),
+  bytes: z.number().int(),
+  sha256: z.string(),
+  width: z.number().int(),
+  height: z.number().int(),
+  seed: z.number().int(),
+  identity_similarity: z.number().nullable(),
+});
+export type GpuOutputReport = z.infer<typeof GpuOutputReport>;
+
+const Timings = z.object({ run_ms: z.number(), stages_ms: z.record(z.string(), z.number()) });
+
+export const GpuCallback = z
+  .discriminatedUnion("type", [
+    z.object({ type: z.literal("started"), attempt: z.number().int(), worker: z.string().max(200).optional() }),
+    z.object({
+      type: z.literal("progress"),
+      attempt: z.number().int(),
+      progress: Progress,
+      preview: z.string().max(200_000).optional().describe("data: URL of a small preview image"),
+    }),
+    z.object({
+      type: z.literal("succeeded"),
+      attempt: z.number().int(),
+      outputs: z.array(GpuOutputReport).min(1),
+      intermediates: z.array(z.object({ kind: z.string(), content_type: z.string() })),
+      faces: z.array(FaceDetection),
+      chosen_face: z.number().int(),
+      timings: Timings,
+    }),
+    z.object({
+      type: z.literal("failed"),
+      attempt: z.number().int(),
+      error: JobError,
+      faces: z.array(FaceDetection).optional(),
+      timings: Timings.optional(),
+    }),
+  ])
+  .meta({ id: "GpuCallback" });
+export type GpuCallback = z.infer<typeof GpuCallback>;
+
+export const GpuCallbackAnswer = z.object({ ok: z.boolean(), cancel: z.boolean(), ignored: z.boolean().optional() });
+export type GpuCallbackAnswer = z.infer<typeof GpuCallbackAnswer>;

@@ -1,0 +1,34 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations("edge/migrations");
+  return {
+    test: {
+      projects: [
+        {
+          plugins: [
+            cloudflareTest({
+              wrangler: { configPath: "./wrangler.toml" },
+              miniflare: {
+                bindings: {
+                  TEST_MIGRATIONS: migrations,
+                  SIGNING_SECRET: "test-signing-secret-0123456789abcdef",
+                  GPU_DISPATCH_TOKEN: "test-dispatch-token-0123456789",
+                  GPU_POOLS: JSON.stringify({ "ecomid-tiny": ["http://127.0.0.1:8790"] }),
+                  RATE_LIMIT_REQUESTS_PER_MINUTE: "600",
+                  RATE_LIMIT_CREATES_PER_MINUTE: "120",
+                },
+              },
+            }),
+          ],
+          test: {
+            name: "edge",
+            include: ["test/edge/**/*.test.ts"],
+            setupFiles: ["test/edge/setup/apply-migrations.ts"],
+          },
+        },
+      ],
+    },
+  };
+});
