@@ -6,6 +6,7 @@ import type { AppBindings, AuthContext } from "../env.js";
 import { AppError } from "../errors.js";
 import { canonicalJson, sha256Hex } from "../lib/crypto.js";
 import { newId } from "../lib/ids.js";
+import { assertOutboundUrl } from "../lib/ssrf.js";
 import { resolveImage } from "./resolve-inputs.js";
 import { lookupCachedJob } from "./result-cache.js";
 import { r2Keys, type StoredImage, type StoredJob } from "./types.js";
@@ -48,6 +49,14 @@ export async function createJob({ env, config, auth, request, files }: CreateJob
   }
   const input = request.input;
   checkModelLimits(model, input);
+  if (request.webhook) {
+    try {
+      assertOutboundUrl(request.webhook.url, { allowLoopback: config.allowLoopbackHttp }, "webhook.url");
+    } catch (e) {
+      if (e instanceof AppError) throw new AppError(e.code, e.detail, { errors: [{ pointer: "/webhook/url", code: e.code, message: e.detail }] });
+      throw e;
+    }
+  }
   const jobId = newId("job");
   const ctx = { env, config, ownerId: auth.ownerId, jobId, files };
   const reference: StoredImage[] = [];

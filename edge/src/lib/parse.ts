@@ -35,5 +35,9 @@ export function validate<S extends z.ZodType>(schema: S, data: unknown, pointerB
   if (result.success) return result.data;
   const errors = zodIssuesToFieldErrors(result.error.issues, pointerBase);
   const first = errors[0];
-  throw new AppError(code, first ? `${first.pointer || "/"}: ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ""}` : "invalid request", { errors });
+  // 422: the request was well-formed JSON but its content breaks the schema.
+  throw new AppError(code, first ? `${first.pointer || "/"}: ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ""}` : "invalid request", {
+    errors,
+    status: 422,
+  });
 }
