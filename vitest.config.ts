@@ -1,5 +1,20 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { readFileSync, writeFileSync } from "node:fs";
 import { defineConfig } from "vitest/config";
+
+/**
+ * The edge tests use wrangler.toml without its queue consumers and cron: tests run
+ * the consumers themselves (createMessageBatch), so every dispatch and delivery
+ * happens exactly when a test says, and retries and delays can be asserted.
+ */
+function testWranglerConfig(): string {
+  const toml = readFileSync("wrangler.toml", "utf8")
+    .split(/\n(?=\[)/)
+    .filter((block) => !block.startsWith("[[queues.consumers]]") && !block.startsWith("[triggers]"))
+    .join("\n");
+  writeFileSync("wrangler.test.generated.toml", toml);
+  return "./wrangler.test.generated.toml";
+}
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("edge/migrations");
@@ -9,7 +24,7 @@ export default defineConfig(async () => {
         {
           plugins: [
             cloudflareTest({
-              wrangler: { configPath: "./wrangler.toml" },
+              wrangler: { configPath: testWranglerConfig() },
               miniflare: {
                 bindings: {
                   TEST_MIGRATIONS: migrations,

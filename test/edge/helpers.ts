@@ -1,4 +1,5 @@
-import { env, SELF } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, env, getQueueResult, SELF } from "cloudflare:test";
+import worker from "../../edge/src/index.js";
 import { vi } from "vitest";
 import type { Scope } from "../../shared/src/api/keys.js";
 import type { GpuCallback, GpuJobRequest } from "../../shared/src/protocol/gpu-protocol.js";
@@ -166,4 +167,24 @@ export async function waitFor<T>(fn: () => T | Promise<T>, what: string, timeout
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Runs the dispatch consumer on one message, as the queue would. */
+export async function runDispatch(jobId: string, attempt = 1, deliveryAttempts = 1) {
+  const batch = createMessageBatch("ecomid-dispatch", [{ id: crypto.randomUUID(), timestamp: new Date(), attempts: deliveryAttempts, body: { job_id: jobId, attempt } }]);
+  const ctx = createExecutionContext();
+  await worker.queue(batch as MessageBatch<unknown>, env as never, ctx);
+  return getQueueResult(batch, ctx);
+}
+
+/** Runs the webhook consumer on every pending delivery of `jobId`. */
+export async function runWebhookDeliveries(jobId: string) {
+  const { results } = await env.DB.prepare(`SELECT id FROM webhook_deliveries WHERE job_id = ? AND status = 'pending' ORDER BY sequence`).bind(jobId).all<{ id: string }>();
+  const batch = createMessageBatch(
+    "ecomid-webhooks",
+    results.map((r) => ({ id: crypto.randomUUID(), timestamp: new Date(), attempts: 1, body: { delivery_id: r.id } })),
+  );
+  const ctx = createExecutionContext();
+  await worker.queue(batch as MessageBatch<unknown>, env as never, ctx);
+  return getQueueResult(batch, ctx);
 }

@@ -1,6 +1,6 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it, afterEach } from "vitest";
-import { api, completeJob, createKey, gpuCallback, installPeer, multipartJob, tinyJob, waitFor, HOOK } from "./helpers.js";
+import { api, completeJob, createKey, gpuCallback, installPeer, multipartJob, runDispatch, runWebhookDeliveries, tinyJob, HOOK } from "./helpers.js";
 
 let peer: ReturnType<typeof installPeer>;
 afterEach(() => peer?.restore());
@@ -15,7 +15,8 @@ describe("a job from submission to outputs", () => {
     expect(job.status).toBe("queued");
     expect(res.headers.get("location")).toBe(`/v1/jobs/${job.id}`);
 
-    const request = await waitFor(() => peer.dispatched.find((d) => d.job_id === job.id), "dispatch");
+    await runDispatch(job.id);
+    const request = peer.dispatched.find((d) => d.job_id === job.id)!;
     expect(request.protocol).toBe("ecomid.gpu/1");
     expect(request.spec.seed).toBe(7);
     expect(request.outputs).toHaveLength(1);
@@ -49,7 +50,8 @@ describe("a job from submission to outputs", () => {
     expect(download.status).toBe(200);
     expect(download.headers.get("content-type")).toBe("image/webp");
 
-    const hook = await waitFor(() => peer.webhooks.find((w) => JSON.parse(w.body).type === "job.succeeded"), "webhook");
+    await runWebhookDeliveries(job.id);
+    const hook = peer.webhooks.find((w) => JSON.parse(w.body).type === "job.succeeded")!;
     expect(JSON.parse(hook.body).data.job.id).toBe(job.id);
   });
 });
