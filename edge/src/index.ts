@@ -11,7 +11,7 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
-  async queue(batch, env) {
+  async queue(batch, env, _ctx) {
     if (batch.queue.startsWith("ecomid-dispatch-dlq")) return consumeDispatchDeadLetters(batch, env);
     if (batch.queue.startsWith("ecomid-dispatch")) return consumeDispatch(batch, env);
     if (batch.queue.startsWith("ecomid-webhooks-dlq")) return consumeWebhookDeadLetters(batch, env);

@@ -1,5 +1,9 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult, SELF } from "cloudflare:test";
 import worker from "../../edge/src/index.js";
+import type { AppBindings } from "../../edge/src/env.js";
+
+/** The test env, typed as the worker sees it (Durable Object stubs with their RPC methods). */
+export const testEnv = env as unknown as AppBindings;
 import { vi } from "vitest";
 import type { Scope } from "../../shared/src/api/keys.js";
 import type { GpuCallback, GpuJobRequest } from "../../shared/src/protocol/gpu-protocol.js";

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
-import { api, createKey, installPeer, multipartJob, pngOf, tinyJob } from "./helpers.js";
+import { testEnv, api, createKey, installPeer, multipartJob, pngOf, tinyJob } from "./helpers.js";
 
 let peer: ReturnType<typeof installPeer> | undefined;
 afterEach(() => peer?.restore());
@@ -36,7 +36,7 @@ describe("Idempotency-Key on job creation", () => {
     const { sha256Hex, canonicalJson } = await import("../../edge/src/lib/crypto.js");
     const image = pngOf(512, 512);
     const fingerprint = await sha256Hex(canonicalJson({ request: CreateJobRequest.parse(tinyJob()), files: { face: await sha256Hex(image) } }));
-    const guard = env.KEY_GUARDS.get(env.KEY_GUARDS.idFromName(id));
+    const guard = testEnv.KEY_GUARDS.get(testEnv.KEY_GUARDS.idFromName(id));
     expect((await guard.beginIdempotent("order-3", fingerprint, 60_000)).state).toBe("new");
     const res = await multipartJob(key, tinyJob(), image, { "idempotency-key": "order-3" });
     expect(res.status).toBe(409);

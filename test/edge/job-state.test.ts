@@ -1,7 +1,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { JobObject } from "../../edge/src/durable-objects/job-object.js";
-import { api, completeJob, createKey, gpuCallback, installPeer, multipartJob, runDispatch, tinyJob, waitFor } from "./helpers.js";
+import { testEnv, api, completeJob, createKey, gpuCallback, installPeer, multipartJob, runDispatch, tinyJob, waitFor } from "./helpers.js";
 
 let peer: ReturnType<typeof installPeer>;
 beforeEach(() => {
@@ -24,7 +24,7 @@ async function dispatchOf(jobId: string, attempt = 1) {
 }
 const getJob = async (key: string, id: string) => (await (await api(`/v1/jobs/${id}`, key)).json()) as Record<string, any>;
 const freshOwner = () => `o${crypto.randomUUID().slice(0, 8)}`;
-const stub = (id: string) => env.JOBS.get(env.JOBS.idFromName(id));
+const stub = (id: string) => testEnv.JOBS.get(testEnv.JOBS.idFromName(id));
 
 /** Moves the job's lease or deadline into the past, then fires its alarm. */
 async function expire(id: string, what: "lease" | "deadline") {
