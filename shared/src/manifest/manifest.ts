@@ -248,7 +248,7 @@ export const ModelFacts = z
     cross_attention_dim: z.number().int().positive(),
     text_embeds_dim: z.number().int().positive(),
     id_tokens: z.number().int().positive(),
-    id_padding_tokens: z.object({ fidelity: z.number().int(), style: z.number().int() }).strict(),
+    id_padding_tokens: z.object({ fidelity: z.number().int(), style: z.number().int(), neutral: z.number().int() }).strict(),
     resampler_tokens: z.number().int().positive(),
     arcface_dim: z.number().int().positive(),
     id_attention_layers: z.number().int().nonnegative(),

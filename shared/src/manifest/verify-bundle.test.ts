@@ -47,7 +47,7 @@ function writeBundle(dir: string) {
     graphs,
     model: {
       latent_channels: 4, vae_scale_factor: 8, cross_attention_dim: 40, text_embeds_dim: 24, id_tokens: 10,
-      id_padding_tokens: { fidelity: 8, style: 16 }, resampler_tokens: 16, arcface_dim: 512, id_attention_layers: 4,
+      id_padding_tokens: { fidelity: 8, style: 16, neutral: 0 }, resampler_tokens: 16, arcface_dim: 512, id_attention_layers: 4,
     },
     preprocessing: {
       scrfd: { det_sizes: [640], input_mean: 127.5, input_std: 128, score_threshold: 0.5, nms_threshold: 0.4, strides: [8, 16, 32], anchors_per_cell: 2 },

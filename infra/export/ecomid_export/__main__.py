@@ -1,0 +1,55 @@
+"""CLI: python -m ecomid_export --tiny-random --out bundles/tiny | python -m ecomid_export --sdxl ... --out DIR"""
+
+import argparse
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m ecomid_export", description="Build an EcomID model bundle.")
+    parser.add_argument("--out", type=Path, required=True, help="bundle folder to write")
+    parser.add_argument("--tiny-random", action="store_true", help="tiny widths, seeded random weights (fixture)")
+    parser.add_argument("--images", type=Path, default=REPO_ROOT / "test" / "fixtures" / "images",
+                        help="test images (tiny mode: the SCRFD fixture is fitted to them, references run on them)")
+    parser.add_argument("--no-reference", action="store_true", help="tiny mode: skip the PyTorch reference outputs")
+    real = parser.add_argument_group("real bundle inputs (all required without --tiny-random)")
+    real.add_argument("--sdxl", type=Path, help="SDXL checkpoint: diffusers folder or single .safetensors")
+    real.add_argument("--identitynet", type=Path, help="EcomID IdentityNet diffusion_pytorch_model.safetensors")
+    real.add_argument("--pulid", type=Path, help="PuLID v1 SDXL weights (ip-adapter_pulid_sdxl_fp16.safetensors)")
+    real.add_argument("--instantid", type=Path, help="InstantID ip-adapter.bin (its Resampler is used)")
+    real.add_argument("--eva-clip", type=Path, help="EVA02_CLIP_L_336_psz14_s6B.pt")
+    real.add_argument("--facexlib", type=Path, help="folder with detection_Resnet50_Final.pth and parsing_bisenet.pth")
+    real.add_argument("--antelopev2", type=Path, help="folder with scrfd_10g_bnkps.onnx and glintr100.onnx")
+    real.add_argument("--vae", type=Path, help="optional fp16-fix VAE (diffusers folder or .safetensors)")
+    real.add_argument("--bundle-id", default="ecomid-sdxl")
+    real.add_argument("--bundle-version", default="0.1.0")
+    args = parser.parse_args(argv)
+    if not args.tiny_random:
+        missing = [n for n in ("sdxl", "identitynet", "pulid", "instantid", "eva_clip", "facexlib", "antelopev2")
+                   if getattr(args, n) is None]
+        if missing:
+            parser.error("a real bundle needs " + ", ".join("--" + m.replace("_", "-") for m in missing))
+    return args
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    if args.tiny_random:
+        from .tiny.build import build_tiny_bundle  # noqa: PLC0415 - keeps --help fast
+
+        manifest, components = build_tiny_bundle(args.out, args.images)
+        if not args.no_reference:
+            from .reference.run import write_references  # noqa: PLC0415
+
+            write_references(components, manifest, args.out, args.images)
+        return 0
+    from .real.build import build_real_bundle  # noqa: PLC0415
+
+    build_real_bundle(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

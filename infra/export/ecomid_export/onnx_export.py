@@ -1,0 +1,89 @@
+"""Export a torch module to ONNX, then check onnxruntime against torch on fresh random inputs."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import torch
+
+from .graph_spec import GraphSpec
+
+OPSET = 17
+
+InputMaker = Callable[[dict[str, int], int], dict[str, torch.Tensor]]
+
+
+class VerificationError(RuntimeError):
+    pass
+
+
+def export_graph(module: torch.nn.Module, spec: GraphSpec, make_inputs: InputMaker, out_dir: Path) -> Path:
+    """Write `spec.file` under `out_dir`; returns its path."""
+    path = out_dir / spec.file
+    path.parent.mkdir(parents=True, exist_ok=True)
+    inputs = make_inputs(spec.example_dims, 0)
+    module.eval()
+    with torch.no_grad():
+        torch.onnx.export(
+            module,
+            tuple(inputs[t.name] for t in spec.inputs),
+            str(path),
+            input_names=[t.name for t in spec.inputs],
+            output_names=[t.name for t in spec.outputs],
+            dynamic_axes=spec.dynamic_axes(),
+            opset_version=OPSET,
+            dynamo=False,
+            do_constant_folding=True,
+        )
+    if spec.external_data:
+        _move_weights_to_external_data(path)
+    _check_declared_io(path, spec)
+    return path
+
+
+def external_data_files(path: Path) -> list[str]:
+    return [p.name for p in sorted(path.parent.glob(path.name + ".data"))]
+
+
+def _move_weights_to_external_data(path: Path) -> None:
+    model = onnx.load(str(path))
+    onnx.save_model(model, str(path), save_as_external_data=True, all_tensors_to_one_file=True,
+                    location=path.name + ".data", size_threshold=1024)
+
+
+_ONNX_DTYPES = {onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.FLOAT16: "float16",
+                onnx.TensorProto.INT64: "int64", onnx.TensorProto.UINT8: "uint8"}
+
+
+def _check_declared_io(path: Path, spec: GraphSpec) -> None:
+    """The exported graph's names, ranks and dtypes must be what the manifest will claim."""
+    graph = onnx.load(str(path), load_external_data=False).graph
+    for kind, actual, declared in (("input", graph.input, spec.inputs), ("output", graph.output, spec.outputs)):
+        got = [(v.name, len(v.type.tensor_type.shape.dim), _ONNX_DTYPES.get(v.type.tensor_type.elem_type)) for v in actual]
+        want = [(t.name, len(t.shape), t.dtype) for t in declared]
+        if got != want:
+            raise VerificationError(f"{spec.name}: exported {kind}s {got} differ from the declared {want}")
+
+
+def verify_graph(module: torch.nn.Module, spec: GraphSpec, make_inputs: InputMaker, out_dir: Path, seed: int = 1) -> float:
+    """Run the ONNX file and the module on the same random inputs; return the largest abs error."""
+    inputs = make_inputs(spec.verify_dims or spec.example_dims, seed)
+    with torch.no_grad():
+        expected = module(*(inputs[t.name] for t in spec.inputs))
+    expected = expected if isinstance(expected, (tuple, list)) else (expected,)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    session = ort.InferenceSession(str(out_dir / spec.file), options, providers=["CPUExecutionProvider"])
+    got = session.run(None, {t.name: inputs[t.name].numpy() for t in spec.inputs})
+    worst = 0.0
+    for t, e, g in zip(spec.outputs, expected, got):
+        e = e.float().numpy() if e.dtype != torch.uint8 else e.numpy()
+        if e.shape != g.shape:
+            raise VerificationError(f"{spec.name}.{t.name}: onnxruntime shape {g.shape}, torch {e.shape}")
+        worst = max(worst, float(np.max(np.abs(e.astype(np.float64) - g.astype(np.float64)))) if e.size else 0.0)
+    print(f"  verify {spec.name:<20} max |onnxruntime - torch| = {worst:.3e} (bound {spec.tolerance:.0e})")
+    if not worst <= spec.tolerance:
+        raise VerificationError(f"{spec.name}: max error {worst:.3e} exceeds bound {spec.tolerance:.0e}")
+    return worst

@@ -1,0 +1,61 @@
+"""The tiny bundle's PyTorch modules, each from its own seed so changing one never reshuffles the others."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ..config import TINY, ArchConfig
+from ..models.arcface import ArcFaceResNet
+from ..models.bisenet import BiSeNet
+from ..models.denoiser import Denoiser, build_identitynet, build_unet
+from ..models.id_encoder import IdEncoder
+from ..models.id_prep import IdPrep
+from ..models.resampler import Resampler
+from ..models.retinaface import RetinaFace
+from ..models.text_encoders import build_clip_g, build_clip_l
+from ..models.vae_decoder import VaeDecoder, build_vae
+from .fit_scrfd import fit_scrfd
+from .random_init import enliven
+
+
+@dataclass
+class Components:
+    arch: ArchConfig
+    clip_l: nn.Module
+    clip_g: nn.Module
+    denoiser: Denoiser
+    vae_decoder: nn.Module
+    resampler: Resampler
+    id_encoder: IdEncoder
+    id_prep: IdPrep
+    arcface: nn.Module
+    retinaface: nn.Module
+    scrfd: nn.Module
+
+    @property
+    def denoiser_no_control(self) -> Denoiser:
+        return self.denoiser.without_identitynet()
+
+
+def _seeded(seed: int, build):
+    torch.manual_seed(seed)
+    return enliven(build(), torch.Generator().manual_seed(seed + 1000))
+
+
+def build_tiny_components(images_dir: Path, seed: int = 0) -> Components:
+    arch = TINY
+    return Components(
+        arch=arch,
+        clip_l=_seeded(seed + 1, lambda: build_clip_l(arch)),
+        clip_g=_seeded(seed + 2, lambda: build_clip_g(arch)),
+        denoiser=_seeded(seed + 3, lambda: Denoiser(build_unet(arch), build_identitynet(arch), arch.cross_attention_dim)),
+        vae_decoder=_seeded(seed + 4, lambda: VaeDecoder(build_vae(arch))),
+        resampler=_seeded(seed + 5, lambda: Resampler(arch.resampler, arch.cross_attention_dim)),
+        id_encoder=_seeded(seed + 6, lambda: IdEncoder(arch)),
+        id_prep=_seeded(seed + 7, lambda: IdPrep(BiSeNet(arch.bisenet_widths))),
+        arcface=_seeded(seed + 8, lambda: ArcFaceResNet(arch.arcface_widths)),
+        retinaface=_seeded(seed + 9, lambda: RetinaFace(arch.retinaface_widths, arch.retinaface_blocks)),
+        scrfd=fit_scrfd(images_dir, arch.scrfd_width, seed=seed + 10),
+    )
