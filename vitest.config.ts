@@ -43,6 +43,13 @@ export default defineConfig(async () => {
             setupFiles: ["test/edge/setup/apply-migrations.ts"],
           },
         },
+        {
+          test: {
+            name: "node",
+            environment: "node",
+            include: ["shared/**/*.test.ts", "gpu-function/**/*.test.ts", "test/node/**/*.test.ts", "scripts/**/*.test.ts"],
+          },
+        },
       ],
     },
   };

@@ -35,7 +35,10 @@ describe("Idempotency-Key on job creation", () => {
     const { CreateJobRequest } = await import("../../shared/src/api/job-input.js");
     const { sha256Hex, canonicalJson } = await import("../../edge/src/lib/crypto.js");
     const image = pngOf(512, 512);
-    const fingerprint = await sha256Hex(canonicalJson({ request: CreateJobRequest.parse(tinyJob()), files: { face: await sha256Hex(image) } }));
+    const { MODEL_CATALOG } = await import("../../edge/src/config/models.js");
+    const body = tinyJob();
+    const withDefaults = { ...body, input: { ...MODEL_CATALOG.find((m) => m.id === "ecomid-tiny")!.defaults, ...body.input } };
+    const fingerprint = await sha256Hex(canonicalJson({ request: CreateJobRequest.parse(withDefaults), files: { face: await sha256Hex(image) } }));
     const guard = testEnv.KEY_GUARDS.get(testEnv.KEY_GUARDS.idFromName(id));
     expect((await guard.beginIdempotent("order-3", fingerprint, 60_000)).state).toBe("new");
     const res = await multipartJob(key, tinyJob(), image, { "idempotency-key": "order-3" });

@@ -40,6 +40,14 @@ describe("job input validation", () => {
     expect(body.errors!.map((e) => e.pointer)).toEqual(["/input/width", "/input/height", "/input/width"]);
   });
 
+  it("fills omitted parameters with the model's defaults, then the API's", async () => {
+    const { key } = await createKey("acme");
+    const res = await multipartJob(key, { model: "ecomid-tiny", input: { reference_images: [{ file: "face" }], prompt: "p", seed: 3 } });
+    expect(res.status).toBe(201);
+    const job = (await res.json()) as { input: Record<string, unknown> };
+    expect(job.input).toMatchObject({ width: 64, height: 64, steps: 4, sampler: "euler", id_mode: "fidelity", output_format: "webp", num_outputs: 1 });
+  });
+
   it("refuses an unknown model", async () => {
     const { key } = await createKey("acme");
     const body = await problem(await multipartJob(key, tinyJob({ model: "sd15" })));

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { CreateJobRequest, isTerminal, ListJobsQuery } from "../../../shared/src/index.js";
 import { API_LIMITS } from "../../../shared/src/api/limits.js";
+import type { Model } from "../../../shared/src/api/models.js";
 import { getConfig } from "../config/config.js";
 import { getOwnedJob, listJobRows } from "../db/jobs.js";
 import type { AppContext, AppEnv } from "../env.js";
@@ -40,9 +41,18 @@ async function readCreateBody(request: Request): Promise<{ body: unknown; files:
   return { body: parseJsonBytes(new TextEncoder().encode(json), 'the "request" part'), files };
 }
 
+/** Fields the client left out take the chosen model's defaults (GET /v1/models), then the API's. */
+function withModelDefaults(body: unknown, models: Model[]): unknown {
+  if (!body || typeof body !== "object" || Array.isArray(body)) return body;
+  const raw = body as { model?: unknown; input?: unknown };
+  const model = models.find((m) => m.id === (raw.model ?? CreateJobRequest.shape.model.parse(undefined)));
+  if (!model || !raw.input || typeof raw.input !== "object" || Array.isArray(raw.input)) return body;
+  return { ...raw, input: { ...model.defaults, ...(raw.input as object) } };
+}
+
 jobRoutes.post("/", authenticate("jobs:write", { creates: true }), async (c) => {
   const { body, files } = await readCreateBody(c.req.raw);
-  const request = validate(CreateJobRequest, body);
+  const request = validate(CreateJobRequest, withModelDefaults(body, getConfig(c.env).models));
   const auth = c.get("auth");
   const fileHashes = Object.fromEntries(await Promise.all([...files].map(async ([k, v]) => [k, await sha256Hex(v)] as const)));
   const fingerprint = await sha256Hex(canonicalJson({ request, files: fileHashes }));

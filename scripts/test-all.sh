@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# `npm test`: every suite. TypeScript (typecheck, edge tests in workerd, node tests),
+# then Python (the bundle exporter), installing what each needs. Ends with one line
+# "N passed, N failed" counted over all suites; exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export WRANGLER_SEND_METRICS=false WRANGLER_HIDE_BANNER=true CLOUDFLARE_CF_FETCH_ENABLED=false
+mkdir -p .state
+passed=0
+failed=0
+status=0
+
+echo "== typecheck"
+if npm run -s typecheck; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
+
+echo "== vitest (edge in workerd, node)"
+rm -f .state/vitest.json
+npx vitest run --reporter=default --reporter=json --outputFile.json=.state/vitest.json || status=1
+if [ -f .state/vitest.json ]; then
+  read -r vp vf < <(node -e 'const r=require("./.state/vitest.json");console.log(r.numPassedTests, r.numFailedTests + (r.numFailedTestSuites||0))')
+  passed=$((passed + vp)); failed=$((failed + vf))
+else
+  failed=$((failed + 1)); status=1
+fi
+
+if [ -x infra/export/setup_venv.sh ] || [ -f infra/export/setup_venv.sh ]; then
+  echo "== python (infra/export)"
+  if bash infra/export/setup_venv.sh; then
+    rm -f .state/pytest.xml
+    infra/export/.venv/bin/python -m pytest infra/export/tests -q -p no:cacheprovider --junitxml=.state/pytest.xml || status=1
+    if [ -f .state/pytest.xml ]; then
+      read -r pp pf < <(python3 -c 'import xml.etree.ElementTree as E;r=E.parse(".state/pytest.xml").getroot();s=r if r.tag=="testsuite" else r.find("testsuite");t,f,e,k=(int(s.get(a,0)) for a in ("tests","failures","errors","skipped"));print(t-f-e-k, f+e)')
+      passed=$((passed + pp)); failed=$((failed + pf))
+    else
+      failed=$((failed + 1)); status=1
+    fi
+  else
+    echo "python environment setup failed"; failed=$((failed + 1)); status=1
+  fi
+fi
+
+[ "$failed" -gt 0 ] && status=1
+echo "$passed passed, $failed failed" | tee .state/test-summary.txt
+exit $status
