@@ -25,7 +25,7 @@ from .schedulers import make_scheduler, schedule_tables
 PARAMETERS = {
     "image": "astronaut.png", "prompt": "a portrait photo of a woman astronaut, studio light", "negative_prompt": "",
     "width": 64, "height": 64, "steps": 4, "guidance": 3.5, "identity_weight": 0.3, "structure_strength": 0.8,
-    "id_mode": "fidelity", "noise_seed": 42, "samplers": ["euler", "dpmpp_2m_karras"],
+    "id_mode": "fidelity", "noise_seed": 42, "samplers": ["euler", "dpmpp_2m_karras", "dpm_2_karras"],
 }
 SCHEDULE_STEP_COUNTS = (4, 25)
 
@@ -126,7 +126,9 @@ def write_references(components, manifest: dict, bundle_dir: Path, images_dir: P
     write_json(folder / "index.json", {
         "description": "PyTorch reference outputs of the tiny bundle (fixture weights). Raw little-endian tensors; "
                        "images are HWC uint8 RGB. Rows of batched tensors are [cond, uncond]. Face crops use SCRFD's "
-                       "keypoints for both the ArcFace and the FFHQ crop (one detection), Umeyama similarity.",
+                       "keypoints for both the ArcFace and the FFHQ crop (one detection), Umeyama similarity. "
+                       "<sampler>_latents_step<i>: latents after the i-th diffusers scheduler.step call (dpm_2_karras "
+                       "makes two calls per step except the last, one model evaluation each).",
         "parameters": PARAMETERS, "detection_size": det_size, "tensors": out.index,
     })
     print(f"reference outputs: {len(out.index)} tensors in {folder}")
