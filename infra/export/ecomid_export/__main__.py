@@ -23,6 +23,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     real.add_argument("--facexlib", type=Path, help="folder with detection_Resnet50_Final.pth and parsing_bisenet.pth")
     real.add_argument("--antelopev2", type=Path, help="folder with scrfd_10g_bnkps.onnx and glintr100.onnx")
     real.add_argument("--vae", type=Path, help="optional fp16-fix VAE (diffusers folder or .safetensors)")
+    real.add_argument("--precision", choices=("fp16", "fp32"), default="fp16",
+                      help="fp16 (with the spec's fp32 islands) for the denoisers, text towers, ID encoder, Resampler")
     real.add_argument("--bundle-id", default="ecomid-sdxl")
     real.add_argument("--bundle-version", default="0.1.0")
     args = parser.parse_args(argv)

@@ -92,6 +92,7 @@ def test_real_mode_builds_a_valid_bundle_from_published_layouts(published, tmp_p
         sdxl=published / "sdxl", identitynet=published / "identitynet.safetensors", pulid=published / "pulid.safetensors",
         instantid=published / "ip-adapter.bin", eva_clip=published / "eva.pt", facexlib=published / "facexlib",
         antelopev2=published / "antelopev2", vae=None, out=tmp_path / "bundle", bundle_id="ecomid-test", bundle_version="0",
+        precision="fp16",
     )
     manifest = build_real_bundle(args, TINY)
     assert manifest["fixture"] is False
@@ -100,3 +101,7 @@ def test_real_mode_builds_a_valid_bundle_from_published_layouts(published, tmp_p
     assert [o["name"] for o in manifest["graphs"]["scrfd"]["outputs"]][:3] == ["score_8", "score_16", "score_32"]
     assert manifest["graphs"]["denoiser"]["external_data"] == ["graphs/denoiser.onnx.data"]
     assert (args.out / "graphs" / "denoiser.onnx.data").is_file()
+    assert manifest["graphs"]["denoiser"]["precision"] == "mixed"
+    assert manifest["graphs"]["clip_g"]["precision"] == "float16"
+    assert manifest["graphs"]["vae_decoder"]["precision"] == "float32"  # no fp16-fix VAE given
+    assert manifest["graphs"]["denoiser"]["inputs"][0]["dtype"] == "float32"  # fp16 stays inside the graph

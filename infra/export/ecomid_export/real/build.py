@@ -9,6 +9,7 @@ from ..bundle_writer import export_all, finish_manifest, graph_plan, id_attentio
 from ..config import REAL, ArchConfig
 from ..manifest import ALL_SAMPLERS, SCHEDULER, model_facts, preprocessing
 from ..models.denoiser import Denoiser
+from ..models.half_precision import HalfPrecision
 from ..models.id_encoder import IdEncoder
 from ..models.id_prep import IdPrep
 from ..models.resampler import Resampler
@@ -45,15 +46,33 @@ def load_components(args, arch: ArchConfig) -> SimpleNamespace:
                            retinaface=retinaface.eval(), arcface=None, scrfd=None)
 
 
+# Graphs that run in fp16 ("mixed": with fp32 islands inside). The VAE only when the fp16-fix VAE is given.
+HALF_GRAPHS = {"denoiser": "mixed", "denoiser_no_control": "mixed", "resampler": "mixed", "clip_l": "float16",
+               "clip_g": "float16", "id_encoder": "float16"}
+HALF_TOLERANCE = 5e-2
+
+
+def apply_precision(plan, args) -> list:
+    if getattr(args, "precision", "fp16") != "fp16":
+        return plan
+    half = dict(HALF_GRAPHS, **({"vae_decoder": "float16"} if args.vae else {}))
+    wrapped = []
+    for module, spec, make_inputs in plan:
+        if spec.name in half:
+            module, spec.precision, spec.tolerance = HalfPrecision(module), half[spec.name], HALF_TOLERANCE
+        wrapped.append((module, spec, make_inputs))
+    return wrapped
+
+
 def build_real_bundle(args, arch: ArchConfig = REAL) -> dict:
     """`arch` is REAL except in tests, which feed tiny files in the published formats."""
     started = time.monotonic()
     torch.set_grad_enabled(False)
     c = load_components(args, arch)
+    constants = write_constants(c, args.out)  # in fp32, before any graph is halved
     plan = [step for step in graph_plan(c, SOURCES, large=True) if step[1].name not in ("arcface", "scrfd")]
-    graphs = export_all(plan, args.out)
+    graphs = export_all(apply_precision(plan, args), args.out)
     graphs.update(copy_antelopev2(args.antelopev2, args.out, OPSET))
-    constants = write_constants(c, args.out)
     write_tokenizer(args.out / "tokenizer")
     header = {
         "format_version": 1, "id": args.bundle_id, "version": args.bundle_version, "fixture": False,
