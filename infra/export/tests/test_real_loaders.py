@@ -105,3 +105,15 @@ def test_real_mode_builds_a_valid_bundle_from_published_layouts(published, tmp_p
     assert manifest["graphs"]["clip_g"]["precision"] == "float16"
     assert manifest["graphs"]["vae_decoder"]["precision"] == "float32"  # no fp16-fix VAE given
     assert manifest["graphs"]["denoiser"]["inputs"][0]["dtype"] == "float32"  # fp16 stays inside the graph
+
+
+def test_published_onnx_dims_get_distinct_valid_symbols():
+    from onnx import TensorProto, helper
+
+    from ecomid_export.real.antelopev2 import _dims
+
+    scores = _dims(helper.make_tensor_value_info("448", TensorProto.FLOAT, [None, 1]))
+    boxes = _dims(helper.make_tensor_value_info("471", TensorProto.FLOAT, [None, 4]))
+    image = _dims(helper.make_tensor_value_info("input.1", TensorProto.FLOAT, [1, 3, "?", "?"]))
+    assert scores == ("t_448_dim0", 1) and boxes == ("t_471_dim0", 4)
+    assert image == (1, 3, "t_input_1_dim2", "t_input_1_dim3")

@@ -1,5 +1,6 @@
 """antelopev2's SCRFD and ArcFace are published as ONNX: copied as is, their I/O read from the files."""
 
+import re
 import shutil
 from pathlib import Path
 
@@ -17,18 +18,17 @@ NOTES = {
 
 
 def _dims(value) -> tuple:
+    """Fixed sizes as they are; dynamic axes get a name unique to (tensor, axis) unless the file names them
+    properly, so two unrelated axes never share a symbol by accident (the published files often say "?")."""
     dims = []
     for i, d in enumerate(value.type.tensor_type.shape.dim):
         if d.HasField("dim_value") and d.dim_value > 0:
             dims.append(d.dim_value)
-        else:  # the published files name their dynamic axes freely (or not at all): give them stable names
-            dims.append(f"{value.name.replace('.', '_').lower()}_dim{i}" if not d.dim_param else _symbol(d.dim_param))
+        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", d.dim_param or "") and d.dim_param.lower() != "none":
+            dims.append(d.dim_param.lower())
+        else:
+            dims.append(re.sub(r"[^a-z0-9_]", "_", f"t_{value.name.lower()}_dim{i}"))  # names like "448" need the prefix
     return tuple(dims)
-
-
-def _symbol(name: str) -> str:
-    cleaned = "".join(ch if ch.isalnum() else "_" for ch in name.lower())
-    return cleaned if cleaned[:1].isalpha() or cleaned[:1] == "_" else f"d_{cleaned}"
 
 
 def copy_antelopev2(folder: Path, out_dir: Path, opset_fallback: int) -> dict[str, dict]:
