@@ -6,7 +6,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .graph_spec import GraphSpec
 from .graphs import face, text
 from .graphs.common import generator, randn
 from .graphs.denoiser import denoiser_inputs, denoiser_spec
@@ -75,5 +74,3 @@ def id_attention_layer_count(c) -> int:
 def finish_manifest(out_dir: Path, header: dict, graphs: dict, constants: dict) -> dict:
     return write_manifest(out_dir, {**header, "graphs": graphs, "constants": constants})
 
-
-__all__ = ["GraphSpec", "graph_plan", "export_all", "write_constants", "finish_manifest", "id_attention_layer_count"]

@@ -2,11 +2,7 @@
 
 from dataclasses import dataclass, field
 
-import torch
-
 Dim = int | str
-
-TORCH_DTYPES = {"float32": torch.float32, "float16": torch.float16, "int64": torch.int64, "uint8": torch.uint8}
 
 
 @dataclass(frozen=True)

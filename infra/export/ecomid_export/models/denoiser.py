@@ -4,7 +4,6 @@ Residuals stay inside the graph (ecomid-pipeline.md section 7); `cn_scale`
 and `id_weight` are inputs so 0 disables either exactly.
 """
 
-import torch
 from diffusers import ControlNetModel, UNet2DConditionModel
 from diffusers.utils import logging as diffusers_logging
 from torch import nn

@@ -1,6 +1,5 @@
 """CLIP-L and OpenCLIP-bigG text towers as SDXL uses them: penultimate hidden states (+ pooled projection for bigG)."""
 
-import torch
 from torch import nn
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
 
