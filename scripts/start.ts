@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { randomBytes } from "node:crypto";
+import { ensureDevVars } from "./lib/dev-vars.js";
 import { createLocalKey } from "./keys.js";
 import { applyLocalMigrations, localD1, WRANGLER_OFFLINE_ENV } from "./lib/local-d1.js";
 
@@ -14,12 +14,6 @@ const EDGE_PORT = Number(process.env.EDGE_PORT ?? 8787);
 const GPU_PORT = Number(process.env.GPU_PORT ?? 8790);
 const BASE = `http://127.0.0.1:${EDGE_PORT}`;
 const children: ChildProcess[] = [];
-
-function ensureDevVars(): void {
-  if (existsSync(".dev.vars")) return;
-  // Local secrets only; production secrets are set with `wrangler secret put`.
-  writeFileSync(".dev.vars", `SIGNING_SECRET=${randomBytes(32).toString("hex")}\nGPU_DISPATCH_TOKEN=${randomBytes(24).toString("hex")}\n`);
-}
 
 async function ensureDevKey(): Promise<string> {
   mkdirSync(".state", { recursive: true });
@@ -49,7 +43,8 @@ async function waitForHealth(url: string, timeoutMs: number): Promise<void> {
 }
 
 function start(name: string, command: string, args: string[], env: Record<string, string> = {}): ChildProcess {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "inherit", "inherit"] });
+  // Each child leads its own process group, so stopping it also stops what it started (workerd).
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "inherit", "inherit"], detached: true });
   child.on("exit", (code, signal) => {
     if (!stopping) {
       console.error(`${name} exited (${signal ?? code}); stopping the stack`);
@@ -64,7 +59,15 @@ let stopping = false;
 function stop(code = 0): void {
   if (stopping) return;
   stopping = true;
-  for (const c of children) if (c.pid && c.exitCode === null) c.kill("SIGTERM");
+  for (const c of children) {
+    if (c.pid && c.exitCode === null) {
+      try {
+        process.kill(-c.pid, "SIGTERM");
+      } catch {
+        // already gone
+      }
+    }
+  }
   setTimeout(() => process.exit(code), 500).unref();
 }
 

@@ -77,11 +77,25 @@ describe("delete", () => {
     const owner = freshOwner();
     const { key } = await createKey(owner);
     const id = await succeededJob(key, 3);
-    const before = await env.FILES.list({ prefix: `jobs/${owner}/${id}/` });
-    expect(before.objects.length).toBe(2); // the reference and one output
+    expect((await env.FILES.list({ prefix: `jobs/${owner}/${id}/` })).objects).toHaveLength(1); // the output
+    expect((await env.FILES.list({ prefix: `blobs/${owner}/` })).objects).toHaveLength(1); // the reference image
     expect((await api(`/v1/jobs/${id}`, key, { method: "DELETE" })).status).toBe(204);
     expect((await env.FILES.list({ prefix: `jobs/${owner}/${id}/` })).objects).toEqual([]);
+    expect((await env.FILES.list({ prefix: `blobs/${owner}/` })).objects).toEqual([]);
     expect((await api(`/v1/jobs/${id}`, key)).status).toBe(404);
+    expect(((await (await api("/v1/jobs", key)).json()) as { data: unknown[] }).data).toEqual([]);
+  });
+
+  it("stores a reference image once per owner and keeps it while another job still uses it", async () => {
+    const owner = freshOwner();
+    const { key } = await createKey(owner);
+    const first = await succeededJob(key, 5);
+    const second = await succeededJob(key, 6);
+    expect((await env.FILES.list({ prefix: `blobs/${owner}/` })).objects).toHaveLength(1);
+    await api(`/v1/jobs/${first}`, key, { method: "DELETE" });
+    expect((await env.FILES.list({ prefix: `blobs/${owner}/` })).objects).toHaveLength(1);
+    await api(`/v1/jobs/${second}`, key, { method: "DELETE" });
+    expect((await env.FILES.list({ prefix: `blobs/${owner}/` })).objects).toHaveLength(0);
   });
 
   it("purges outputs at the end of retention, keeping the job record", async () => {

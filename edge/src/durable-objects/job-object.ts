@@ -11,6 +11,7 @@ import { randomSecret } from "../lib/ids.js";
 import { signFileUrl } from "../lib/signed-urls.js";
 import { enqueueWebhook } from "../webhooks/enqueue.js";
 import { cacheResult } from "../jobs/result-cache.js";
+import { releaseBlobs } from "../jobs/resolve-inputs.js";
 
 export interface DispatchMessage {
   job_id: string;
@@ -427,6 +428,8 @@ export class JobObject extends DurableObject<AppBindings> {
 
   private async deleteObjects(): Promise<void> {
     const s = this.stored!;
+    const inputs = [...s.inputs.reference, ...(s.inputs.keypoint_image ? [s.inputs.keypoint_image] : [])].map((i) => i.key);
+    await releaseBlobs(this.env, s.owner_id, s.core.id, inputs);
     const prefix = r2Keys.jobPrefix(s.owner_id, s.core.id);
     let cursor: string | undefined;
     do {

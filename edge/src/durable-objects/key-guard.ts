@@ -42,7 +42,6 @@ export class KeyGuard extends DurableObject<AppBindings> {
   constructor(ctx: DurableObjectState, env: AppBindings) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.sql.exec(`CREATE TABLE IF NOT EXISTS buckets (name TEXT PRIMARY KEY, tokens REAL NOT NULL, updated_ms INTEGER NOT NULL)`);
     this.sql.exec(`CREATE TABLE IF NOT EXISTS in_flight (job_id TEXT PRIMARY KEY, since_ms INTEGER NOT NULL)`);
     this.sql.exec(
       `CREATE TABLE IF NOT EXISTS idempotency (key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, state TEXT NOT NULL, response TEXT, expires_ms INTEGER NOT NULL)`,
@@ -50,25 +49,25 @@ export class KeyGuard extends DurableObject<AppBindings> {
     this.sql.exec(`CREATE TABLE IF NOT EXISTS flags (name TEXT PRIMARY KEY, value TEXT NOT NULL)`);
   }
 
+  // Token buckets are soft state kept in memory: a write per request would double the
+  // cost of every API call, and if the object is evicted the buckets simply start full.
+  private readonly buckets = new Map<string, { tokens: number; updatedMs: number }>();
+  private revoked: boolean | null = null;
+
   /** Takes one token from every bucket, or none if any is empty. */
   admit(policies: BucketPolicy[], nowMs = Date.now()): AdmitResult {
     if (this.isRevoked()) return { revoked: true };
     const levels = policies.map((p) => {
-      const row = this.sql.exec<{ tokens: number; updated_ms: number }>(`SELECT tokens, updated_ms FROM buckets WHERE name = ?`, p.name).toArray()[0];
+      const b = this.buckets.get(p.name);
       const rate = p.capacity / (p.windowSeconds * 1000);
-      const tokens = row ? Math.min(p.capacity, row.tokens + (nowMs - row.updated_ms) * rate) : p.capacity;
+      const tokens = b ? Math.min(p.capacity, b.tokens + (nowMs - b.updatedMs) * rate) : p.capacity;
       return { p, tokens, rate };
     });
     const allowed = levels.every((l) => l.tokens >= 1);
     let retryAfterMs = 0;
     const buckets = levels.map(({ p, tokens, rate }) => {
       const after = allowed ? tokens - 1 : tokens;
-      this.sql.exec(
-        `INSERT INTO buckets (name, tokens, updated_ms) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET tokens = excluded.tokens, updated_ms = excluded.updated_ms`,
-        p.name,
-        after,
-        nowMs,
-      );
+      this.buckets.set(p.name, { tokens: after, updatedMs: nowMs });
       if (!allowed && tokens < 1) retryAfterMs = Math.max(retryAfterMs, (1 - tokens) / rate);
       return {
         name: p.name,
@@ -124,9 +123,11 @@ export class KeyGuard extends DurableObject<AppBindings> {
 
   revoke(): void {
     this.sql.exec(`INSERT OR REPLACE INTO flags (name, value) VALUES ('revoked', '1')`);
+    this.revoked = true;
   }
 
   private isRevoked(): boolean {
-    return this.sql.exec(`SELECT 1 FROM flags WHERE name = 'revoked'`).toArray().length > 0;
+    this.revoked ??= this.sql.exec(`SELECT 1 FROM flags WHERE name = 'revoked'`).toArray().length > 0;
+    return this.revoked;
   }
 }

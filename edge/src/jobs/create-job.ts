@@ -58,14 +58,14 @@ export async function createJob({ env, config, auth, request, files }: CreateJob
     }
   }
   const jobId = newId("job");
-  const ctx = { env, config, ownerId: auth.ownerId, jobId, files };
+  const ctx = { env, config, ownerId: auth.ownerId, files };
   const reference: StoredImage[] = [];
   for (const [i, ref] of input.reference_images.entries()) {
-    reference.push(await resolveImage(ref, `reference-${i}`, `/input/reference_images/${i}`, ctx));
+    reference.push(await resolveImage(ref, `/input/reference_images/${i}`, ctx));
   }
   const kp = input.keypoints;
   const keypointImage =
-    kp.type === "pose_image" || kp.type === "keypoint_image" ? await resolveImage(kp.image, "keypoints", "/input/keypoints/image", ctx) : null;
+    kp.type === "pose_image" || kp.type === "keypoint_image" ? await resolveImage(kp.image, "/input/keypoints/image", ctx) : null;
 
   const seed = input.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
   const { reference_images: _refs, ...params } = input;
@@ -125,7 +125,6 @@ export async function createJob({ env, config, auth, request, files }: CreateJob
   const guard = env.KEY_GUARDS.get(env.KEY_GUARDS.idFromName(auth.keyId));
   const slot = await guard.reserveSlot(jobId, config.maxJobsInFlight);
   if (!slot.ok) {
-    await deleteInputs(env, stored);
     throw new AppError("too_many_jobs_in_flight", `this key already has ${slot.inFlight} jobs queued or running (limit ${config.maxJobsInFlight})`, {
       headers: { "retry-after": "5" },
     });
@@ -167,9 +166,4 @@ async function completeFromCache(env: AppBindings, stored: StoredJob): Promise<S
       metrics: { queue_ms: 0, run_ms: 0, total_ms: 0 },
     },
   };
-}
-
-async function deleteInputs(env: AppBindings, stored: StoredJob) {
-  const keys = [...stored.inputs.reference.map((r) => r.key), ...(stored.inputs.keypoint_image ? [stored.inputs.keypoint_image.key] : [])];
-  if (keys.length) await env.FILES.delete(keys);
 }

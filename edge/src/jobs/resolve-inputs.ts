@@ -12,7 +12,6 @@ export interface ResolveContext {
   env: AppBindings;
   config: Config;
   ownerId: string;
-  jobId: string;
   files: Map<string, Uint8Array>;
 }
 
@@ -28,10 +27,17 @@ async function atPointer<T>(pointer: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Brings one input image into the job's R2 folder, checked (format, size, pixels) and hashed. */
-export function resolveImage(ref: ImageRef, name: string, pointer: string, ctx: ResolveContext): Promise<StoredImage> {
+/** Stores an image once per owner under its content hash; an existing copy is reused. */
+export async function storeBlob(env: AppBindings, ownerId: string, bytes: Uint8Array, contentType: string): Promise<{ key: string; sha256: string }> {
+  const sha256 = await sha256Hex(bytes);
+  const key = r2Keys.blob(ownerId, sha256);
+  if (!(await env.FILES.head(key))) await env.FILES.put(key, bytes, { httpMetadata: { contentType }, customMetadata: { sha256 } });
+  return { key, sha256 };
+}
+
+/** Resolves one input image to a checked (format, size, pixels), hashed blob in R2. */
+export function resolveImage(ref: ImageRef, pointer: string, ctx: ResolveContext): Promise<StoredImage> {
   return atPointer(pointer, async () => {
-    const key = r2Keys.input(ctx.ownerId, ctx.jobId, name);
     if ("upload_id" in ref) {
       const row = await ctx.env.DB.prepare(`SELECT status, r2_key, content_type, bytes, sha256, width, height, expires_at FROM uploads WHERE id = ? AND owner_id = ?`)
         .bind(ref.upload_id, ctx.ownerId)
@@ -39,10 +45,7 @@ export function resolveImage(ref: ImageRef, name: string, pointer: string, ctx: 
       if (!row) throw new AppError("not_found", `upload ${ref.upload_id} does not exist`, { status: 422 });
       if (Date.parse(row.expires_at) < Date.now()) throw new AppError("upload_expired", `upload ${ref.upload_id} has expired`);
       if (row.status !== "complete") throw new AppError("upload_not_ready", `upload ${ref.upload_id} has not been uploaded yet`);
-      const object = await ctx.env.FILES.get(row.r2_key);
-      if (!object) throw new AppError("upload_expired", `upload ${ref.upload_id} is no longer stored`);
-      await ctx.env.FILES.put(key, object.body, { httpMetadata: { contentType: row.content_type } });
-      return { key, content_type: row.content_type, sha256: row.sha256, bytes: row.bytes, width: row.width, height: row.height };
+      return { key: row.r2_key, content_type: row.content_type, sha256: row.sha256, bytes: row.bytes, width: row.width, height: row.height };
     }
     let bytes: Uint8Array;
     if ("url" in ref) {
@@ -64,7 +67,19 @@ export function resolveImage(ref: ImageRef, name: string, pointer: string, ctx: 
     }
     if (bytes.byteLength > API_LIMITS.maxImageBytes) throw new AppError("image_too_large", `the image is larger than ${API_LIMITS.maxImageBytes} bytes`);
     const info = sniffImage(bytes);
-    await ctx.env.FILES.put(key, bytes, { httpMetadata: { contentType: info.contentType } });
-    return { key, content_type: info.contentType, sha256: await sha256Hex(bytes), bytes: bytes.byteLength, width: info.width, height: info.height };
+    const { key, sha256 } = await storeBlob(ctx.env, ctx.ownerId, bytes, info.contentType);
+    return { key, content_type: info.contentType, sha256, bytes: bytes.byteLength, width: info.width, height: info.height };
   });
+}
+
+/**
+ * Deletes input blobs that no other job and no live upload of the owner still uses.
+ * Runs when a job is deleted or its retention ends (rare), so a scan is affordable.
+ */
+export async function releaseBlobs(env: AppBindings, ownerId: string, exceptJobId: string, keys: string[]): Promise<void> {
+  for (const key of new Set(keys)) {
+    const usedByJob = await env.DB.prepare(`SELECT 1 FROM jobs WHERE owner_id = ? AND id != ? AND instr(body, ?) > 0 LIMIT 1`).bind(ownerId, exceptJobId, key).first();
+    const usedByUpload = await env.DB.prepare(`SELECT 1 FROM uploads WHERE owner_id = ? AND r2_key = ? AND expires_at > ? LIMIT 1`).bind(ownerId, key, new Date().toISOString()).first();
+    if (!usedByJob && !usedByUpload) await env.FILES.delete(key);
+  }
 }

@@ -46,7 +46,8 @@ export interface DispatchState {
 
 export const r2Keys = {
   upload: (owner: string, uploadId: string) => `uploads/${owner}/${uploadId}`,
-  input: (owner: string, jobId: string, name: string) => `jobs/${owner}/${jobId}/inputs/${name}`,
+  /** Input images are content-addressed per owner: a face photo sent again is stored once. */
+  blob: (owner: string, sha256: string) => `blobs/${owner}/${sha256}`,
   output: (owner: string, jobId: string, attempt: number, index: number, ext: string) =>
     `jobs/${owner}/${jobId}/outputs/a${attempt}/${index}.${ext}`,
   intermediate: (owner: string, jobId: string, attempt: number, kind: string) => `jobs/${owner}/${jobId}/intermediates/a${attempt}/${kind}.png`,

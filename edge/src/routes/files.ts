@@ -6,6 +6,7 @@ import { sha256Hex } from "../lib/crypto.js";
 import { sniffImage } from "../lib/image-sniff.js";
 import { readBody } from "../lib/parse.js";
 import { verifyFileUrl } from "../lib/signed-urls.js";
+import { storeBlob } from "../jobs/resolve-inputs.js";
 
 /**
  * Signed file URLs served from R2 by the worker: the same scheme for client
@@ -46,13 +47,18 @@ fileRoutes.put("/*", async (c) => {
   if (grant.contentType && info.contentType !== grant.contentType) {
     throw new AppError("unsupported_image_format", `the file is ${info.contentType}, not ${grant.contentType}`);
   }
-  const sha256 = await sha256Hex(bytes);
-  await c.env.FILES.put(grant.key, bytes, { httpMetadata: { contentType: info.contentType }, customMetadata: { sha256 } });
+  let key = grant.key;
+  let sha256: string;
   if (grant.key.startsWith("uploads/")) {
-    const id = grant.key.split("/")[2];
-    await c.env.DB.prepare(`UPDATE uploads SET status = 'complete', sha256 = ?, width = ?, height = ?, bytes = ? WHERE id = ?`)
-      .bind(sha256, info.width, info.height, bytes.byteLength, id)
+    // A client upload becomes a content-addressed blob of its owner; the upload row points at it.
+    const [, owner, id] = grant.key.split("/");
+    ({ key, sha256 } = await storeBlob(c.env, owner!, bytes, info.contentType));
+    await c.env.DB.prepare(`UPDATE uploads SET status = 'complete', r2_key = ?, sha256 = ?, width = ?, height = ?, bytes = ? WHERE id = ?`)
+      .bind(key, sha256, info.width, info.height, bytes.byteLength, id)
       .run();
+  } else {
+    sha256 = await sha256Hex(bytes);
+    await c.env.FILES.put(key, bytes, { httpMetadata: { contentType: info.contentType }, customMetadata: { sha256 } });
   }
-  return c.json({ key: grant.key, bytes: bytes.byteLength, sha256, width: info.width, height: info.height }, 201);
+  return c.json({ bytes: bytes.byteLength, sha256, width: info.width, height: info.height }, 201);
 });

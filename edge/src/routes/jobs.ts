@@ -3,7 +3,7 @@ import { CreateJobRequest, isTerminal, ListJobsQuery } from "../../../shared/src
 import { API_LIMITS } from "../../../shared/src/api/limits.js";
 import type { Model } from "../../../shared/src/api/models.js";
 import { getConfig } from "../config/config.js";
-import { getOwnedJob, listJobRows } from "../db/jobs.js";
+import { listJobRows } from "../db/jobs.js";
 import type { AppContext, AppEnv } from "../env.js";
 import { AppError } from "../errors.js";
 import { createJob } from "../jobs/create-job.js";
@@ -100,42 +100,48 @@ jobRoutes.get("/", authenticate("jobs:read"), async (c) => {
   });
 });
 
-/** Another owner's job is indistinguishable from a missing one. */
+/**
+ * Reads come from the job's own Durable Object (the source of truth, one per job, so
+ * status reads never queue behind a shared database). Another owner's job is
+ * indistinguishable from a missing one.
+ */
 async function ownedJobOr404(c: AppContext) {
   const id = c.req.param("id") ?? "";
-  const stored = await getOwnedJob(c.env.DB, c.get("auth").ownerId, id);
-  if (!stored) throw new AppError("not_found", `no job ${id}`);
-  return stored;
+  if (!/^job_[0-9a-z]{26}$/.test(id)) throw new AppError("not_found", `no job ${id}`);
+  const stub = c.env.JOBS.get(c.env.JOBS.idFromName(id));
+  const stored = (await stub.get()) as StoredJob | null;
+  if (!stored || stored.owner_id !== c.get("auth").ownerId) throw new AppError("not_found", `no job ${id}`);
+  return { stored, stub };
 }
 
 jobRoutes.get("/:id", authenticate("jobs:read"), async (c) => {
-  const stored = await ownedJobOr404(c);
+  const { stored } = await ownedJobOr404(c);
   return c.json(await presentJob(stored, c.env, getConfig(c.env)));
 });
 
 jobRoutes.post("/:id/cancel", authenticate("jobs:write"), async (c) => {
-  const stored = await ownedJobOr404(c);
-  const result = await c.env.JOBS.get(c.env.JOBS.idFromName(stored.core.id)).cancel();
+  const { stub } = await ownedJobOr404(c);
+  const result = await stub.cancel();
   if (!result.ok || !result.stored) throw new AppError("job_not_cancelable", `the job is already ${result.stored?.core.status ?? "gone"}`);
   return c.json(await presentJob(result.stored as StoredJob, c.env, getConfig(c.env)));
 });
 
 jobRoutes.delete("/:id", authenticate("jobs:write"), async (c) => {
-  const stored = await ownedJobOr404(c);
-  await c.env.JOBS.get(c.env.JOBS.idFromName(stored.core.id)).purge();
+  const { stub } = await ownedJobOr404(c);
+  await stub.purge();
   return c.body(null, 204);
 });
 
 jobRoutes.get("/:id/events", authenticate("jobs:read"), async (c) => {
-  const stored = await ownedJobOr404(c);
+  const { stub } = await ownedJobOr404(c);
   const after = Number(c.req.header("last-event-id") ?? c.req.query("after") ?? "0");
   const url = new URL(`https://job/events?after=${Number.isInteger(after) && after > 0 ? after : 0}`);
-  const response = await c.env.JOBS.get(c.env.JOBS.idFromName(stored.core.id)).fetch(url);
+  const response = await stub.fetch(url);
   return new Response(response.body, response);
 });
 
 jobRoutes.get("/:id/outputs/:index", authenticate("jobs:read"), async (c) => {
-  const stored = await ownedJobOr404(c);
+  const { stored } = await ownedJobOr404(c);
   const index = Number(c.req.param("index"));
   const output = stored.outputs.find((o) => o.index === index);
   if (stored.core.data_removed) throw new AppError("output_not_available", "the job's outputs were purged at the end of its retention");
