@@ -64,10 +64,10 @@ def apply_precision(plan, args) -> list:
     return wrapped
 
 
+@torch.no_grad()
 def build_real_bundle(args, arch: ArchConfig = REAL) -> dict:
     """`arch` is REAL except in tests, which feed tiny files in the published formats."""
     started = time.monotonic()
-    torch.set_grad_enabled(False)
     c = load_components(args, arch)
     constants = write_constants(c, args.out)  # in fp32, before any graph is halved
     plan = [step for step in graph_plan(c, SOURCES, large=True) if step[1].name not in ("arcface", "scrfd")]
