@@ -57,7 +57,7 @@ export class JobObject extends DurableObject<AppBindings> {
     this.stored = stored;
     this.dispatch = { secrets: {}, pool: null, lease_until_ms: null, last_step: -1, last_stage: null };
     await this.persist();
-    await upsertJobRow(this.env.DB, stored);
+    this.mirror();
     await this.appendEvent("job.queued", { status: "queued" });
     if (isTerminal(stored.core.status)) {
       await this.appendEvent(`job.${stored.core.status}` as JobEventType, { status: stored.core.status, cached: stored.core.cached });
@@ -295,7 +295,7 @@ export class JobObject extends DurableObject<AppBindings> {
     if (isTerminal(s.core.status)) return { ok: false, stored: s };
     const pool = this.dispatch?.pool;
     await this.finish("canceled", null);
-    if (pool) this.ctx.waitUntil(this.tellPoolToCancel(pool));
+    if (pool) this.ctx.waitUntil(this.tellPoolToCancel(pool, s.core.id));
     return { ok: true, stored: this.stored };
   }
 
@@ -305,25 +305,27 @@ export class JobObject extends DurableObject<AppBindings> {
     if (!s) return;
     if (!isTerminal(s.core.status)) await this.cancel();
     await this.deleteObjects();
+    this.stored = null; // a mirror write still running writes nothing more
+    await this.mirrorDone;
     await deleteJobRow(this.env.DB, s.core.id);
     for (const w of this.streams) await w.close().catch(() => {});
     this.streams.clear();
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
-    this.stored = null;
     this.dispatch = null;
   }
 
   override async alarm(): Promise<void> {
     const s = this.stored;
     if (!s || !this.dispatch) return;
+    if (this.sql.exec(`SELECT 1 FROM state WHERE name = 'mirror_dirty'`).toArray().length) await this.flushMirror();
     const now = Date.now();
     if (!isTerminal(s.core.status)) {
       if (s.core.deadline_at && Date.parse(s.core.deadline_at) <= now) {
         const error = { code: "deadline_exceeded", message: "the job's deadline passed", retryable: false } as const;
         const pool = this.dispatch.pool;
         await this.finish(s.core.status === "queued" && !s.core.started_at ? "aborted" : "failed", error);
-        if (pool) this.ctx.waitUntil(this.tellPoolToCancel(pool));
+        if (pool) this.ctx.waitUntil(this.tellPoolToCancel(pool, s.core.id));
       } else if (this.dispatch.lease_until_ms !== null && this.dispatch.lease_until_ms <= now) {
         const error = { code: "worker_lost", message: "the GPU function stopped reporting", retryable: true } as const;
         if (s.core.attempt < this.config.maxAttempts) await this.retry(error);
@@ -391,7 +393,41 @@ export class JobObject extends DurableObject<AppBindings> {
     const s = this.stored!;
     s.core = { ...s.core, ...patch, updated_at: monotonicNow(s.core.updated_at) };
     await this.persist();
-    await upsertJobRow(this.env.DB, s);
+    this.mirror();
+  }
+
+  /**
+   * Copies the job into D1, which only serves listings. This object's storage is the
+   * source of truth and is written before any call returns; the copy follows right
+   * after, coalescing bursts (progress every step) into one write, and is retried from
+   * the alarm if D1 fails.
+   */
+  private mirrorState: "idle" | "writing" | "again" = "idle";
+  private mirrorDone: Promise<void> = Promise.resolve();
+  private mirror(): void {
+    if (this.mirrorState !== "idle") {
+      this.mirrorState = "again";
+      return;
+    }
+    this.mirrorState = "writing";
+    this.mirrorDone = this.flushMirror();
+    this.ctx.waitUntil(this.mirrorDone);
+  }
+
+  private async flushMirror(): Promise<void> {
+    try {
+      do {
+        this.mirrorState = "writing";
+        if (this.stored) await upsertJobRow(this.env.DB, this.stored);
+      } while ((this.mirrorState as string) === "again");
+      this.sql.exec(`DELETE FROM state WHERE name = 'mirror_dirty'`);
+    } catch (e) {
+      this.sql.exec(`INSERT OR REPLACE INTO state (name, value) VALUES ('mirror_dirty', '1')`);
+      await this.ctx.storage.setAlarm(Date.now() + 1000);
+      console.error(JSON.stringify({ level: "error", msg: "job mirror to D1 failed; retrying", jobId: this.stored?.core.id, error: String(e) }));
+    } finally {
+      this.mirrorState = "idle";
+    }
   }
 
   private async persist(): Promise<void> {
@@ -439,11 +475,9 @@ export class JobObject extends DurableObject<AppBindings> {
     } while (cursor);
   }
 
-  private async tellPoolToCancel(pool: string): Promise<void> {
-    const s = this.stored;
-    if (!s) return;
+  private async tellPoolToCancel(pool: string, jobId: string): Promise<void> {
     try {
-      await fetch(`${pool}/v1/jobs/${s.core.id}/cancel`, {
+      await fetch(`${pool}/v1/jobs/${jobId}/cancel`, {
         method: "POST",
         headers: { authorization: `Bearer ${this.config.dispatchToken}` },
         signal: AbortSignal.timeout(5000),
