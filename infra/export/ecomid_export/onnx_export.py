@@ -63,13 +63,23 @@ _ONNX_DTYPES = {onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.FLOAT16: "fl
 
 
 def _check_declared_io(path: Path, spec: GraphSpec) -> None:
-    """The exported graph's names, ranks and dtypes must be what the manifest will claim."""
+    """The exported graph's names, dtypes and ranks must be what the manifest will claim; a size the graph
+    fixes must be declared with that value (a declared fixed size the exporter left symbolic is fine)."""
     graph = onnx.load(str(path), load_external_data=False).graph
     for kind, actual, declared in (("input", graph.input, spec.inputs), ("output", graph.output, spec.outputs)):
-        got = [(v.name, len(v.type.tensor_type.shape.dim), _ONNX_DTYPES.get(v.type.tensor_type.elem_type)) for v in actual]
-        want = [(t.name, len(t.shape), t.dtype) for t in declared]
-        if got != want:
+        got = [(v.name, _ONNX_DTYPES.get(v.type.tensor_type.elem_type), [_dim(d) for d in v.type.tensor_type.shape.dim])
+               for v in actual]
+        want = [(t.name, t.dtype, list(t.shape)) for t in declared]
+        consistent = len(got) == len(want) and all(
+            g[:2] == w[:2] and len(g[2]) == len(w[2]) and all(a is None or a == b for a, b in zip(g[2], w[2]))
+            for g, w in zip(got, want))
+        if not consistent:
             raise VerificationError(f"{spec.name}: exported {kind}s {got} differ from the declared {want}")
+
+
+def _dim(d):
+    """A fixed size, or None for a symbolic one (any name: the exporter's own names are not ours)."""
+    return d.dim_value if d.HasField("dim_value") else None
 
 
 def verify_graph(module: torch.nn.Module, spec: GraphSpec, make_inputs: InputMaker, out_dir: Path, seed: int = 1) -> float:

@@ -45,3 +45,10 @@ def test_large_graphs_go_to_external_data(tmp_path):
     path = export_graph(module, spec, make, tmp_path)
     assert (tmp_path / "graphs" / "resampler.onnx.data").stat().st_size > path.stat().st_size
     assert verify_graph(module, spec, make, tmp_path) < 1e-5
+
+
+def test_export_refuses_a_declared_size_the_graph_contradicts(tmp_path):
+    module, spec, make = _resampler()
+    spec.outputs = [TensorSpec("face_tokens", ("batch", 16, TINY.cross_attention_dim + 8))]
+    with pytest.raises(VerificationError, match="exported outputs"):
+        export_graph(module, spec, make, tmp_path)
