@@ -6,7 +6,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 venv="$here/.venv"
 python="${PYTHON:-python3}"
 stamp="$venv/.requirements.sha256"
-want="$(cat "$here/requirements.txt" "$here/requirements-nodeps.txt" | sha256sum | cut -d' ' -f1)"
+want="$(cat "$here/requirements.txt" "$here/requirements-nodeps.txt" "$here/constraints.txt" | sha256sum | cut -d' ' -f1)"
 
 # Puts ecomid_export on the venv's path, so `python -m ecomid_export` works from any folder.
 link_package() {
@@ -27,7 +27,7 @@ else
   echo "setup_venv: requirements changed; updating $venv"
 fi
 started=$SECONDS
-"$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"
+"$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt" -c "$here/constraints.txt"
 # open-clip-torch only for its CLIP BPE vocabulary file: without its heavy dependencies.
 "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$here/requirements-nodeps.txt"
 link_package
