@@ -3,9 +3,12 @@
  * and drives it from this process with many concurrent keep-alive clients:
  * a bare hello route (the baseline, same worker), job-status reads and job
  * submissions. Prints requests/s, p50 and p99 for each and the ratios to the baseline.
+ * A stand-in GPU pool in this process accepts every dispatch (202), so the queue
+ * consumer does its real work (signing URLs, the POST, recording the lease).
  *   BENCH_SECONDS (default 10) per scenario, BENCH_CONCURRENCY (default 32).
  */
 import { spawn } from "node:child_process";
+import { createServer } from "node:http";
 import { readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import { createLocalKey } from "./keys.js";
@@ -78,12 +81,18 @@ async function main(): Promise<void> {
   applyLocalMigrations(STATE);
   const { key } = await createLocalKey("bench", ["jobs:read", "jobs:write"], "bench", STATE);
   const unlimited = "1000000000";
+  const pool = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => res.writeHead(req.method === "POST" ? 202 : 404).end());
+  }).listen(0, "127.0.0.1");
+  await new Promise((r) => pool.once("listening", r));
+  const poolUrl = `http://127.0.0.1:${(pool.address() as { port: number }).port}`;
   const worker = spawn(
     "npx",
     [
       "wrangler", "dev", "--local", "--ip", "127.0.0.1", "--port", String(PORT), "--show-interactive-dev-session=false", "--persist-to", STATE,
       "--var", `PUBLIC_BASE_URL:${BASE}`, "--var", `RATE_LIMIT_REQUESTS_PER_MINUTE:${unlimited}`, "--var", `RATE_LIMIT_CREATES_PER_MINUTE:${unlimited}`,
-      "--var", `MAX_JOBS_IN_FLIGHT:${unlimited}`, "--var", "GPU_POOLS:{}", "--log-level", "error",
+      "--var", `MAX_JOBS_IN_FLIGHT:${unlimited}`, "--var", `GPU_POOLS:${JSON.stringify({ "ecomid-tiny": [poolUrl] })}`, "--log-level", "error",
     ],
     // Own process group, so stopping it stops wrangler's workerd children too.
     { env: { ...process.env, ...WRANGLER_OFFLINE_ENV }, stdio: ["ignore", "ignore", "inherit"], detached: true },
@@ -122,6 +131,7 @@ async function main(): Promise<void> {
     console.log(`submission p99 / baseline p99:      ${p99Ratio.toFixed(2)} (target <= 5.00) ${p99Ratio <= 5 ? "met" : "NOT met"}`);
   } finally {
     if (worker.pid) process.kill(-worker.pid, "SIGTERM");
+    pool.close();
   }
 }
 

@@ -11,12 +11,6 @@ export async function upsertJobRow(db: D1Database, stored: StoredJob): Promise<v
     .run();
 }
 
-/** Reads a job only if it belongs to `ownerId`: another owner's job is simply not found. */
-export async function getOwnedJob(db: D1Database, ownerId: string, jobId: string): Promise<StoredJob | null> {
-  const row = await db.prepare(`SELECT body FROM jobs WHERE id = ? AND owner_id = ?`).bind(jobId, ownerId).first<{ body: string }>();
-  return row ? (JSON.parse(row.body) as StoredJob) : null;
-}
-
 export async function deleteJobRow(db: D1Database, jobId: string): Promise<void> {
   await db.batch([db.prepare(`DELETE FROM jobs WHERE id = ?`).bind(jobId), db.prepare(`DELETE FROM webhook_deliveries WHERE job_id = ?`).bind(jobId)]);
 }

@@ -391,9 +391,12 @@ export class JobObject extends DurableObject<AppBindings> {
 
   private async update(patch: Partial<StoredJob["core"]>): Promise<void> {
     const s = this.stored!;
+    const listed = (patch.status !== undefined && patch.status !== s.core.status) || patch.data_removed !== undefined;
     s.core = { ...s.core, ...patch, updated_at: monotonicNow(s.core.updated_at) };
     await this.persist();
-    this.mirror();
+    // D1 serves listings, which filter on status: progress and substatus changes (every
+    // step of every job) would cost a D1 write each and are read live from this object.
+    if (listed) this.mirror();
   }
 
   /**

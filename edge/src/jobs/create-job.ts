@@ -1,7 +1,6 @@
 import type { CreateJobRequest } from "../../../shared/src/api/job-input.js";
 import type { Model } from "../../../shared/src/api/models.js";
 import type { Config } from "../config/config.js";
-import { getOwnedJob } from "../db/jobs.js";
 import type { AppBindings, AuthContext } from "../env.js";
 import { AppError } from "../errors.js";
 import { canonicalJson, sha256Hex } from "../lib/crypto.js";
@@ -136,8 +135,8 @@ export async function createJob({ env, config, auth, request, files }: CreateJob
 async function completeFromCache(env: AppBindings, stored: StoredJob): Promise<StoredJob | null> {
   const earlierId = stored.cache_key ? await lookupCachedJob(env, stored.cache_key) : null;
   if (!earlierId) return null;
-  const earlier = await getOwnedJob(env.DB, stored.owner_id, earlierId);
-  if (!earlier || earlier.core.status !== "succeeded" || earlier.core.data_removed) return null;
+  const earlier = (await env.JOBS.get(env.JOBS.idFromName(earlierId)).get()) as StoredJob | null;
+  if (!earlier || earlier.owner_id !== stored.owner_id || earlier.core.status !== "succeeded" || earlier.core.data_removed) return null;
   const copy = async (from: string, to: string) => {
     const object = await env.FILES.get(from);
     if (!object) return false;

@@ -8,6 +8,9 @@ export async function purgeExpiredUploads(env: AppBindings, nowIso = new Date().
     .all<{ id: string; owner_id: string; r2_key: string }>();
   if (!results.length) return 0;
   await env.DB.batch(results.map((r) => env.DB.prepare(`DELETE FROM uploads WHERE id = ?`).bind(r.id)));
-  for (const r of results) await releaseBlobs(env, r.owner_id, "", [r.r2_key]);
+  for (const r of results) {
+    await env.CACHE.delete(`upload:${r.id}`);
+    await releaseBlobs(env, r.owner_id, "", [r.r2_key]);
+  }
   return results.length;
 }

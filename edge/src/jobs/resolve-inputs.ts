@@ -27,6 +27,36 @@ async function atPointer<T>(pointer: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
+interface UploadRecord {
+  owner_id: string;
+  status: string;
+  r2_key: string;
+  content_type: string;
+  bytes: number;
+  sha256: string;
+  width: number;
+  height: number;
+  expires_at: string;
+}
+
+/**
+ * A completed upload never changes, so its record is also kept in KV, read at the
+ * edge location; D1 (one primary, far from most clients) answers only on a KV miss,
+ * e.g. before KV has propagated, or for an upload still pending.
+ */
+export async function rememberCompletedUpload(env: AppBindings, id: string, record: UploadRecord): Promise<void> {
+  const ttl = Math.max(60, Math.floor((Date.parse(record.expires_at) - Date.now()) / 1000));
+  await env.CACHE.put(`upload:${id}`, JSON.stringify(record), { expirationTtl: ttl });
+}
+
+async function findUpload(env: AppBindings, ownerId: string, id: string): Promise<UploadRecord | null> {
+  const cached = await env.CACHE.get<UploadRecord>(`upload:${id}`, "json");
+  if (cached) return cached.owner_id === ownerId ? cached : null;
+  return env.DB.prepare(`SELECT owner_id, status, r2_key, content_type, bytes, sha256, width, height, expires_at FROM uploads WHERE id = ? AND owner_id = ?`)
+    .bind(id, ownerId)
+    .first<UploadRecord>();
+}
+
 /** Stores an image once per owner under its content hash; an existing copy is reused. */
 export async function storeBlob(env: AppBindings, ownerId: string, bytes: Uint8Array, contentType: string): Promise<{ key: string; sha256: string }> {
   const sha256 = await sha256Hex(bytes);
@@ -39,9 +69,7 @@ export async function storeBlob(env: AppBindings, ownerId: string, bytes: Uint8A
 export function resolveImage(ref: ImageRef, pointer: string, ctx: ResolveContext): Promise<StoredImage> {
   return atPointer(pointer, async () => {
     if ("upload_id" in ref) {
-      const row = await ctx.env.DB.prepare(`SELECT status, r2_key, content_type, bytes, sha256, width, height, expires_at FROM uploads WHERE id = ? AND owner_id = ?`)
-        .bind(ref.upload_id, ctx.ownerId)
-        .first<{ status: string; r2_key: string; content_type: string; bytes: number; sha256: string; width: number; height: number; expires_at: string }>();
+      const row = await findUpload(ctx.env, ctx.ownerId, ref.upload_id);
       if (!row) throw new AppError("not_found", `upload ${ref.upload_id} does not exist`, { status: 422 });
       if (Date.parse(row.expires_at) < Date.now()) throw new AppError("upload_expired", `upload ${ref.upload_id} has expired`);
       if (row.status !== "complete") throw new AppError("upload_not_ready", `upload ${ref.upload_id} has not been uploaded yet`);

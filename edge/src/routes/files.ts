@@ -6,7 +6,7 @@ import { sha256Hex } from "../lib/crypto.js";
 import { sniffImage } from "../lib/image-sniff.js";
 import { readBody } from "../lib/parse.js";
 import { verifyFileUrl } from "../lib/signed-urls.js";
-import { storeBlob } from "../jobs/resolve-inputs.js";
+import { rememberCompletedUpload, storeBlob } from "../jobs/resolve-inputs.js";
 
 /**
  * Signed file URLs served from R2 by the worker: the same scheme for client
@@ -53,9 +53,24 @@ fileRoutes.put("/*", async (c) => {
     // A client upload becomes a content-addressed blob of its owner; the upload row points at it.
     const [, owner, id] = grant.key.split("/");
     ({ key, sha256 } = await storeBlob(c.env, owner!, bytes, info.contentType));
-    await c.env.DB.prepare(`UPDATE uploads SET status = 'complete', r2_key = ?, sha256 = ?, width = ?, height = ?, bytes = ? WHERE id = ?`)
+    const row = await c.env.DB.prepare(
+      `UPDATE uploads SET status = 'complete', r2_key = ?, sha256 = ?, width = ?, height = ?, bytes = ? WHERE id = ? RETURNING owner_id, expires_at`,
+    )
       .bind(key, sha256, info.width, info.height, bytes.byteLength, id)
-      .run();
+      .first<{ owner_id: string; expires_at: string }>();
+    if (row) {
+      await rememberCompletedUpload(c.env, id!, {
+        owner_id: row.owner_id,
+        status: "complete",
+        r2_key: key,
+        content_type: info.contentType,
+        bytes: bytes.byteLength,
+        sha256,
+        width: info.width,
+        height: info.height,
+        expires_at: row.expires_at,
+      });
+    }
   } else {
     sha256 = await sha256Hex(bytes);
     await c.env.FILES.put(key, bytes, { httpMetadata: { contentType: info.contentType }, customMetadata: { sha256 } });

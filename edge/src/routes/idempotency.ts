@@ -11,14 +11,15 @@ const HEADER_PATTERN = /^[\x21-\x7e]{1,255}$/;
  * key while the first is running -> 409; with a different body -> 422. Kept 24 h.
  * A request that fails frees the key, so fixing the input and retrying works.
  */
-export async function withIdempotency(c: AppContext, fingerprint: string, run: () => Promise<Response>): Promise<Response> {
+/** `fingerprint` is computed only when the request carries a key. */
+export async function withIdempotency(c: AppContext, fingerprint: () => Promise<string>, run: () => Promise<Response>): Promise<Response> {
   const key = c.req.header("idempotency-key");
   if (key === undefined) return run();
   if (!HEADER_PATTERN.test(key)) {
     throw new AppError("invalid_request", `Idempotency-Key must be 1 to ${API_LIMITS.maxIdempotencyKeyChars} printable ASCII characters`);
   }
   const guard = c.env.KEY_GUARDS.get(c.env.KEY_GUARDS.idFromName(c.get("auth").keyId));
-  const begin = await guard.beginIdempotent(key, fingerprint, KEEP_MS);
+  const begin = await guard.beginIdempotent(key, await fingerprint(), KEEP_MS);
   if (begin.state === "in_flight") throw new AppError("idempotency_in_progress", "a request with this Idempotency-Key is still being processed", { headers: { "retry-after": "1" } });
   if (begin.state === "mismatch") throw new AppError("idempotency_key_reused", "this Idempotency-Key was used with a different request body");
   if (begin.state === "replay") {

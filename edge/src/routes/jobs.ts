@@ -54,8 +54,10 @@ jobRoutes.post("/", authenticate("jobs:write", { creates: true }), async (c) => 
   const { body, files } = await readCreateBody(c.req.raw);
   const request = validate(CreateJobRequest, withModelDefaults(body, getConfig(c.env).models));
   const auth = c.get("auth");
-  const fileHashes = Object.fromEntries(await Promise.all([...files].map(async ([k, v]) => [k, await sha256Hex(v)] as const)));
-  const fingerprint = await sha256Hex(canonicalJson({ request, files: fileHashes }));
+  const fingerprint = async () => {
+    const fileHashes = Object.fromEntries(await Promise.all([...files].map(async ([k, v]) => [k, await sha256Hex(v)] as const)));
+    return sha256Hex(canonicalJson({ request, files: fileHashes }));
+  };
   return withIdempotency(c, fingerprint, async () => {
     const config = getConfig(c.env);
     const stored = await createJob({ env: c.env, config, auth, request, files });

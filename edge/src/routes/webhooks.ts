@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { getOwnedJob } from "../db/jobs.js";
+import type { StoredJob } from "../jobs/types.js";
 import { getDelivery, listDeliveries, presentDelivery } from "../db/webhooks.js";
 import type { AppEnv } from "../env.js";
 import { AppError } from "../errors.js";
@@ -22,8 +22,8 @@ webhookRoutes.post("/webhook_secret/rotate", authenticate("jobs:write"), async (
 );
 
 webhookRoutes.get("/jobs/:id/webhook_deliveries", authenticate("jobs:read"), async (c) => {
-  const job = await getOwnedJob(c.env.DB, c.get("auth").ownerId, c.req.param("id"));
-  if (!job) throw new AppError("not_found", `no job ${c.req.param("id")}`);
+  const job = (await c.env.JOBS.get(c.env.JOBS.idFromName(c.req.param("id"))).get()) as StoredJob | null;
+  if (!job || job.owner_id !== c.get("auth").ownerId) throw new AppError("not_found", `no job ${c.req.param("id")}`);
   return c.json({ object: "list", data: (await listDeliveries(c.env.DB, job.core.id)).map(presentDelivery) });
 });
 

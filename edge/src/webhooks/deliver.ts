@@ -1,8 +1,8 @@
 import { getConfig } from "../config/config.js";
 import { getDelivery, recordAttempt } from "../db/webhooks.js";
-import { getOwnedJob } from "../db/jobs.js";
 import type { AppBindings } from "../env.js";
 import { presentJob } from "../jobs/present.js";
+import type { StoredJob } from "../jobs/types.js";
 import { guardedFetch } from "../lib/ssrf.js";
 import { signWebhook } from "../lib/standard-webhooks.js";
 import { getOwnerSecrets } from "./owners.js";
@@ -19,8 +19,9 @@ export async function attemptDelivery(env: AppBindings, deliveryId: string): Pro
   const d = await getDelivery(env.DB, deliveryId);
   if (!d || d.status !== "pending") return { kind: "done" };
   const config = getConfig(env);
-  const stored = await getOwnedJob(env.DB, d.owner_id, d.job_id);
-  if (!stored) {
+  // The job object, not its D1 copy, so the payload is never behind the event it reports.
+  const stored = (await env.JOBS.get(env.JOBS.idFromName(d.job_id)).get()) as StoredJob | null;
+  if (!stored || stored.owner_id !== d.owner_id) {
     await recordAttempt(env.DB, d.id, { status: "failed", code: null, error: "the job was deleted", nextAttemptAt: null, deliveredAt: null });
     return { kind: "done" };
   }
