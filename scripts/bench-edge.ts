@@ -95,7 +95,7 @@ async function main(): Promise<void> {
       "--var", `MAX_JOBS_IN_FLIGHT:${unlimited}`, "--var", `GPU_POOLS:${JSON.stringify({ "ecomid-tiny": [poolUrl] })}`, "--log-level", "error",
     ],
     // Own process group, so stopping it stops wrangler's workerd children too.
-    { env: { ...process.env, ...WRANGLER_OFFLINE_ENV }, stdio: ["ignore", "ignore", "inherit"], detached: true },
+    { env: { ...process.env, ...WRANGLER_OFFLINE_ENV }, stdio: ["ignore", "ignore", "ignore"], detached: true },
   );
   try {
     await waitForHealth();

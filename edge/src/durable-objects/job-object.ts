@@ -7,7 +7,8 @@ import { getConfig } from "../config/config.js";
 import { deleteJobRow, upsertJobRow } from "../db/jobs.js";
 import type { AppBindings } from "../env.js";
 import { CONTENT_TYPE_BY_FORMAT, EXTENSION_BY_FORMAT, r2Keys, type DispatchState, type StoredJob } from "../jobs/types.js";
-import { randomSecret } from "../lib/ids.js";
+import { base64Url } from "../lib/ids.js";
+import { hmacSha256 } from "../lib/crypto.js";
 import { signFileUrl } from "../lib/signed-urls.js";
 import { enqueueWebhook } from "../webhooks/enqueue.js";
 import { cacheResult } from "../jobs/result-cache.js";
@@ -55,7 +56,7 @@ export class JobObject extends DurableObject<AppBindings> {
   async create(stored: StoredJob, options: { dispatch: boolean }): Promise<StoredJob> {
     if (this.stored) return this.stored; // a retried create is a no-op
     this.stored = stored;
-    this.dispatch = { secrets: {}, pool: null, lease_until_ms: null, last_step: -1, last_stage: null };
+    this.dispatch = { pool: null, lease_until_ms: null, last_step: -1, last_stage: null };
     await this.persist();
     this.mirror();
     await this.appendEvent("job.queued", { status: "queued" });
@@ -85,9 +86,7 @@ export class JobObject extends DurableObject<AppBindings> {
       await this.finish("aborted", { code: "deadline_exceeded", message: "the deadline passed before a GPU started the job", retryable: false });
       return null;
     }
-    // A redelivered queue message reuses the attempt's secret so both copies stay valid.
-    const secret = (this.dispatch.secrets[attempt] ??= randomSecret(32));
-    await this.persist();
+    const secret = await this.callbackSecret(attempt);
     const { publicBaseUrl: base, signingSecret } = this.config;
     const exp = Math.floor(Date.now() / 1000) + DISPATCH_URL_TTL_SECONDS;
     const get = async (img: { key: string; content_type: string; sha256: string; bytes: number }) => ({
@@ -175,11 +174,20 @@ export class JobObject extends DurableObject<AppBindings> {
     await this.finish("failed", error);
   }
 
+  /**
+   * The per-attempt callback secret, derived rather than stored: HMAC of the job and
+   * attempt under the edge's signing key. A redelivered dispatch gets the same secret,
+   * and dispatching costs no storage write.
+   */
+  private async callbackSecret(attempt: number): Promise<string> {
+    return base64Url(await hmacSha256(this.config.signingSecret, `callback-secret\n${this.stored!.core.id}\n${attempt}`));
+  }
+
   // ---- callbacks from the GPU function ------------------------------------
 
   async callback(attempt: number, rawBody: string, signature: string | null): Promise<CallbackOutcome> {
     const s = this.stored;
-    const secret = this.dispatch?.secrets[attempt];
+    const secret = s && attempt >= 1 && attempt <= s.core.attempt ? await this.callbackSecret(attempt) : null;
     if (!s || !secret) return { status: 403, answer: { ok: false, cancel: true }, code: "signature_invalid", detail: "unknown job or attempt" };
     const check = await verifyCallback(secret, s.core.id, attempt, rawBody, signature);
     if (check !== "ok") {

@@ -35,9 +35,8 @@ export interface StoredJob {
   cache_key: string | null;
 }
 
-/** Private to the job object: dispatch attempts and their callback secrets. */
+/** Private to the job object: where the current attempt runs and its lease. */
 export interface DispatchState {
-  secrets: Record<string, string>;
   pool: string | null;
   lease_until_ms: number | null;
   last_step: number;
