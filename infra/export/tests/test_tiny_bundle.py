@@ -10,7 +10,7 @@ from ecomid_export.manifest import validate_manifest
 from ecomid_export.reference.run import PARAMETERS
 from ecomid_export.reference.schedulers import make_scheduler
 from ecomid_export.tensor_io import sha256_file
-from ecomid_export.tiny.fit_scrfd import read_rgb
+from ecomid_export.images import read_rgb
 
 # ONNX Runtime vs PyTorch on the same weights: float32 reordering only.
 TOLERANCE = 1e-4

@@ -17,7 +17,7 @@ from ..face_detection import detect, torch_runner
 from ..manifest import ALL_SAMPLERS
 from ..models.id_attention import ID_MODES
 from ..tensor_io import write_json, write_raw
-from ..tiny.fit_scrfd import read_rgb
+from ..images import read_rgb
 from .align import arcface_crop, ffhq_crop
 from .keypoints import draw_keypoints, hint_for_output
 from .schedulers import make_scheduler, schedule_tables
