@@ -117,3 +117,28 @@ def test_published_onnx_dims_get_distinct_valid_symbols():
     image = _dims(helper.make_tensor_value_info("input.1", TensorProto.FLOAT, [1, 3, "?", "?"]))
     assert scores == ("t_448_dim0", 1) and boxes == ("t_471_dim0", 4)
     assert image == (1, 3, "t_input_1_dim2", "t_input_1_dim3")
+
+
+def test_git_lfs_pointers_are_named_as_such(tmp_path):
+    from ecomid_export.real.weights import read_tensors
+
+    pointer = tmp_path / "diffusion_pytorch_model.safetensors"
+    pointer.write_text("version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 5000000000\n")
+    with pytest.raises(ValueError, match="Git LFS pointer"):
+        read_tensors(pointer)
+
+
+def test_pulid_v1_1_is_refused_with_the_reason(tmp_path):
+    denoiser = Denoiser(build_unet(TINY), None, TINY.cross_attention_dim)
+    tensors = {"image_proj.latents": torch.zeros(1, 32, 8), "image_proj.layers.0.0.norm1.weight": torch.zeros(8)}
+    tensors.update({f"ip_adapter.{k}": v for k, v in _plain(denoiser.id_attention).items()})
+    save_file(tensors, str(tmp_path / "pulid_v11.safetensors"))
+    with pytest.raises(WeightMismatchError, match="v1.1 IDFormer"):
+        load_pulid(tmp_path / "pulid_v11.safetensors", denoiser, IdEncoder(TINY).mlp)
+
+
+def test_pulid_original_bin_layout_gets_a_hint(tmp_path):
+    save_file({"id_adapter.body.0.weight": torch.zeros(2, 2)}, str(tmp_path / "pulid_v1.safetensors"))
+    with pytest.raises(WeightMismatchError, match="original .bin layout"):
+        load_pulid(tmp_path / "pulid_v1.safetensors", Denoiser(build_unet(TINY), None, TINY.cross_attention_dim),
+                   IdEncoder(TINY).mlp)

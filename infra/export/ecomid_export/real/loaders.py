@@ -36,7 +36,12 @@ def load_pulid(path: Path, denoiser: Denoiser, id_mlp: IdEncoderMlp) -> None:
     tensors = read_tensors(path)
     others = sorted(k for k in tensors if not k.startswith(("image_proj.", "ip_adapter.")))
     if others:
-        raise WeightMismatchError(f"PuLID {path.name}: unexpected tensors outside image_proj/ip_adapter: {others[:12]}")
+        hint = ""
+        if any(k.startswith(("id_adapter.", "id_adapter_attn_layers.")) for k in others):
+            hint = " (this is PuLID's original .bin layout; pass the ComfyUI file ip-adapter_pulid_sdxl_fp16.safetensors)"
+        raise WeightMismatchError(f"PuLID {path.name}: unexpected tensors outside image_proj/ip_adapter{hint}: {others[:12]}")
+    if any(k.startswith("image_proj.latents") or ".layers." in k for k in tensors if k.startswith("image_proj.")):
+        raise WeightMismatchError(f"PuLID {path.name}: image_proj is a perceiver (PuLID v1.1 IDFormer); EcomID uses the v1 MLP IDEncoder")
     load_strict(id_mlp, take_prefix(tensors, "image_proj."), f"PuLID {path.name} (image_proj)")
     load_strict(denoiser.id_attention, take_prefix(tensors, "ip_adapter."), f"PuLID {path.name} (ip_adapter)")
 

@@ -6,9 +6,16 @@ import torch
 from safetensors.torch import load_file
 
 
+LFS_POINTER_PREFIX = b"version https://git-lfs"
+
+
 def read_tensors(path: Path) -> dict[str, torch.Tensor]:
     if not path.is_file():
         raise FileNotFoundError(f"weight file not found: {path}")
+    with path.open("rb") as f:
+        if f.read(len(LFS_POINTER_PREFIX)) == LFS_POINTER_PREFIX:
+            # A common setup failure (spec 8.6): the repository was cloned without git-lfs.
+            raise ValueError(f"{path} is a Git LFS pointer, not the weights: fetch it with `git lfs pull` or download the file")
     if path.suffix == ".safetensors":
         return load_file(str(path))
     # weights_only: never execute code from a downloaded pickle.
