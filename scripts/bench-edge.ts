@@ -9,7 +9,7 @@
  */
 import { spawn } from "node:child_process";
 import { createServer } from "node:http";
-import { readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import { createLocalKey } from "./keys.js";
 import { ensureDevVars } from "./lib/dev-vars.js";
@@ -19,7 +19,9 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const PORT = Number(process.env.BENCH_PORT ?? 8797);
 const BASE = `http://127.0.0.1:${PORT}`;
-const STATE = ".state/bench";
+// Local state on tmpfs by default: the simulator's storage commits are local fsyncs,
+// which say nothing about Cloudflare's storage; BENCH_STATE=.state/bench measures on disk.
+const STATE = process.env.BENCH_STATE ?? (existsSync("/dev/shm") ? `/dev/shm/ecomid-bench-${process.pid}` : ".state/bench");
 
 interface Result {
   name: string;
@@ -118,6 +120,7 @@ async function main(): Promise<void> {
     ];
     const [hello, status, submission] = results as [Result, Result, Result];
     console.log(`\nEdge benchmark: wrangler dev (workerd, local bindings), ${CONCURRENCY} concurrent keep-alive clients, ${SECONDS} s per scenario`);
+    console.log(`local state: ${STATE}`);
     console.log(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}\n`);
     console.log("scenario               requests   errors      req/s    p50 ms    p99 ms");
     for (const r of results) {
@@ -132,6 +135,7 @@ async function main(): Promise<void> {
   } finally {
     if (worker.pid) process.kill(-worker.pid, "SIGTERM");
     pool.close();
+    if (STATE.startsWith("/dev/shm/")) setTimeout(() => rmSync(STATE, { recursive: true, force: true }), 1000);
   }
 }
 

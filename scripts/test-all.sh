@@ -13,6 +13,9 @@ status=0
 echo "== typecheck"
 if npm run -s typecheck; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
 
+echo "== the worker bundles for deployment (wrangler deploy --dry-run)"
+if npx wrangler deploy --dry-run --outdir .state/edge-dist > .state/dry-run.log 2>&1; then passed=$((passed + 1)); else cat .state/dry-run.log; failed=$((failed + 1)); status=1; fi
+
 echo "== vitest (edge in workerd, node)"
 rm -f .state/vitest.json
 npx vitest run --reporter=default --reporter=json --outputFile.json=.state/vitest.json || status=1
