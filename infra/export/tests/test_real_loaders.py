@@ -142,3 +142,23 @@ def test_pulid_original_bin_layout_gets_a_hint(tmp_path):
     with pytest.raises(WeightMismatchError, match="original .bin layout"):
         load_pulid(tmp_path / "pulid_v1.safetensors", Denoiser(build_unet(TINY), None, TINY.cross_attention_dim),
                    IdEncoder(TINY).mlp)
+
+
+def test_single_file_sdxl_checkpoint_loads_into_the_same_modules(tmp_path):
+    from ldm_layout import open_clip_to_ldm, unet_to_ldm, vae_to_ldm
+
+    from ecomid_export.real.loaders import load_sdxl
+
+    torch.manual_seed(5)
+    unet, clip_l, clip_g, vae = build_unet(TINY), build_clip_l(TINY), build_clip_g(TINY), build_vae(TINY)
+    checkpoint = unet_to_ldm(_plain(unet), TINY.unet.layers_per_block, [True, True, False])
+    checkpoint.update({f"conditioner.embedders.0.transformer.{k}": v for k, v in _plain(clip_l.model).items()})
+    checkpoint.update(open_clip_to_ldm(_plain(clip_g.model)))
+    checkpoint.update(vae_to_ldm(_plain(vae), len(TINY.vae.block_out_channels)))
+    save_file(checkpoint, str(tmp_path / "sdxl.safetensors"))
+
+    loaded = load_sdxl(tmp_path / "sdxl.safetensors", TINY)
+    for original, copy in zip((unet, clip_l.model, clip_g.model, vae), loaded):
+        copy_state = copy.state_dict() if not hasattr(copy, "model") else copy.model.state_dict()
+        for key, value in original.state_dict().items():
+            assert torch.equal(copy_state[key], value), key
