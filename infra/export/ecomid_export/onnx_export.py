@@ -31,6 +31,7 @@ def export_graph(module: torch.nn.Module, spec: GraphSpec, make_inputs: InputMak
             model = onnx.load(str(Path(scratch) / path.name))
             onnx.save_model(model, str(path), save_as_external_data=True, all_tensors_to_one_file=True,
                             location=path.name + ".data", size_threshold=1024)
+        (path.parent / (path.name + ".data")).chmod(0o644)  # onnx writes it 0600; the server may run as another user
     else:
         _export(module, spec, make_inputs, path)
     _check_declared_io(path, spec)
