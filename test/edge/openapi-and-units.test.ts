@@ -65,6 +65,9 @@ describe("outbound URL guard", () => {
     "https://2130706433/x",
     "https://metadata.google.internal/x",
     "https://intranet/x",
+    "https://images.example/x",
+    "https://nas.home.arpa/x",
+    "https://a.invalid/x",
     "ftp://example.com/x",
     "https://u:p@example.com/x",
   ])("refuses %s in production", (url) => {

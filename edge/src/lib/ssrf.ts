@@ -75,7 +75,8 @@ export function assertOutboundUrl(raw: string, policy: OutboundPolicy, field = "
   const v4 = ipv4ToInt(host);
   if (v4 !== null && isBlockedV4(v4)) throw new AppError("url_not_allowed", `${field} points at a private or reserved address`);
   if (host.startsWith("[") && isBlockedV6(host)) throw new AppError("url_not_allowed", `${field} points at a private or reserved address`);
-  if (host.endsWith(".internal") || host.endsWith(".local") || !host.includes(".")) {
+  // Single-label names and special-use domains (RFC 6761, RFC 6762, RFC 8375) never name a public host.
+  if (!host.includes(".") || /\.(internal|local|localdomain|home\.arpa|invalid|test|example|onion|intranet|lan|corp)$/.test(host)) {
     throw new AppError("url_not_allowed", `${field} must name a public host`);
   }
   return url;
