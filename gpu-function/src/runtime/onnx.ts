@@ -1,0 +1,91 @@
+import * as ort from "onnxruntime-node";
+import type { Tensor, TensorData } from "./tensor.js";
+
+/** The only module that imports onnxruntime-node. */
+export type ProviderChoice = "auto" | "cuda" | "cpu";
+export type Provider = "cuda" | "cpu";
+
+export interface SessionOptions {
+  provider: ProviderChoice;
+  /** Threads for one graph on CPU; 0 lets onnxruntime decide. */
+  intraOpThreads?: number;
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+export class GraphRunError extends Error {
+  override readonly name = "GraphRunError";
+}
+
+/** One ONNX graph in one session; feeds are checked against the graph's inputs before every run. */
+export class Graph {
+  private constructor(
+    readonly name: string,
+    private readonly session: ort.InferenceSession,
+    readonly provider: Provider,
+  ) {}
+
+  /**
+   * Loads a graph. CUDA is tried when asked for (or on "auto"); onnxruntime-node has
+   * no fallback of its own, so a missing CUDA provider library lands on CPU here, said plainly.
+   */
+  static async load(name: string, path: string, options: SessionOptions): Promise<Graph> {
+    const base: ort.InferenceSession.SessionOptions = {
+      graphOptimizationLevel: "all",
+      ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
+    };
+    if (options.provider !== "cpu") {
+      try {
+        const session = await ort.InferenceSession.create(path, { ...base, executionProviders: ["cuda"] });
+        return new Graph(name, session, "cuda");
+      } catch (e) {
+        if (options.provider === "cuda") throw new GraphRunError(`graph ${name}: the CUDA execution provider could not start: ${(e as Error).message}`);
+        options.log?.("CUDA execution provider unavailable; running on CPU", { graph: name, reason: (e as Error).message.split("\n")[0] });
+      }
+    }
+    const session = await ort.InferenceSession.create(path, { ...base, executionProviders: ["cpu"] });
+    return new Graph(name, session, "cpu");
+  }
+
+  get inputNames(): readonly string[] {
+    return this.session.inputNames;
+  }
+
+  get outputNames(): readonly string[] {
+    return this.session.outputNames;
+  }
+
+  async run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor<Float32Array>>> {
+    const missing = this.session.inputNames.filter((n) => !(n in feeds));
+    const extra = Object.keys(feeds).filter((n) => !this.session.inputNames.includes(n));
+    if (missing.length || extra.length) {
+      throw new GraphRunError(`graph ${this.name}: missing inputs [${missing}] unexpected inputs [${extra}]`);
+    }
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(dtypeOf(t.data), t.data, t.dims);
+    let results: ort.InferenceSession.ReturnType;
+    try {
+      results = await this.session.run(ortFeeds);
+    } catch (e) {
+      // Shapes and types, never tensor values, so logs stay small and free of user data.
+      const described = Object.entries(feeds).map(([n, t]) => `${n}:${dtypeOf(t.data)}[${t.dims}]`).join(" ");
+      throw new GraphRunError(`graph ${this.name} failed on ${described}: ${(e as Error).message}`);
+    }
+    const out: Record<string, Tensor<Float32Array>> = {};
+    for (const [name, t] of Object.entries(results)) {
+      if (!(t.data instanceof Float32Array)) throw new GraphRunError(`graph ${this.name}: output ${name} is ${t.type}, expected float32`);
+      out[name] = { data: t.data, dims: t.dims };
+    }
+    return out;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+function dtypeOf(data: TensorData): "float32" | "int64" | "int32" | "uint8" {
+  if (data instanceof Float32Array) return "float32";
+  if (data instanceof BigInt64Array) return "int64";
+  if (data instanceof Int32Array) return "int32";
+  return "uint8";
+}
