@@ -47,6 +47,8 @@ export default defineConfig(async () => {
           test: {
             name: "node",
             environment: "node",
+            // Loading ONNX sessions on 2 shared cores can take seconds; parity, not speed, is tested here.
+            testTimeout: 60_000,
             include: ["shared/**/*.test.ts", "gpu-function/**/*.test.ts", "test/node/**/*.test.ts", "scripts/**/*.test.ts"],
           },
         },

@@ -1,0 +1,63 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { referenceF32, referenceParameters, referenceU8, relativeError, maxAbsDiff, TINY_BUNDLE } from "../../test/reference.js";
+import { ModelBundle } from "../runtime/bundle.js";
+import { float32 } from "../runtime/tensor.js";
+import { controlImageTensor, Denoiser, timeIds } from "./denoiser.js";
+import { decodeLatents } from "./vae-decoder.js";
+
+const p = referenceParameters as { width: number; height: number; guidance: number; identity_weight: number; structure_strength: number; id_mode: "fidelity" };
+const tables = JSON.parse(readFileSync(`${TINY_BUNDLE}/reference/schedulers.json`, "utf8")).tables as Record<string, Record<string, { sigmas: number[]; timesteps: number[]; init_noise_sigma: number }>>;
+
+async function conditioning(bundle: ModelBundle) {
+  const t = (name: string) => {
+    const r = referenceF32(name);
+    return float32(r.data, r.shape);
+  };
+  const uncondId = await bundle.constant("uncond_id_tokens");
+  const uncondFace = await bundle.constant("uncond_resampler_tokens");
+  const cat = (a: Float32Array, b: Float32Array) => Float32Array.from([...a, ...b]);
+  const id = referenceF32("id_tokens");
+  const face = referenceF32("resampler_tokens");
+  const hint = referenceU8("control_image");
+  return {
+    encoderHiddenStates: t("encoder_hidden_states"),
+    textEmbeds: t("text_embeds"),
+    timeIds: timeIds(p.height, p.width),
+    idTokens: float32(cat(id.data, uncondId.data), [2, ...id.shape.slice(1)]),
+    faceTokens: float32(cat(face.data, uncondFace.data), [2, ...face.shape.slice(1)]),
+    controlImage: controlImageTensor(hint.data, hint.shape[1]!, hint.shape[0]!),
+    idWeight: p.identity_weight,
+    idMode: p.id_mode,
+    cnScale: p.structure_strength,
+    guidance: p.guidance,
+  };
+}
+
+describe("fused denoiser with CFG", () => {
+  it("reproduces the reference's first Euler step", async () => {
+    const bundle = await ModelBundle.open(TINY_BUNDLE, { provider: "cpu" }, { skipHashes: true });
+    const denoiser = await Denoiser.prepare(bundle, await conditioning(bundle));
+    const { sigmas, timesteps, init_noise_sigma } = tables.euler!["4"]!;
+    const noise = referenceF32("initial_noise");
+    const sample = noise.data.map((v) => v * init_noise_sigma);
+    const sigma = sigmas[0]!;
+    const input = sample.map((v) => v / Math.sqrt(sigma * sigma + 1));
+    const eps = await denoiser.predict(input, noise.shape, timesteps[0]!);
+    // Euler on an epsilon model: x + (sigma_next - sigma) * eps.
+    const next = sample.map((v, i) => v + (sigmas[1]! - sigma) * eps[i]!);
+    expect(relativeError(next, referenceF32("euler_latents_step0").data)).toBeLessThan(1e-4);
+    await bundle.release();
+  });
+});
+
+describe("VAE decoder", () => {
+  it("decodes the reference's final latents to its image within 2/255", async () => {
+    const bundle = await ModelBundle.open(TINY_BUNDLE, { provider: "cpu" }, { skipHashes: true });
+    const latents = referenceF32("euler_latents_step3");
+    const { decoded, rgb } = await decodeLatents(bundle, latents.data, latents.shape);
+    expect(relativeError(decoded.data, referenceF32("euler_decoded").data)).toBeLessThan(1e-4);
+    expect(maxAbsDiff(rgb, referenceU8("euler_image").data)).toBeLessThanOrEqual(2);
+    await bundle.release();
+  });
+});
