@@ -122,7 +122,7 @@ TINY = ArchConfig(
     vae=VaeConfig((8, 8, 16, 16), 1, 4),
     bisenet_widths=(4, 8, 8, 16, 8),
     arcface_widths=(4, 8, 8, 4),
-    retinaface_widths=(4, 2, 4, 4, 4, 8),
+    retinaface_widths=(8, 4, 8, 8, 8, 16),
     retinaface_blocks=(1, 1, 1, 1),
     scrfd_width=8,
 )

@@ -10,6 +10,7 @@ from ecomid_export.manifest import validate_manifest
 from ecomid_export.reference.run import PARAMETERS
 from ecomid_export.reference.schedulers import make_scheduler
 from ecomid_export.tensor_io import sha256_file
+from ecomid_export.tiny.fit_retinaface import detect_retinaface
 from ecomid_export.images import read_rgb
 
 # ONNX Runtime vs PyTorch on the same weights: float32 reordering only.
@@ -55,6 +56,25 @@ def test_scrfd_fixture_finds_the_astronaut_face_as_the_reference_did(bundle, ima
 def test_scrfd_fixture_finds_no_face_in_the_other_images(bundle, images_dir, name):
     boxes, _, size = detect(_scrfd(bundle), read_rgb(images_dir / name))
     assert len(boxes) == 0 and size == 0
+
+
+def _retinaface(bundle):
+    return lambda blob: bundle.run("retinaface", input=blob)
+
+
+def test_retinaface_fixture_finds_the_astronaut_face_as_the_reference_did(bundle, images_dir):
+    boxes, points = detect_retinaface(_retinaface(bundle), read_rgb(images_dir / "astronaut.png"))
+    assert len(boxes) == 1
+    np.testing.assert_allclose(boxes, bundle.ref("retinaface_boxes"), atol=1e-2)
+    np.testing.assert_allclose(points, bundle.ref("retinaface_landmarks"), atol=1e-2)
+    # The same face as SCRFD's, within the fixture's fit.
+    assert np.abs(points[0] - bundle.ref("face_keypoints")).max() < 12
+
+
+@pytest.mark.parametrize("name", ["coffee.png", "chelsea.png"])
+def test_retinaface_fixture_finds_no_face_in_the_other_images(bundle, images_dir, name):
+    boxes, _ = detect_retinaface(_retinaface(bundle), read_rgb(images_dir / name))
+    assert len(boxes) == 0
 
 
 def test_arcface_resampler_and_id_encoder_reproduce_the_references(bundle):

@@ -42,7 +42,8 @@ def retinaface_spec(sources: list[str]) -> GraphSpec:
         outputs=[TensorSpec("loc", (1, "priors", 4)), TensorSpec("conf", (1, "priors", 2)),
                  TensorSpec("landms", (1, "priors", 10))],
         sources=sources, tolerance=1e-3,
-        notes="Input BGR minus (104, 117, 123) at native size; conf is softmaxed; priors built by the caller.",
+        notes="Input BGR minus (104, 117, 123) at native size; conf is softmaxed; priors built by the caller. "
+              "In the tiny bundle a FIXTURE fitted to the test images (the astronaut's face only).",
         example_dims={"height": 256, "width": 256}, verify_dims={"height": 192, "width": 320},
     )
 

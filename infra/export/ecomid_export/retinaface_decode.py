@@ -1,0 +1,58 @@
+"""facexlib's RetinaFace post-processing (priors, decode, threshold, NMS), for the fixture fit and the reference run."""
+
+import math
+
+import numpy as np
+
+from .face_detection import nms
+
+MIN_SIZES = ((16, 32), (64, 128), (256, 512))
+STEPS = (8, 16, 32)
+VARIANCES = (0.1, 0.2)
+CONFIDENCE = 0.97
+NMS_THRESHOLD = 0.4
+BGR_MEAN = (104.0, 117.0, 123.0)
+
+
+def priors(height: int, width: int) -> np.ndarray:
+    """[P, 4] (cx, cy, w, h) relative to the image: rows, then columns, then min sizes (facexlib's PriorBox)."""
+    boxes = []
+    for step, sizes in zip(STEPS, MIN_SIZES):
+        for i in range(math.ceil(height / step)):
+            for j in range(math.ceil(width / step)):
+                for size in sizes:
+                    boxes.append([(j + 0.5) * step / width, (i + 0.5) * step / height, size / width, size / height])
+    return np.array(boxes, dtype=np.float32)
+
+
+def blob(image_rgb: np.ndarray) -> np.ndarray:
+    """[1,3,H,W] BGR minus the mean, at native size."""
+    bgr = image_rgb[:, :, ::-1].astype(np.float32) - np.array(BGR_MEAN, np.float32)
+    return bgr.transpose(2, 0, 1)[None].copy()
+
+
+def decode(loc: np.ndarray, conf: np.ndarray, landms: np.ndarray, height: int, width: int):
+    """(boxes [n,5] x1,y1,x2,y2,score; landmarks [n,5,2]) in pixels, score-sorted, after NMS."""
+    p = priors(height, width)
+    centers = p[:, :2] + loc[:, :2] * VARIANCES[0] * p[:, 2:]
+    with np.errstate(over="ignore"):  # far-off priors may overflow; they are below the threshold anyway
+        sizes = p[:, 2:] * np.exp(loc[:, 2:] * VARIANCES[1])
+    boxes = np.concatenate([centers - sizes / 2, centers + sizes / 2], axis=1) * np.array([width, height] * 2)
+    points = (p[:, None, :2] + landms.reshape(-1, 5, 2) * VARIANCES[0] * p[:, None, 2:]) * np.array([width, height])
+    scores = conf[:, 1]
+    keep = np.where(scores > CONFIDENCE)[0]
+    order = keep[np.argsort(-scores[keep], kind="stable")]
+    boxes, points, scores = boxes[order], points[order], scores[order]
+    kept = nms(boxes, NMS_THRESHOLD)
+    return np.concatenate([boxes, scores[:, None]], axis=1)[kept], points[kept]
+
+
+def encode_targets(box, points, height: int, width: int):
+    """Regression targets of every prior for one face (inverse of decode)."""
+    p = priors(height, width)
+    scale = np.array([width, height])
+    box = np.asarray(box, np.float64)
+    center, size = (box[:2] + box[2:]) / 2 / scale, (box[2:] - box[:2]) / scale
+    loc = np.concatenate([(center - p[:, :2]) / (VARIANCES[0] * p[:, 2:]), np.log(size / p[:, 2:]) / VARIANCES[1]], axis=1)
+    landms = (np.asarray(points)[None] / scale - p[:, None, :2]) / (VARIANCES[0] * p[:, None, 2:])
+    return p, loc.astype(np.float32), landms.reshape(len(p), 10).astype(np.float32)
