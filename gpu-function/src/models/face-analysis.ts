@@ -1,0 +1,101 @@
+import type { ModelBundleManifest } from "../../../shared/src/manifest/manifest.js";
+import type { ModelBundle } from "../runtime/bundle.js";
+import type { RgbImage } from "../runtime/image.js";
+import type { Graph } from "../runtime/onnx.js";
+import { float32 } from "../runtime/tensor.js";
+import { arcfaceBlob, arcfaceCrop, ffhqCrop, type FaceCrop } from "../preprocess/face-crops.js";
+import { letterbox } from "../preprocess/letterbox.js";
+import { bySize, decodeScrfd, type Face } from "../preprocess/scrfd-decode.js";
+
+/** No usable face; `code` is the job's stable error code, `hint` says what the user can do. */
+export class FaceNotDetectedError extends Error {
+  override readonly name = "FaceNotDetectedError";
+  readonly code = "face_not_detected";
+  constructor(
+    message: string,
+    readonly hint = "No face was found: the face may be too small or tightly cropped; pad the image so the whole head and some background show, and use a frontal, well-lit photo.",
+  ) {
+    super(`${message}. ${hint}`);
+  }
+}
+
+export interface Detection {
+  /** Every face found, largest box first (the order face_index counts in). */
+  faces: Face[];
+  /** The SCRFD input size that found them; 0 when none did. */
+  detectionSize: number;
+}
+
+export interface FaceAnalysisResult extends Detection {
+  /** Index into `faces` of the face every crop and the embedding derive from. */
+  chosen: number;
+  face: Face;
+  arcface: FaceCrop;
+  ffhq: FaceCrop;
+  /** The raw (not L2-normalised) ArcFace embedding [1, 512]. */
+  embedding: Float32Array;
+}
+
+/**
+ * SCRFD + ArcFace on a bundle: detect once (retrying at smaller sizes as the reference does),
+ * choose one face, derive both crops and the embedding from that one detection.
+ *
+ * @example
+ * const faces = await FaceAnalysis.fromBundle(bundle);
+ * const { face, embedding, ffhq } = await faces.analyse(image);
+ */
+export class FaceAnalysis {
+  constructor(
+    private readonly scrfd: Graph,
+    private readonly arcface: Graph,
+    private readonly manifest: ModelBundleManifest,
+  ) {}
+
+  static async fromBundle(bundle: ModelBundle): Promise<FaceAnalysis> {
+    return new FaceAnalysis(await bundle.graph("scrfd"), await bundle.graph("arcface"), bundle.manifest);
+  }
+
+  /** Faces at the first detection size (640, 576, ... 192) that finds any; none is not an error here. */
+  async detect(image: RgbImage): Promise<Detection> {
+    const p = this.manifest.preprocessing.scrfd;
+    const input = this.scrfd.inputNames[0]!;
+    for (const size of p.det_sizes) {
+      const { blob, scale } = letterbox(image, size, p.input_mean, p.input_std);
+      const out = await this.scrfd.run({ [input]: float32(blob, [1, 3, size, size]) });
+      // The published graph's outputs are positional (scores, boxes, keypoints per stride); names vary between exports.
+      const ordered = this.scrfd.outputNames.map((n) => out[n]!.data);
+      const k = p.strides.length;
+      const faces = decodeScrfd(
+        { scores: ordered.slice(0, k), boxes: ordered.slice(k, 2 * k), keypoints: ordered.slice(2 * k, 3 * k) },
+        { size, scale, strides: p.strides, anchorsPerCell: p.anchors_per_cell, scoreThreshold: p.score_threshold, nmsThreshold: p.nms_threshold },
+      );
+      if (faces.length) return { faces: bySize(faces), detectionSize: size };
+    }
+    return { faces: [], detectionSize: 0 };
+  }
+
+  /** Detects, takes face `faceIndex` (default 0: the largest), crops and embeds it. */
+  async analyse(image: RgbImage, options: { faceIndex?: number } = {}): Promise<FaceAnalysisResult> {
+    const detection = await this.detect(image);
+    if (!detection.faces.length) throw new FaceNotDetectedError(`no face was detected in the ${image.width}x${image.height} reference image`);
+    const chosen = options.faceIndex ?? 0;
+    const face = detection.faces[chosen];
+    if (!face) {
+      throw new FaceNotDetectedError(
+        `face_index ${chosen} was asked for but only ${detection.faces.length} face(s) were detected`,
+        "Use a face_index below the number of faces reported, or leave it out for the largest face.",
+      );
+    }
+    const arcface = arcfaceCrop(image, face.keypoints, this.manifest);
+    const ffhq = ffhqCrop(image, face.keypoints, this.manifest);
+    return { ...detection, chosen, face, arcface, ffhq, embedding: await this.embed(arcface.image) };
+  }
+
+  /** The raw ArcFace embedding of an aligned crop. */
+  async embed(crop: RgbImage): Promise<Float32Array> {
+    const size = this.manifest.preprocessing.arcface.size;
+    if (crop.width !== size || crop.height !== size) throw new RangeError(`ArcFace needs a ${size}x${size} crop, got ${crop.width}x${crop.height}`);
+    const out = await this.arcface.run({ [this.arcface.inputNames[0]!]: float32(arcfaceBlob(crop, this.manifest), [1, 3, size, size]) });
+    return out[this.arcface.outputNames[0]!]!.data;
+  }
+}

@@ -1,0 +1,95 @@
+import sharp, { type Metadata, type SharpOptions } from "sharp";
+import { API_LIMITS } from "../../../shared/src/api/limits.js";
+import type { ErrorCode } from "../../../shared/src/errors.js";
+
+/** The only module that imports sharp. Images inside the pipeline are plain RGB, HWC, uint8. */
+export interface RgbImage {
+  width: number;
+  height: number;
+  /** width * height * 3 bytes, row-major, RGB. */
+  data: Uint8Array;
+}
+
+export type ImageErrorCode = Extract<ErrorCode, "image_undecodable" | "image_too_large" | "unsupported_image_format">;
+
+/** A refused input image; `code` is the stable error code the job fails with. */
+export class ImageError extends Error {
+  override readonly name = "ImageError";
+  constructor(readonly code: ImageErrorCode, message: string) {
+    super(message);
+  }
+}
+
+export interface DecodeLimits {
+  maxBytes: number;
+  /** Decompression-bomb guard, checked on the header before any pixel is decoded. */
+  maxPixels: number;
+}
+
+export const DEFAULT_DECODE_LIMITS: DecodeLimits = { maxBytes: API_LIMITS.maxImageBytes, maxPixels: API_LIMITS.maxImagePixels };
+
+export type ImageFormat = "png" | "jpeg" | "webp";
+const ACCEPTED: readonly string[] = ["png", "jpeg", "webp"] satisfies ImageFormat[];
+
+/**
+ * Decodes a JPEG, PNG or WebP to RGB with its EXIF orientation applied (as a phone shows it).
+ * Alpha is dropped, not composited, as cv2.imread(IMREAD_COLOR) does in the reference.
+ *
+ * @example
+ * const image = await decodeImage(await readFile("face.jpg"));
+ */
+export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): Promise<RgbImage> {
+  if (bytes.byteLength > limits.maxBytes) throw new ImageError("image_too_large", `the image is ${bytes.byteLength} bytes; at most ${limits.maxBytes} are accepted`);
+  // sharp applies limitInputPixels to metadata() too, so a forged header never reaches a decoder.
+  const options: SharpOptions = { limitInputPixels: limits.maxPixels, failOn: "error", pages: 1 };
+  let meta: Metadata;
+  try {
+    meta = await sharp(bytes, options).metadata();
+  } catch (e) {
+    throw refusal(e);
+  }
+  if (!meta.format || !ACCEPTED.includes(meta.format)) {
+    throw new ImageError("unsupported_image_format", `the image is ${meta.format ?? "of an unknown format"}; JPEG, PNG and WebP are accepted`);
+  }
+  if (!meta.width || !meta.height) throw new ImageError("image_undecodable", "the image header gives no size");
+  if (meta.width * meta.height > limits.maxPixels) {
+    throw new ImageError("image_too_large", `the image is ${meta.width}x${meta.height}; at most ${limits.maxPixels} pixels are accepted`);
+  }
+  try {
+    const { data, info } = await sharp(bytes, options)
+      .rotate()
+      .removeAlpha()
+      .toColourspace("srgb")
+      .raw({ depth: "uchar" })
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new ImageError("image_undecodable", `decoded to ${info.channels} channels, expected 3`);
+    return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+  } catch (e) {
+    throw e instanceof ImageError ? e : refusal(e);
+  }
+}
+
+function refusal(e: unknown): ImageError {
+  const message = (e as Error).message ?? String(e);
+  if (/pixel limit/i.test(message)) return new ImageError("image_too_large", `the image has more pixels than accepted: ${message}`);
+  if (/unsupported image format/i.test(message)) return new ImageError("unsupported_image_format", "the file is not a JPEG, PNG or WebP image");
+  return new ImageError("image_undecodable", `the image could not be decoded: ${message}`);
+}
+
+export interface EncodeOptions {
+  /** 1..100 for JPEG and lossy WebP; ignored for PNG. */
+  quality?: number;
+  /** WebP only: lossless (the round trip is byte-identical). */
+  lossless?: boolean;
+}
+
+/** Encodes RGB pixels. */
+export async function encodeImage(image: RgbImage, format: ImageFormat, options: EncodeOptions = {}): Promise<Uint8Array> {
+  if (image.data.length !== image.width * image.height * 3) throw new RangeError(`encodeImage: ${image.data.length} bytes cannot be ${image.width}x${image.height} RGB`);
+  const pipeline = sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } });
+  const quality = options.quality;
+  const encoded =
+    format === "png" ? pipeline.png() : format === "jpeg" ? pipeline.jpeg(quality === undefined ? {} : { quality }) : pipeline.webp({ ...(quality === undefined ? {} : { quality }), lossless: options.lossless ?? false });
+  const out = await encoded.toBuffer();
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+}
