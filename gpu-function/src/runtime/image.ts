@@ -72,7 +72,8 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits = DEFA
 function refusal(e: unknown): ImageError {
   const message = (e as Error).message ?? String(e);
   if (/pixel limit/i.test(message)) return new ImageError("image_too_large", `the image has more pixels than accepted: ${message}`);
-  if (/unsupported image format/i.test(message)) return new ImageError("unsupported_image_format", "the file is not a JPEG, PNG or WebP image");
+  // libvips recognises no format at all: not an image (a format it knows but we refuse, such as GIF, is caught by the format check).
+  if (/unsupported image format/i.test(message)) return new ImageError("image_undecodable", "the file is not a recognisable image; JPEG, PNG and WebP are accepted");
   return new ImageError("image_undecodable", `the image could not be decoded: ${message}`);
 }
 
