@@ -126,7 +126,10 @@ def write_references(components, manifest: dict, bundle_dir: Path, images_dir: P
         pixels = ((image_out.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)[0].permute(1, 2, 0)
         out.tensor(f"{sampler}_image", pixels.numpy())
 
-    write_json(folder / "schedulers.json", {"config": manifest["scheduler"],
+    write_json(folder / "schedulers.json", {
+        "note": "diffusers keeps timesteps and sigmas as float32 tensors: these are those float32 values written as "
+                "float64, so a float64 implementation agrees to about 1e-7 relative, not bit for bit.",
+        "config": manifest["scheduler"],
                                             "tables": schedule_tables(ALL_SAMPLERS, SCHEDULE_STEP_COUNTS)})
     write_json(folder / "index.json", {
         "description": "PyTorch reference outputs of the tiny bundle (fixture weights). Raw little-endian tensors; "
