@@ -4,6 +4,7 @@ import type { RgbImage } from "../runtime/image.js";
 import type { Graph } from "../runtime/onnx.js";
 import { float32 } from "../runtime/tensor.js";
 import { arcfaceBlob, arcfaceCrop, ffhqCrop, type FaceCrop } from "../preprocess/face-crops.js";
+import type { KeypointSource } from "../preprocess/keypoint-hint.js";
 import { letterbox } from "../preprocess/letterbox.js";
 import { bySize, decodeScrfd, type Face } from "../preprocess/scrfd-decode.js";
 
@@ -89,6 +90,19 @@ export class FaceAnalysis {
     const arcface = arcfaceCrop(image, face.keypoints, this.manifest);
     const ffhq = ffhqCrop(image, face.keypoints, this.manifest);
     return { ...detection, chosen, face, arcface, ffhq, embedding: await this.embed(arcface.image) };
+  }
+
+  /**
+   * A pose image as IdentityNet's keypoint source: its largest face's keypoints drawn on its own canvas;
+   * without a face the image itself becomes the hint (so a pre-drawn keypoint image passes through).
+   * Not an error, as in the reference; `faceFound` lets the caller warn.
+   */
+  async poseSource(pose: RgbImage): Promise<{ source: KeypointSource; faceFound: boolean }> {
+    const { faces } = await this.detect(pose);
+    const largest = faces[0];
+    return largest
+      ? { source: { kind: "face", keypoints: largest.keypoints, width: pose.width, height: pose.height }, faceFound: true }
+      : { source: { kind: "image", image: pose }, faceFound: false };
   }
 
   /** The raw ArcFace embedding of an aligned crop. */
