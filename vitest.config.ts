@@ -48,7 +48,8 @@ export default defineConfig(async () => {
             name: "node",
             environment: "node",
             // Loading ONNX sessions on 2 shared cores can take seconds; parity, not speed, is tested here.
-            testTimeout: 60_000,
+            testTimeout: 120_000,
+            hookTimeout: 180_000,
             include: ["shared/**/*.test.ts", "gpu-function/**/*.test.ts", "test/node/**/*.test.ts", "scripts/**/*.test.ts"],
           },
         },

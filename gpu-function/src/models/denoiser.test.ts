@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { referenceF32, referenceParameters, referenceU8, relativeError, maxAbsDiff, TINY_BUNDLE } from "../../test/reference.js";
 import { ModelBundle } from "../runtime/bundle.js";
 import { float32 } from "../runtime/tensor.js";
-import { controlImageTensor, Denoiser, timeIds } from "./denoiser.js";
+import { controlImageTensor, Denoiser } from "./denoiser.js";
+import { timeIds } from "./text-encoder.js";
 import { decodeLatents } from "./vae-decoder.js";
 
 const p = referenceParameters as { width: number; height: number; guidance: number; identity_weight: number; structure_strength: number; id_mode: "fidelity" };

@@ -106,9 +106,3 @@ export function controlImageTensor(rgb: Uint8Array, width: number, height: numbe
   }
   return float32(out, [1, 3, height, width]);
 }
-
-/** SDXL micro-conditioning: original size, crop top-left, target size. */
-export function timeIds(height: number, width: number): Tensor<Float32Array> {
-  const row = [height, width, 0, 0, height, width];
-  return float32(Float32Array.from([...row, ...row]), [2, 6]);
-}

@@ -24,6 +24,7 @@ export const FaceDetection = z
     keypoints: z.array(z.tuple([z.number(), z.number()])).length(5),
   })
   .meta({ id: "FaceDetection" });
+export type FaceDetection = z.infer<typeof FaceDetection>;
 
 export const JobOutput = z
   .object({

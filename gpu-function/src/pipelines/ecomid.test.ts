@@ -1,0 +1,94 @@
+import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { GpuJobSpec } from "../../../shared/src/protocol/gpu-protocol.js";
+import { maxAbsDiff, referenceF32, referenceParameters, referenceU8, relativeError, TINY_BUNDLE } from "../../test/reference.js";
+import { ModelBundle } from "../runtime/bundle.js";
+import { EcomidPipeline } from "./ecomid.js";
+import { JobCanceled } from "./job-failure.js";
+
+const p = referenceParameters as { prompt: string; negative_prompt: string; width: number; height: number; steps: number; guidance: number; identity_weight: number; structure_strength: number; id_mode: "fidelity" };
+const astronaut = new Uint8Array(readFileSync("test/fixtures/images/astronaut.png"));
+const coffee = new Uint8Array(readFileSync("test/fixtures/images/coffee.png"));
+const index = JSON.parse(readFileSync(`${TINY_BUNDLE}/reference/index.json`, "utf8")) as { tensors: Record<string, unknown> };
+
+const spec = (sampler: string, overrides: Partial<GpuJobSpec> = {}): GpuJobSpec => ({
+  prompt: p.prompt,
+  negative_prompt: p.negative_prompt,
+  reference_images: [{ url: "unused", content_type: "image/png", sha256: "x", bytes: astronaut.byteLength }],
+  keypoints: { type: "reference" },
+  identity_strength: p.identity_weight,
+  structure_strength: p.structure_strength,
+  id_mode: p.id_mode,
+  id_noise: 0,
+  steps: p.steps,
+  guidance: p.guidance,
+  sampler,
+  seed: 1,
+  width: p.width,
+  height: p.height,
+  num_outputs: 1,
+  output_format: "png",
+  output_quality: 90,
+  ...overrides,
+});
+
+let bundle: ModelBundle;
+let pipeline: EcomidPipeline;
+beforeAll(async () => {
+  bundle = await ModelBundle.open(TINY_BUNDLE, { provider: "cpu" }, { skipHashes: true });
+  pipeline = await EcomidPipeline.load(bundle);
+});
+afterAll(() => bundle.release());
+
+describe("EcomID pipeline parity with the PyTorch reference", () => {
+  for (const sampler of ["euler", "dpmpp_2m_karras", "dpm_2_karras"]) {
+    it(`${sampler}: latents after every step within 1e-3, the image within 2/255`, async () => {
+      const latents: Float32Array[] = [];
+      const result = await pipeline.run(
+        { spec: spec(sampler), references: [astronaut], keypointImage: null, intermediates: [], initialNoise: referenceF32("initial_noise").data },
+        { onLatents: (i, l) => (latents[i] = l) },
+      );
+      const expectedSteps = Object.keys(index.tensors).filter((k) => k.startsWith(`${sampler}_latents_step`)).length;
+      expect(latents).toHaveLength(expectedSteps);
+      latents.forEach((l, i) => expect(relativeError(l, referenceF32(`${sampler}_latents_step${i}`).data), `step ${i}`).toBeLessThan(1e-3));
+      expect(maxAbsDiff(result.outputs[0]!.rgb.data, referenceU8(`${sampler}_image`).data)).toBeLessThanOrEqual(2);
+      expect(result.faces).toHaveLength(1);
+      expect(result.chosenFace).toBe(0);
+    });
+  }
+});
+
+describe("EcomID pipeline behaviour", () => {
+  it("encodes each output in the asked format, returns intermediates, reports stage timings", async () => {
+    const result = await pipeline.run({ spec: spec("euler", { num_outputs: 2, output_format: "webp" }), references: [astronaut], keypointImage: null, intermediates: ["keypoint_image", "ffhq_crop"] });
+    expect(result.outputs.map((o) => [o.index, o.seed, o.contentType])).toEqual([[0, 1, "image/webp"], [1, 2, "image/webp"]]);
+    expect(String.fromCharCode(...result.outputs[0]!.bytes.subarray(8, 12))).toBe("WEBP");
+    expect(result.outputs[0]!.bytes).not.toEqual(result.outputs[1]!.bytes);
+    expect(result.intermediates.map((i) => [i.kind, i.width])).toEqual([["keypoint_image", 512], ["ffhq_crop", 512]]);
+    for (const stage of ["decode", "faces", "identity", "keypoints", "text", "denoise", "vae", "encode"]) expect(result.stagesMs).toHaveProperty(stage);
+  });
+
+  it("is reproducible from the seed", async () => {
+    const job = { spec: spec("euler_ancestral"), references: [astronaut], keypointImage: null, intermediates: [] };
+    const a = await pipeline.run(job);
+    const b = await pipeline.run(job);
+    expect(a.outputs[0]!.rgb.data).toEqual(b.outputs[0]!.rgb.data);
+  });
+
+  it("fails with face_not_detected when the reference has no face", async () => {
+    await expect(pipeline.run({ spec: spec("euler"), references: [coffee], keypointImage: null, intermediates: [] })).rejects.toMatchObject({ name: "FaceNotDetectedError" });
+  });
+
+  it("stops at the next step when canceled", async () => {
+    let steps = 0;
+    await expect(
+      pipeline.run({ spec: spec("euler", { steps: 10 }), references: [astronaut], keypointImage: null, intermediates: [] }, {
+        onProgress: (stage) => {
+          if (stage === "denoising") steps++;
+        },
+        isCanceled: () => steps >= 2,
+      }),
+    ).rejects.toBeInstanceOf(JobCanceled);
+    expect(steps).toBe(2);
+  });
+});

@@ -1,0 +1,256 @@
+import type { FaceDetection } from "../../../shared/src/api/job.js";
+import type { GpuJobSpec } from "../../../shared/src/protocol/gpu-protocol.js";
+import { controlImageTensor, Denoiser } from "../models/denoiser.js";
+import { FaceAnalysis, type FaceAnalysisResult } from "../models/face-analysis.js";
+import { IdentityEncoder } from "../models/identity-encoder.js";
+import { SdxlTextEncoder, timeIds } from "../models/text-encoder.js";
+import { decodeLatents } from "../models/vae-decoder.js";
+import { keypointHint, type KeypointSource } from "../preprocess/keypoint-hint.js";
+import { keypointStyle } from "../preprocess/keypoint-style.js";
+import type { Face } from "../preprocess/scrfd-decode.js";
+import type { ModelBundle } from "../runtime/bundle.js";
+import { decodeImage, encodeImage, type RgbImage } from "../runtime/image.js";
+import {
+  createSchedule,
+  currentTimestep,
+  initialNoise,
+  isFinished,
+  parseSchedulerConfig,
+  SAMPLER_NAMES,
+  scaleInitialNoise,
+  scaleModelInput,
+  seededNoiseSource,
+  startSampling,
+  step,
+  type NoiseScheduleConfig,
+  type SamplerName,
+} from "../schedulers/index.js";
+import { JobCanceled, JobFailure } from "./job-failure.js";
+import { latentPreview } from "./preview.js";
+
+export interface EcomidJob {
+  spec: GpuJobSpec;
+  references: Uint8Array[];
+  keypointImage: Uint8Array | null;
+  intermediates: readonly string[];
+  /** Parity tests: the initial noise of output 0, instead of the seeded one. */
+  initialNoise?: Float32Array;
+}
+
+export interface PipelineHooks {
+  onProgress?(stage: string, step: number, totalSteps: number, preview: RgbImage | null): void | Promise<void>;
+  /** Parity tests: the latents after each model evaluation of output 0. */
+  onLatents?(evaluationIndex: number, latents: Float32Array): void;
+  isCanceled?(): boolean;
+  deadlineMs?: number | null;
+}
+
+export interface EncodedOutput {
+  index: number;
+  seed: number;
+  bytes: Uint8Array;
+  contentType: string;
+  width: number;
+  height: number;
+  identitySimilarity: number | null;
+  rgb: RgbImage;
+}
+
+export interface PipelineResult {
+  outputs: EncodedOutput[];
+  intermediates: Array<{ kind: string; bytes: Uint8Array; contentType: string; width: number; height: number }>;
+  faces: FaceDetection[];
+  chosenFace: number;
+  stagesMs: Record<string, number>;
+}
+
+const CONTENT_TYPES = { webp: "image/webp", png: "image/png", jpeg: "image/jpeg" } as const;
+
+/**
+ * EcomID on one model bundle: every component loaded once, then `run` per job.
+ * The steps read top to bottom: images, faces, identity, keypoint hint, text,
+ * denoising per output, decode, encode, identity similarity.
+ */
+export class EcomidPipeline {
+  private constructor(
+    private readonly bundle: ModelBundle,
+    private readonly faces: FaceAnalysis,
+    private readonly text: SdxlTextEncoder,
+    private readonly identity: IdentityEncoder,
+    private readonly scheduler: NoiseScheduleConfig,
+  ) {}
+
+  static async load(bundle: ModelBundle): Promise<EcomidPipeline> {
+    const [faces, text, identity] = await Promise.all([FaceAnalysis.fromBundle(bundle), SdxlTextEncoder.fromBundle(bundle), IdentityEncoder.fromBundle(bundle)]);
+    await Promise.all([bundle.graph("denoiser"), bundle.graph("denoiser_no_control"), bundle.graph("vae_decoder")]);
+    return new EcomidPipeline(bundle, faces, text, identity, parseSchedulerConfig(bundle.manifest.scheduler));
+  }
+
+  async run(job: EcomidJob, hooks: PipelineHooks = {}): Promise<PipelineResult> {
+    const spec = job.spec;
+    const stagesMs: Record<string, number> = {};
+    const timed = async <T>(stage: string, fn: () => Promise<T>): Promise<T> => {
+      this.checkpoint(hooks);
+      await hooks.onProgress?.(stage, 0, 0, null);
+      const t0 = performance.now();
+      try {
+        return await fn();
+      } finally {
+        stagesMs[stage] = (stagesMs[stage] ?? 0) + Math.round(performance.now() - t0);
+      }
+    };
+
+    // 1. Check what the edge cannot: the bundle's own limits.
+    this.checkSpec(spec);
+
+    // 2. Images in.
+    const references = await timed("decode", () => Promise.all(job.references.map((b) => decodeImage(b))));
+
+    // 3. Faces: one detection per reference drives every branch.
+    const analyses = await timed("faces", async () => {
+      const first = await this.faces.analyse(references[0]!, spec.face_index !== undefined ? { faceIndex: spec.face_index } : {});
+      const rest = await Promise.all(references.slice(1).map((r) => this.faces.analyse(r)));
+      return [first, ...rest];
+    });
+    const main = analyses[0]!;
+
+    // 4. Identity: PuLID ID tokens and Resampler tokens, averaged over references.
+    const identity = await timed("identity", () =>
+      this.identity.encode(
+        analyses.map((a) => ({ ffhqCrop: a.ffhq.image.data, arcfaceEmbedding: a.embedding })),
+        { idNoise: spec.id_noise, seed: spec.seed },
+      ),
+    );
+
+    // 5. The keypoint hint for IdentityNet.
+    const { keypointImage, hint } = await timed("keypoints", async () =>
+      keypointHint(await this.keypointSource(job, references[0]!, main), spec.width, spec.height, keypointStyle(this.bundle.manifest)),
+    );
+
+    // 6. Text.
+    const text = await timed("text", () => this.text.encode({ prompt: spec.prompt, negativePrompt: spec.negative_prompt }));
+
+    // 7. Denoise and decode each output.
+    const denoiser = await Denoiser.prepare(this.bundle, {
+      encoderHiddenStates: text.encoderHiddenStates,
+      textEmbeds: text.textEmbeds,
+      timeIds: timeIds(spec.height, spec.width),
+      idTokens: identity.idTokens,
+      faceTokens: identity.faceTokens,
+      controlImage: controlImageTensor(hint.data, hint.width, hint.height),
+      idWeight: spec.identity_strength,
+      idMode: spec.id_mode,
+      cnScale: spec.structure_strength,
+      guidance: spec.guidance,
+    });
+    const outputs: EncodedOutput[] = [];
+    for (let index = 0; index < spec.num_outputs; index++) {
+      const seed = (spec.seed + index) % 2 ** 32;
+      const latents = await this.denoise(denoiser, spec, seed, index === 0 ? job.initialNoise : undefined, hooks, stagesMs, index);
+      const latentDims = [1, 4, spec.height / 8, spec.width / 8];
+      const t0 = performance.now();
+      const { rgb, width, height } = await decodeLatents(this.bundle, latents, latentDims);
+      stagesMs.vae = (stagesMs.vae ?? 0) + Math.round(performance.now() - t0);
+      const image = { width, height, data: rgb };
+      const bytes = await timed("encode", () => encodeImage(image, spec.output_format, { quality: spec.output_quality }));
+      const similarity = await timed("similarity", () => this.identitySimilarity(image, main.embedding));
+      outputs.push({ index, seed, bytes, contentType: CONTENT_TYPES[spec.output_format], width, height, identitySimilarity: similarity, rgb: image });
+    }
+
+    // 8. Intermediates the job asked for.
+    const wanted: Record<string, RgbImage> = { keypoint_image: keypointImage, arcface_crop: main.arcface.image, ffhq_crop: main.ffhq.image };
+    const intermediates = [];
+    for (const kind of job.intermediates) {
+      const img = wanted[kind];
+      if (img) intermediates.push({ kind, bytes: await encodeImage(img, "png"), contentType: "image/png", width: img.width, height: img.height });
+    }
+    return { outputs, intermediates, faces: main.faces.map(toFaceDetection), chosenFace: main.chosen, stagesMs };
+  }
+
+  private async denoise(
+    denoiser: Denoiser,
+    spec: GpuJobSpec,
+    seed: number,
+    explicitNoise: Float32Array | undefined,
+    hooks: PipelineHooks,
+    stagesMs: Record<string, number>,
+    outputIndex: number,
+  ): Promise<Float32Array> {
+    const dims = [1, 4, spec.height / 8, spec.width / 8];
+    const count = dims.reduce((a, b) => a * b, 1);
+    const schedule = createSchedule(spec.sampler as SamplerName, spec.steps, this.scheduler);
+    const noise = explicitNoise ?? initialNoise(seed, count);
+    const ancestral = seededNoiseSource(seed);
+    let state = startSampling(schedule);
+    let latents = scaleInitialNoise(noise, schedule);
+    const total = schedule.timesteps.length;
+    while (!isFinished(state)) {
+      this.checkpoint(hooks);
+      const t0 = performance.now();
+      const eps = await denoiser.predict(scaleModelInput(state, latents), dims, currentTimestep(state));
+      const next = step(state, eps, latents, ancestral);
+      latents = next.prevSample;
+      state = next.state;
+      stagesMs.denoise = (stagesMs.denoise ?? 0) + Math.round(performance.now() - t0);
+      if (outputIndex === 0) hooks.onLatents?.(state.evaluationIndex - 1, latents);
+      await hooks.onProgress?.("denoising", state.evaluationIndex, total, latentPreview(latents, dims[3]!, dims[2]!));
+    }
+    return latents;
+  }
+
+  private async keypointSource(job: EcomidJob, reference: RgbImage, main: FaceAnalysisResult): Promise<KeypointSource> {
+    const kp = job.spec.keypoints;
+    if (kp.type === "points") return { kind: "points", keypoints: kp.points };
+    if (kp.type === "reference") return { kind: "face", keypoints: main.face.keypoints, width: reference.width, height: reference.height };
+    if (!job.keypointImage) throw new JobFailure("input_fetch_failed", `the ${kp.type} was not provided`, true);
+    const image = await decodeImage(job.keypointImage);
+    if (kp.type === "keypoint_image") return { kind: "image", image };
+    // A pose image: its largest face's keypoints, or, without a face, the image itself as the hint (spec 3).
+    const detection = await this.faces.detect(image);
+    const face = detection.faces[0];
+    return face ? { kind: "face", keypoints: face.keypoints, width: image.width, height: image.height } : { kind: "image", image };
+  }
+
+  /** ArcFace cosine between the largest face of the output and the reference; null without a face. */
+  private async identitySimilarity(image: RgbImage, reference: Float32Array): Promise<number | null> {
+    const detection = await this.faces.detect(image);
+    if (!detection.faces.length) return null;
+    const analysis = await this.faces.analyse(image);
+    return cosine(analysis.embedding, reference);
+  }
+
+  private checkSpec(spec: GpuJobSpec): void {
+    const limits = this.bundle.manifest.limits;
+    if (!(SAMPLER_NAMES as readonly string[]).includes(spec.sampler)) throw new JobFailure("parameter_out_of_range", `unknown sampler ${spec.sampler}`);
+    if (spec.width % 8 || spec.height % 8) throw new JobFailure("parameter_out_of_range", "width and height must be multiples of 8");
+    if (Math.max(spec.width, spec.height) > limits.max_side || Math.min(spec.width, spec.height) < limits.min_side) {
+      throw new JobFailure("parameter_out_of_range", `this bundle takes sides from ${limits.min_side} to ${limits.max_side}`);
+    }
+    if (spec.steps > limits.max_steps) throw new JobFailure("parameter_out_of_range", `this bundle takes at most ${limits.max_steps} steps`);
+  }
+
+  private checkpoint(hooks: PipelineHooks): void {
+    if (hooks.isCanceled?.()) throw new JobCanceled("canceled");
+    if (hooks.deadlineMs && Date.now() > hooks.deadlineMs) throw new JobFailure("deadline_exceeded", "the job's deadline passed while it ran");
+  }
+}
+
+function toFaceDetection(f: Face): FaceDetection {
+  return {
+    box: [f.box.x1, f.box.y1, f.box.x2, f.box.y2],
+    score: f.box.score,
+    keypoints: f.keypoints.map(([x, y]) => [x, y] as [number, number]),
+  };
+}
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!;
+    na += a[i]! * a[i]!;
+    nb += b[i]! * b[i]!;
+  }
+  return dot / Math.sqrt(na * nb || 1);
+}

@@ -1,0 +1,52 @@
+import { z } from "zod";
+
+/** The GPU function's settings: read from the environment once, here only, and passed down. */
+const Env = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8790),
+  HOST: z.string().default("127.0.0.1"),
+  BUNDLE_DIR: z.string().default("bundles/tiny"),
+  EXECUTION_PROVIDER: z.enum(["auto", "cuda", "cpu"]).default("auto"),
+  JOBS_PER_DEVICE: z.coerce.number().int().min(1).max(16).default(1),
+  GPU_DISPATCH_TOKEN: z.string().min(16, "GPU_DISPATCH_TOKEN must be set: the edge authenticates with it"),
+  MAX_INPUT_BYTES: z.coerce.number().int().positive().default(15 * 1024 * 1024),
+  CALLBACK_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+  HEARTBEAT_SECONDS: z.coerce.number().positive().default(5),
+  /** Skip sha256 of every bundle file at start (sizes are still checked); for very large bundles on trusted volumes. */
+  BUNDLE_SKIP_HASHES: z.enum(["true", "false"]).default("false"),
+  WORKER_ID: z.string().default(""),
+});
+
+export type ServiceConfig = {
+  port: number;
+  host: string;
+  bundleDir: string;
+  provider: "auto" | "cuda" | "cpu";
+  jobsPerDevice: number;
+  dispatchToken: string;
+  maxInputBytes: number;
+  callbackAttempts: number;
+  heartbeatMs: number;
+  skipHashes: boolean;
+  workerId: string;
+};
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  const parsed = Env.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(`gpu-function misconfigured: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  }
+  const v = parsed.data;
+  return {
+    port: v.PORT,
+    host: v.HOST,
+    bundleDir: v.BUNDLE_DIR,
+    provider: v.EXECUTION_PROVIDER,
+    jobsPerDevice: v.JOBS_PER_DEVICE,
+    dispatchToken: v.GPU_DISPATCH_TOKEN,
+    maxInputBytes: v.MAX_INPUT_BYTES,
+    callbackAttempts: v.CALLBACK_ATTEMPTS,
+    heartbeatMs: v.HEARTBEAT_SECONDS * 1000,
+    skipHashes: v.BUNDLE_SKIP_HASHES === "true",
+    workerId: v.WORKER_ID || `gpu-${process.pid}`,
+  };
+}

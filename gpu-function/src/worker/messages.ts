@@ -1,0 +1,36 @@
+import type { FaceDetection } from "../../../shared/src/api/job.js";
+import type { JobError } from "../../../shared/src/errors.js";
+import type { GpuJobSpec } from "../../../shared/src/protocol/gpu-protocol.js";
+
+/** Messages between the HTTP process and the inference child (IPC with structured clone). */
+export type ToWorker =
+  | { type: "run"; jobId: string; spec: GpuJobSpec; references: Uint8Array[]; keypointImage: Uint8Array | null; intermediates: string[]; deadlineMs: number | null }
+  | { type: "cancel"; jobId: string };
+
+export interface EncodedImage {
+  bytes: Uint8Array;
+  contentType: string;
+  width: number;
+  height: number;
+}
+
+export interface PipelineOutput extends EncodedImage {
+  index: number;
+  seed: number;
+  identitySimilarity: number | null;
+}
+
+export type FromWorker =
+  | { type: "ready"; provider: "cuda" | "cpu"; bundleId: string; loadMs: number; warmupMs: number }
+  | { type: "load_failed"; message: string }
+  | { type: "progress"; jobId: string; stage: string; step: number; totalSteps: number; preview: Uint8Array | null }
+  | {
+      type: "result";
+      jobId: string;
+      outputs: PipelineOutput[];
+      intermediates: Array<{ kind: string } & EncodedImage>;
+      faces: FaceDetection[];
+      chosenFace: number;
+      stagesMs: Record<string, number>;
+    }
+  | { type: "failed"; jobId: string; error: JobError; faces?: FaceDetection[]; stagesMs: Record<string, number> };

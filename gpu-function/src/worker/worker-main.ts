@@ -1,0 +1,78 @@
+/**
+ * The inference process: loads and warms the bundle once, then runs jobs sent by the
+ * HTTP process. onnxruntime's run() blocks this event loop for a whole model call,
+ * which is why it lives here; cancel messages are seen between model calls.
+ */
+import { EcomidPipeline } from "../pipelines/ecomid.js";
+import { JobCanceled, toJobError } from "../pipelines/job-failure.js";
+import { ModelBundle } from "../runtime/bundle.js";
+import { readConfig } from "../runtime/config.js";
+import { encodeImage } from "../runtime/image.js";
+import { log } from "../runtime/log.js";
+import type { FromWorker, ToWorker } from "./messages.js";
+import { warmUp } from "./warm-up.js";
+
+const send = (m: FromWorker) => process.send?.(m);
+const canceled = new Set<string>();
+let pipeline: EcomidPipeline | null = null;
+let queue: Promise<void> = Promise.resolve();
+
+async function load(): Promise<void> {
+  const config = readConfig();
+  const t0 = performance.now();
+  try {
+    const bundle = await ModelBundle.open(config.bundleDir, { provider: config.provider, log: (msg, fields) => log("warn", msg, fields) }, { skipHashes: config.skipHashes });
+    pipeline = await EcomidPipeline.load(bundle);
+    const loadMs = Math.round(performance.now() - t0);
+    const t1 = performance.now();
+    await warmUp(pipeline, bundle);
+    const provider = (await bundle.graph("denoiser")).provider;
+    send({ type: "ready", provider, bundleId: `${bundle.manifest.id}@${bundle.manifest.version}`, loadMs, warmupMs: Math.round(performance.now() - t1) });
+  } catch (e) {
+    send({ type: "load_failed", message: e instanceof Error ? e.message : String(e) });
+  }
+}
+
+async function run(m: Extract<ToWorker, { type: "run" }>): Promise<void> {
+  if (!pipeline) return void send({ type: "failed", jobId: m.jobId, error: { code: "internal_error", message: "the model is not loaded", retryable: true }, stagesMs: {} });
+  let lastPreviewAt = 0;
+  try {
+    const result = await pipeline.run(
+      { spec: m.spec, references: m.references, keypointImage: m.keypointImage, intermediates: m.intermediates },
+      {
+        isCanceled: () => canceled.has(m.jobId),
+        deadlineMs: m.deadlineMs,
+        onProgress: async (stage, step, totalSteps, preview) => {
+          // Previews at most twice a second: they are for people watching, not for every step.
+          const now = Date.now();
+          const withPreview = preview && now - lastPreviewAt > 500 ? await encodeImage(preview, "webp", { quality: 60 }) : null;
+          if (withPreview) lastPreviewAt = now;
+          send({ type: "progress", jobId: m.jobId, stage, step, totalSteps, preview: withPreview });
+        },
+      },
+    );
+    send({
+      type: "result",
+      jobId: m.jobId,
+      outputs: result.outputs.map(({ rgb: _rgb, ...o }) => o),
+      intermediates: result.intermediates,
+      faces: result.faces,
+      chosenFace: result.chosenFace,
+      stagesMs: result.stagesMs,
+    });
+  } catch (e) {
+    const error = e instanceof JobCanceled ? { code: "internal_error" as const, message: "canceled", retryable: false } : toJobError(e);
+    if (error.code === "internal_error" && !(e instanceof JobCanceled)) log("error", "job failed", { jobId: m.jobId, error: e instanceof Error ? e.stack : String(e) });
+    send({ type: "failed", jobId: m.jobId, error, stagesMs: {} });
+  } finally {
+    canceled.delete(m.jobId);
+  }
+}
+
+process.on("message", (m: ToWorker) => {
+  if (m.type === "cancel") canceled.add(m.jobId);
+  // One job at a time per process: the device runs one graph at a time anyway.
+  else if (m.type === "run") queue = queue.then(() => run(m));
+});
+process.on("disconnect", () => process.exit(0));
+void load();
