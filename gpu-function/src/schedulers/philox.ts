@@ -35,13 +35,11 @@ export function philox4x32(c0: number, c1: number, c2: number, c3: number, k0: n
   out[3] = x3;
 }
 
-/** The high 32 bits of the 64-bit product of two unsigned 32-bit integers, from 16-bit halves (exact in float64). */
+/**
+ * The high 32 bits of the 64-bit product of two unsigned 32-bit integers. With b = bHigh * 2^16 + bLow both partial
+ * products stay below 2^48, exact in float64, and floor((a bHigh 2^16 + a bLow) / 2^32) =
+ * floor((a bHigh + floor(a bLow / 2^16)) / 2^16).
+ */
 function mulHigh(a: number, b: number): number {
-  const aHigh = a >>> 16;
-  const aLow = a & 0xffff;
-  const bHigh = b >>> 16;
-  const bLow = b & 0xffff;
-  const lowLow = aLow * bLow;
-  const middle = aHigh * bLow + (lowLow >>> 16) + ((aLow * bHigh) & 0xffff);
-  return (aHigh * bHigh + ((aLow * bHigh) >>> 16) + Math.floor(middle / 0x10000)) >>> 0;
+  return Math.floor((a * (b >>> 16) + Math.floor((a * (b & 0xffff)) / 0x10000)) / 0x10000);
 }

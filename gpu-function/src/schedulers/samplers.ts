@@ -38,13 +38,19 @@ export function startSampling(schedule: SamplingSchedule): SamplerState {
 
 /** Initial latents from unit Gaussian noise: noise * initNoiseSigma (a new array). */
 export function scaleInitialNoise(noise: Float32Array, schedule: SamplingSchedule): Float32Array {
-  return noise.map((value) => value * schedule.initNoiseSigma);
+  const latents = new Float32Array(noise.length);
+  for (let j = 0; j < noise.length; j++) latents[j] = noise[j]! * schedule.initNoiseSigma;
+  return latents;
 }
 
 /** The model input for the state's next evaluation: sample / modelInputDivisors[i] (a new array). */
 export function scaleModelInput(state: SamplerState, sample: Float32Array): Float32Array {
   const divisor = state.schedule.modelInputDivisors[requireEvaluation(state)]!;
-  return divisor === 1 ? sample.slice() : sample.map((value) => value / divisor);
+  if (divisor === 1) return sample.slice();
+  // Plain loops: TypedArray.prototype.map with a closure costs several milliseconds at SDXL's 65,536 latents.
+  const input = new Float32Array(sample.length);
+  for (let j = 0; j < sample.length; j++) input[j] = sample[j]! / divisor;
+  return input;
 }
 
 /** The model's `timestep` input for the state's next evaluation. */
