@@ -27,7 +27,9 @@ const RAD_TO_DEG = 180 / Math.PI;
  */
 export function drawKeypoints(width: number, height: number, keypoints: readonly Point[], style: KeypointStyle): RgbImage {
   if (keypoints.length !== style.colors.length) throw new RangeError(`drawKeypoints needs ${style.colors.length} keypoints, got ${keypoints.length}`);
-  const sticks: Canvas<Float64Array> = { width, height, channels: 3, data: new Float64Array(width * height * 3) };
+  // The reference fills a float64 canvas; colours are whole numbers written without blending, so a
+  // uint8 canvas holds the same values in an eighth of the memory, and the dimming maps 0..255 by table.
+  const canvas: Canvas<Uint8Array> = { width, height, channels: 3, data: new Uint8Array(width * height * 3) };
   for (const [end, nose] of STICKS) {
     const [x0, y0] = keypoints[end]!.map(f) as [number, number];
     const [x1, y1] = keypoints[nose]!.map(f) as [number, number];
@@ -36,10 +38,12 @@ export function drawKeypoints(width: number, height: number, keypoints: readonly
     // np.mean of two float32 values is their float32 sum halved.
     const centre: [number, number] = [Math.trunc(f(x0 + x1) / 2), Math.trunc(f(y0 + y1) / 2)];
     const polygon = ellipse2Poly(centre, [Math.trunc(length / 2), style.stickWidth], Math.trunc(angle), 0, 360, 1);
-    fillConvexPoly(sticks, polygon, style.colors[end]!);
+    fillConvexPoly(canvas, polygon, style.colors[end]!);
   }
-  const out: Canvas<Uint8Array> = { width, height, channels: 3, data: new Uint8Array(width * height * 3) };
-  for (let i = 0; i < out.data.length; i++) out.data[i] = Math.trunc(sticks.data[i]! * style.stickDim);
+  // (canvas * 0.6).astype(uint8): a double product, truncated (255 -> 153).
+  const dim = Uint8Array.from({ length: 256 }, (_, v) => Math.trunc(v * style.stickDim));
+  const out = canvas;
+  for (let i = 0; i < out.data.length; i++) out.data[i] = dim[out.data[i]!]!;
   keypoints.forEach(([x, y], i) => fillCircle(out, [Math.trunc(f(x)), Math.trunc(f(y))], style.circleRadius, style.colors[i]!));
   return { width, height, data: out.data };
 }

@@ -54,6 +54,13 @@ describe("decodeImage", () => {
     expect(Array.from((await decodeImage(rgba)).data)).toEqual([10, 20, 30]);
   });
 
+  it("brings 16-bit and greyscale PNGs to 8-bit RGB", async () => {
+    const png16 = await sharp(Buffer.from([255, 128, 1, 10, 0, 77]), { raw: { width: 2, height: 1, channels: 3 } }).toColourspace("rgb16").png().toBuffer();
+    expect(Array.from((await decodeImage(png16)).data)).toEqual([255, 128, 1, 10, 0, 77]);
+    const grey = await sharp(Buffer.from([7, 200]), { raw: { width: 2, height: 1, channels: 1 } }).png().toBuffer();
+    expect(Array.from((await decodeImage(grey)).data)).toEqual([7, 7, 7, 200, 200, 200]);
+  });
+
   it("refuses a 17000 x 17000 PNG header (decompression bomb) before decoding, with image_too_large", async () => {
     const e = await refusal(decodeImage(pngHeader(17000, 17000)));
     expect(e).toBeInstanceOf(ImageError);

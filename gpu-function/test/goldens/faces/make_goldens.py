@@ -9,8 +9,13 @@ import base64
 import json
 from pathlib import Path
 
+import sys
+
 import cv2
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "infra" / "export"))
+from ecomid_export.reference.keypoints import draw_keypoints, hint_for_output  # noqa: E402  (the reference itself)
 
 rng = np.random.default_rng(20261126)
 b64 = lambda a: base64.b64encode(np.ascontiguousarray(a, dtype=np.uint8).tobytes()).decode()  # noqa: E731
@@ -67,5 +72,22 @@ def raster_cases() -> dict:
     return {"size": 48, "ellipses": ellipses, "polygons": polygons, "circles": circles}
 
 
-goldens = {"opencv": cv2.__version__, "sinTable": sin_table(), "resize": resize_cases(), "warp": warp_cases(), **raster_cases()}
+def keypoint_cases() -> list[dict]:
+    """The reference's draw_kps on random float32 keypoints (faces tilted both ways, some off the canvas), and its hint."""
+    out = []
+    for i in range(7):
+        width, height = 72, 64
+        centre = rng.uniform([10, 10], [62, 54]) if i < 3 or i >= 5 else rng.uniform([-5, -5], [80, 70])
+        angle, size = rng.uniform(-1.2, 1.2), rng.uniform(6, 30) if i < 5 else rng.uniform(55, 70)  # long sticks show 1-degree angle errors
+        face = np.array([[-0.35, -0.3], [0.35, -0.3], [0.0, 0.05], [-0.28, 0.4], [0.28, 0.4]]) * size
+        rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+        keypoints = (face @ rot.T + centre + rng.normal(0, 0.7, (5, 2))).astype(np.float32)
+        image = draw_keypoints(height, width, keypoints)
+        hint_w, hint_h = [(40, 56), (64, 32), (24, 24), (72, 64), (30, 31), (72, 64), (36, 32)][i]
+        out.append({"width": width, "height": height, "keypoints": keypoints.tolist(), "image": b64(image),
+                    "hintWidth": hint_w, "hintHeight": hint_h, "hint": b64(hint_for_output(image, hint_h, hint_w))})
+    return out
+
+
+goldens = {"opencv": cv2.__version__, "sinTable": sin_table(), "resize": resize_cases(), "warp": warp_cases(), **raster_cases(), "keypoints": keypoint_cases()}
 Path(__file__).with_name("cv2-goldens.json").write_text(json.dumps(goldens))
