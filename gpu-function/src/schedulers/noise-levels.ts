@@ -73,6 +73,9 @@ export function sigmaToTimestep(sigma: number, levels: TrainingNoiseLevels, prec
  * Training timesteps picked for `steps` inference steps, descending (diffusers' `timestep_spacing`):
  * leading = multiples of floor(T / steps) plus steps_offset; trailing = round(T - k * T / steps) - 1;
  * linspace = evenly from T - 1 to 0.
+ * Always exactly `steps` entries. diffusers builds trailing timesteps with np.arange(T, 0, -T / steps), which for
+ * 62 step counts up to 1000 (61, 103, 121, ...) yields one extra entry, timestep -1; that is a float artefact, not
+ * a schedule, and is not reproduced here. Every step count the conformance suite checks is unaffected.
  */
 export function spacedTimesteps(config: NoiseScheduleConfig, steps: number): Float64Array {
   const total = config.numTrainTimesteps;
