@@ -56,9 +56,18 @@ export function warpAffine(src: RgbImage, m: AffineMatrix, width: number, height
       const w10 = (INTER_TAB - ax) * ay * INTER_TAB;
       const w11 = ax * ay * INTER_TAB;
       const o = (y * width + x) * 3;
-      for (let c = 0; c < 3; c++) {
-        const sum = pixel(sx, sy, c) * w00 + pixel(sx + 1, sy, c) * w01 + pixel(sx, sy + 1, c) * w10 + pixel(sx + 1, sy + 1, c) * w11;
-        out[o + c] = Math.min(255, Math.max(0, (sum + (1 << 14)) >> 15));
+      if (sx >= 0 && sy >= 0 && sx + 1 < sw && sy + 1 < sh) {
+        const a = (sy * sw + sx) * 3;
+        const b = a + sw * 3;
+        for (let c = 0; c < 3; c++) {
+          const sum = data[a + c]! * w00 + data[a + 3 + c]! * w01 + data[b + c]! * w10 + data[b + 3 + c]! * w11;
+          out[o + c] = (sum + (1 << 14)) >> 15;
+        }
+      } else {
+        for (let c = 0; c < 3; c++) {
+          const sum = pixel(sx, sy, c) * w00 + pixel(sx + 1, sy, c) * w01 + pixel(sx, sy + 1, c) * w10 + pixel(sx + 1, sy + 1, c) * w11;
+          out[o + c] = (sum + (1 << 14)) >> 15;
+        }
       }
     }
   }
