@@ -29,6 +29,12 @@ async function ensureDevKey(): Promise<string> {
   return key;
 }
 
+function devVar(name: string): string {
+  const line = readFileSync(".dev.vars", "utf8").split("\n").find((l) => l.startsWith(`${name}=`));
+  if (!line) throw new Error(`.dev.vars has no ${name}; delete it and run npm start again`);
+  return line.slice(name.length + 1).trim();
+}
+
 async function waitForHealth(url: string, timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
@@ -80,13 +86,20 @@ async function main(): Promise<void> {
   start("edge", "npx", ["wrangler", "dev", "--local", "--ip", "127.0.0.1", "--port", String(EDGE_PORT), "--show-interactive-dev-session=false", "--persist-to", ".state/wrangler", "--var", `PUBLIC_BASE_URL:${BASE}`, "--var", `GPU_POOLS:${JSON.stringify({ "ecomid-tiny": [`http://127.0.0.1:${GPU_PORT}`] })}`], WRANGLER_OFFLINE_ENV);
   const gpuEntry = "gpu-function/src/server/main.ts";
   const hasGpu = existsSync(gpuEntry);
-  if (hasGpu) start("gpu-function", "npx", ["tsx", gpuEntry], { PORT: String(GPU_PORT), BUNDLE_DIR: process.env.ECOMID_BUNDLE ?? "bundles/tiny", EDGE_BASE_URL: BASE });
+  if (hasGpu) {
+    start("gpu-function", "node", ["--import", "tsx", gpuEntry], {
+      PORT: String(GPU_PORT),
+      BUNDLE_DIR: process.env.ECOMID_BUNDLE ?? "bundles/tiny",
+      GPU_DISPATCH_TOKEN: devVar("GPU_DISPATCH_TOKEN"),
+    });
+  }
   await waitForHealth(`${BASE}/health`, 60_000);
+  if (hasGpu) await waitForHealth(`http://127.0.0.1:${GPU_PORT}/health`, 180_000);
   console.log(`
 EcomID local stack is up.
   API base URL   ${BASE}/v1        (docs: ${BASE}/docs, OpenAPI: ${BASE}/v1/openapi.json)
   API key        ${key}
-  GPU function   ${hasGpu ? `http://127.0.0.1:${GPU_PORT} (tiny bundle unless ECOMID_BUNDLE is set)` : "not part of this build yet: jobs stay queued, waiting for capacity"}
+  GPU function   ${hasGpu ? `http://127.0.0.1:${GPU_PORT}, bundle ${process.env.ECOMID_BUNDLE ?? "bundles/tiny (a test fixture: it generates noise)"}` : "not part of this build: jobs stay queued, waiting for capacity"}
 
 Try it:
   curl -s ${BASE}/v1/jobs -H "Authorization: Bearer ${key}" \\

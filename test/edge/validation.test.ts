@@ -48,6 +48,13 @@ describe("job input validation", () => {
     expect(job.input).toMatchObject({ width: 64, height: 64, steps: 4, sampler: "euler", id_mode: "fidelity", output_format: "webp", num_outputs: 1 });
   });
 
+  it("refuses sides that are not multiples of the model's side_multiple", async () => {
+    const { key } = await createKey("acme");
+    const body = await problem(await multipartJob(key, tinyJob({}, { width: 72 })));
+    expect(body.code).toBe("parameter_out_of_range");
+    expect(body.errors!.map((e) => e.pointer)).toEqual(["/input/width"]);
+  });
+
   it("refuses an unknown model", async () => {
     const { key } = await createKey("acme");
     const body = await problem(await multipartJob(key, tinyJob({ model: "sd15" })));

@@ -16,7 +16,7 @@ export const MODEL_CATALOG: readonly Model[] = [
     description: "EcomID on EcomXL (SDXL): PuLID ID encoder and ID attention + IdentityNet keypoint ControlNet.",
     fixture: false,
     defaults: { steps: 25, guidance: 3.5, sampler: "dpm_2_karras", identity_strength: 0.3, structure_strength: 0.8, id_mode: "fidelity", width: 1024, height: 1024 },
-    limits: { min_side: 512, max_side: 2048, max_pixels: 1536 * 1536, max_steps: 100, samplers: ALL_SAMPLERS },
+    limits: { min_side: 512, max_side: 2048, max_pixels: 1536 * 1536, side_multiple: 8, max_steps: 100, samplers: ALL_SAMPLERS },
     licences: ["SDXL: CreativeML Open RAIL++-M", "EcomID IdentityNet: Apache-2.0", "PuLID: Apache-2.0", ANTELOPE_LICENCE],
   },
   {
@@ -26,7 +26,8 @@ export const MODEL_CATALOG: readonly Model[] = [
     description: "Test fixture: the real EcomID architectures at tiny widths with random weights. It generates noise, fast, on CPU.",
     fixture: true,
     defaults: { steps: 4, guidance: 3.5, sampler: "euler", identity_strength: 0.3, structure_strength: 0.8, id_mode: "fidelity", width: 64, height: 64 },
-    limits: { min_side: 64, max_side: 256, max_pixels: 256 * 256, max_steps: 50, samplers: ALL_SAMPLERS },
+    // The tiny UNet downsamples its latents three times, so sides are multiples of 64 (bundle manifest `limits`).
+    limits: { min_side: 64, max_side: 256, max_pixels: 256 * 256, side_multiple: 64, max_steps: 50, samplers: ALL_SAMPLERS },
     licences: ["fixture with random weights: no licence restrictions"],
   },
 ];

@@ -17,6 +17,8 @@ export function checkModelLimits(model: Model, input: CreateJobRequest["input"])
   for (const side of ["width", "height"] as const) {
     if (input[side] < l.min_side || input[side] > l.max_side) {
       errors.push({ pointer: `/input/${side}`, code: "too_small_or_big", message: `${model.id} takes ${side} from ${l.min_side} to ${l.max_side}` });
+    } else if (input[side] % l.side_multiple !== 0) {
+      errors.push({ pointer: `/input/${side}`, code: "not_multiple", message: `${model.id} takes ${side} in multiples of ${l.side_multiple}` });
     }
   }
   if (input.width * input.height > l.max_pixels) errors.push({ pointer: "/input/width", code: "too_big", message: `${model.id} takes at most ${l.max_pixels} pixels` });

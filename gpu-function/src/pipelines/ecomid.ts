@@ -222,7 +222,9 @@ export class EcomidPipeline {
   private checkSpec(spec: GpuJobSpec): void {
     const limits = this.bundle.manifest.limits;
     if (!(SAMPLER_NAMES as readonly string[]).includes(spec.sampler)) throw new JobFailure("parameter_out_of_range", `unknown sampler ${spec.sampler}`);
-    if (spec.width % 8 || spec.height % 8) throw new JobFailure("parameter_out_of_range", "width and height must be multiples of 8");
+    if (spec.width % limits.side_multiple || spec.height % limits.side_multiple) {
+      throw new JobFailure("parameter_out_of_range", `this bundle takes width and height in multiples of ${limits.side_multiple}`);
+    }
     if (Math.max(spec.width, spec.height) > limits.max_side || Math.min(spec.width, spec.height) < limits.min_side) {
       throw new JobFailure("parameter_out_of_range", `this bundle takes sides from ${limits.min_side} to ${limits.max_side}`);
     }

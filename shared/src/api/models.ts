@@ -6,6 +6,7 @@ export const ModelLimits = z
     min_side: z.number().int(),
     max_side: z.number().int(),
     max_pixels: z.number().int(),
+    side_multiple: z.number().int().describe("width and height must be multiples of this"),
     max_steps: z.number().int(),
     samplers: z.array(Sampler),
   })
