@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { maxAbsDiff, referenceF32, referenceParameters, referenceU8, relativeError, TINY_BUNDLE } from "../../test/reference.js";
+import { maxAbsDiff, referenceF32, referenceU8, relativeError, TINY_BUNDLE } from "../../test/reference.js";
 import { drawKeypoints } from "../preprocess/draw-keypoints.js";
 import { keypointHint } from "../preprocess/keypoint-hint.js";
 import { keypointStyle } from "../preprocess/keypoint-style.js";
@@ -8,6 +8,7 @@ import { ModelBundle } from "../runtime/bundle.js";
 import { decodeImage, type RgbImage } from "../runtime/image.js";
 import { FaceAnalysis, FaceNotDetectedError, type FaceAnalysisResult } from "./face-analysis.js";
 
+const referenceIndex = JSON.parse(readFileSync(`${TINY_BUNDLE}/reference/index.json`, "utf8")) as { detection_size: number };
 const image = async (name: string): Promise<RgbImage> => decodeImage(readFileSync(`test/fixtures/images/${name}`));
 
 describe("FaceAnalysis on the tiny bundle (parity with the PyTorch reference)", () => {
@@ -25,7 +26,7 @@ describe("FaceAnalysis on the tiny bundle (parity with the PyTorch reference)", 
   it("finds the one face at the reference's detection size", () => {
     expect(result.faces).toHaveLength(1);
     expect(result.chosen).toBe(0);
-    expect(result.detectionSize).toBe(referenceParameters.detection_size ?? 640);
+    expect(result.detectionSize).toBe(referenceIndex.detection_size);
   });
 
   it("gives the reference's box and score within 1e-3 px (measured 3e-5: one float32 ulp, onnxruntime vs torch)", () => {
