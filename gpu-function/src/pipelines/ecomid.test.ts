@@ -68,6 +68,18 @@ describe("EcomID pipeline behaviour", () => {
     for (const stage of ["decode", "faces", "identity", "keypoints", "text", "denoise", "vae", "encode"]) expect(result.stagesMs).toHaveProperty(stage);
   });
 
+  it("takes keypoints from explicit points, a pose image with a face, or uses a face-less pose image as the hint", async () => {
+    const run = (keypoints: GpuJobSpec["keypoints"], keypointImage: Uint8Array | null) =>
+      pipeline.run({ spec: spec("euler", { steps: 1, keypoints }), references: [astronaut], keypointImage, intermediates: ["keypoint_image"] });
+    const points = await run({ type: "points", points: [[20, 24], [44, 24], [32, 34], [24, 46], [40, 46]] }, null);
+    expect([points.intermediates[0]!.width, points.intermediates[0]!.height]).toEqual([64, 64]);
+    const asset = { url: "unused", content_type: "image/png", sha256: "x", bytes: 1 };
+    const pose = await run({ type: "pose_image", image: asset }, astronaut);
+    expect(pose.intermediates[0]!.width).toBe(512); // drawn on the pose image's canvas
+    const noFace = await run({ type: "pose_image", image: asset }, coffee);
+    expect([noFace.intermediates[0]!.width, noFace.intermediates[0]!.height]).toEqual([600, 400]); // passed through
+  });
+
   it("is reproducible from the seed", async () => {
     const job = { spec: spec("euler_ancestral"), references: [astronaut], keypointImage: null, intermediates: [] };
     const a = await pipeline.run(job);

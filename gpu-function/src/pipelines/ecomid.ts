@@ -1,7 +1,7 @@
 import type { FaceDetection } from "../../../shared/src/api/job.js";
 import type { GpuJobSpec } from "../../../shared/src/protocol/gpu-protocol.js";
 import { controlImageTensor, Denoiser } from "../models/denoiser.js";
-import { FaceAnalysis, type FaceAnalysisResult } from "../models/face-analysis.js";
+import { FaceAnalysis, FaceNotDetectedError, type FaceAnalysisResult } from "../models/face-analysis.js";
 import { IdentityEncoder } from "../models/identity-encoder.js";
 import { SdxlTextEncoder, timeIds } from "../models/text-encoder.js";
 import { decodeLatents } from "../models/vae-decoder.js";
@@ -206,17 +206,17 @@ export class EcomidPipeline {
     const image = await decodeImage(job.keypointImage);
     if (kp.type === "keypoint_image") return { kind: "image", image };
     // A pose image: its largest face's keypoints, or, without a face, the image itself as the hint (spec 3).
-    const detection = await this.faces.detect(image);
-    const face = detection.faces[0];
-    return face ? { kind: "face", keypoints: face.keypoints, width: image.width, height: image.height } : { kind: "image", image };
+    return (await this.faces.poseSource(image)).source;
   }
 
   /** ArcFace cosine between the largest face of the output and the reference; null without a face. */
   private async identitySimilarity(image: RgbImage, reference: Float32Array): Promise<number | null> {
-    const detection = await this.faces.detect(image);
-    if (!detection.faces.length) return null;
-    const analysis = await this.faces.analyse(image);
-    return cosine(analysis.embedding, reference);
+    try {
+      return cosine((await this.faces.analyse(image)).embedding, reference);
+    } catch (e) {
+      if (e instanceof FaceNotDetectedError) return null;
+      throw e;
+    }
   }
 
   private checkSpec(spec: GpuJobSpec): void {
