@@ -94,10 +94,6 @@ export class KeyGuard extends DurableObject<AppBindings> {
     this.sql.exec(`DELETE FROM in_flight WHERE job_id = ?`, jobId);
   }
 
-  inFlightCount(): number {
-    return this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM in_flight`).one().n;
-  }
-
   beginIdempotent(key: string, fingerprint: string, ttlMs: number, nowMs = Date.now()): IdempotencyBegin {
     this.sql.exec(`DELETE FROM idempotency WHERE expires_ms < ?`, nowMs);
     const row = this.sql

@@ -130,7 +130,12 @@ export async function createJob({ env, config, auth, request, files }: CreateJob
       headers: { "retry-after": "5" },
     });
   }
-  return (await job.create(stored, { dispatch: true })) as StoredJob;
+  try {
+    return (await job.create(stored, { dispatch: true })) as StoredJob;
+  } catch (e) {
+    await guard.releaseSlot(jobId); // nothing was created: give the slot back
+    throw e;
+  }
 }
 
 /** Same inputs, parameters, seed and bundle as an earlier job of this owner: copy its outputs, no GPU. */

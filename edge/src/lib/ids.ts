@@ -17,11 +17,6 @@ export function newId(prefix: string, nowMs = Date.now()): string {
   return `${prefix}_${time}${rand}`;
 }
 
-/** URL-safe random secret of `bytes` bytes of entropy. */
-export function randomSecret(bytes = 32): string {
-  return base64Url(crypto.getRandomValues(new Uint8Array(bytes)));
-}
-
 export function base64Url(bytes: Uint8Array): string {
   let s = "";
   for (const b of bytes) s += String.fromCharCode(b);

@@ -13,5 +13,3 @@ export const float32 = (data: Float32Array, dims: readonly number[]): Tensor<Flo
 
 export const int64 = (values: ArrayLike<number>, dims: readonly number[]): Tensor<BigInt64Array> =>
   ({ data: BigInt64Array.from(Array.from(values, (v) => BigInt(v))), dims });
-
-export const scalarBatch = (value: number, batch: number): Tensor<Float32Array> => float32(new Float32Array(batch).fill(value), [batch]);
