@@ -1,0 +1,9 @@
+/** The EcomID API's TypeScript SDK: fetch + zod, typed from the shared schemas; runs in Node, browsers and workers. */
+export { EcomidClient, type EcomidClientOptions, type CreateJobParams, type CreateJobOptions, type ListJobsParams } from "./client.js";
+export { EcomidApiError, EcomidResponseError, EcomidTimeoutError, parseRetryAfter } from "./errors.js";
+export { type WaitOptions } from "./wait.js";
+export { parseSse, type SseMessage } from "./sse.js";
+export { verifyWebhook, WebhookVerificationError, type WebhookHeaders, type VerifyWebhookOptions } from "./webhooks.js";
+export { sniffImageType, buildJobForm, type FileInput } from "./files.js";
+export type { Job, JobEvent, JobStatus } from "../api/job.js";
+export type { ErrorCode, Problem } from "../errors.js";
