@@ -38,7 +38,8 @@ export interface EcomidJob {
 }
 
 export interface PipelineHooks {
-  onProgress?(stage: string, step: number, totalSteps: number, preview: RgbImage | null): void | Promise<void>;
+  /** `preview` renders a small image of the current latents on demand: callers rate-limit it. */
+  onProgress?(stage: string, step: number, totalSteps: number, preview: (() => RgbImage) | null): void | Promise<void>;
   /** Parity tests: the latents after each model evaluation of output 0. */
   onLatents?(evaluationIndex: number, latents: Float32Array): void;
   isCanceled?(): boolean;
@@ -193,7 +194,8 @@ export class EcomidPipeline {
       state = next.state;
       stagesMs.denoise = (stagesMs.denoise ?? 0) + Math.round(performance.now() - t0);
       if (outputIndex === 0) hooks.onLatents?.(state.evaluationIndex - 1, latents);
-      await hooks.onProgress?.("denoising", state.evaluationIndex, total, latentPreview(latents, dims[3]!, dims[2]!));
+      const current = latents;
+      await hooks.onProgress?.("denoising", state.evaluationIndex, total, () => latentPreview(current, dims[3]!, dims[2]!));
     }
     return latents;
   }

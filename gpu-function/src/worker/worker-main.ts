@@ -45,7 +45,7 @@ async function run(m: Extract<ToWorker, { type: "run" }>): Promise<void> {
         onProgress: async (stage, step, totalSteps, preview) => {
           // Previews at most twice a second: they are for people watching, not for every step.
           const now = Date.now();
-          const withPreview = preview && now - lastPreviewAt > 500 ? await encodeImage(preview, "webp", { quality: 60 }) : null;
+          const withPreview = preview && now - lastPreviewAt > 500 ? await encodeImage(preview(), "webp", { quality: 60 }) : null;
           if (withPreview) lastPreviewAt = now;
           send({ type: "progress", jobId: m.jobId, stage, step, totalSteps, preview: withPreview });
         },
