@@ -1,24 +1,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { GpuJobSpec } from "../../shared/src/protocol/gpu-protocol.js";
+import { referenceJobSpec, type ReferenceParameters } from "../../gpu-function/test/reference-job.js";
 import { EcomidPipeline } from "../../gpu-function/src/pipelines/ecomid.js";
 import { ModelBundle } from "../../gpu-function/src/runtime/bundle.js";
 import type { ProviderChoice } from "../../gpu-function/src/runtime/onnx.js";
 import { median, medianStages } from "./stats.js";
-
-/** The reference job of the tiny bundle (reference/index.json `parameters`). */
-interface ReferenceParameters {
-  prompt: string;
-  negative_prompt: string;
-  width: number;
-  height: number;
-  steps: number;
-  guidance: number;
-  identity_weight: number;
-  structure_strength: number;
-  id_mode: "fidelity";
-  image: string;
-}
 
 export interface SamplerTiming {
   sampler: string;
@@ -63,7 +49,7 @@ export async function timePipeline(opts: {
   const samplers: SamplerTiming[] = [];
   try {
     for (const sampler of opts.samplers) {
-      const job = { spec: jobSpec(p, sampler, image.byteLength), references: [image], keypointImage: null, intermediates: [], initialNoise };
+      const job = { spec: referenceJobSpec(p, sampler, image.byteLength), references: [image], keypointImage: null, intermediates: [], initialNoise };
       await pipeline.run(job); // warm-up: first-run allocations and kernel choices stay out of the numbers
       const stageRuns: Record<string, number>[] = [];
       const totals: number[] = [];
@@ -82,28 +68,6 @@ export async function timePipeline(opts: {
     await bundle.release();
   }
   return { provider, loadMs, samplers };
-}
-
-function jobSpec(p: ReferenceParameters, sampler: string, bytes: number): GpuJobSpec {
-  return {
-    prompt: p.prompt,
-    negative_prompt: p.negative_prompt,
-    reference_images: [{ url: "unused", content_type: "image/png", sha256: "x", bytes }],
-    keypoints: { type: "reference" },
-    identity_strength: p.identity_weight,
-    structure_strength: p.structure_strength,
-    id_mode: p.id_mode,
-    id_noise: 0,
-    steps: p.steps,
-    guidance: p.guidance,
-    sampler,
-    seed: 1,
-    width: p.width,
-    height: p.height,
-    num_outputs: 1,
-    output_format: "png",
-    output_quality: 90,
-  };
 }
 
 function toFloat32(bytes: Buffer): Float32Array {

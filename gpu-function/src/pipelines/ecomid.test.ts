@@ -1,36 +1,18 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GpuJobSpec } from "../../../shared/src/protocol/gpu-protocol.js";
+import { referenceJobSpec, type ReferenceParameters } from "../../test/reference-job.js";
 import { maxAbsDiff, referenceF32, referenceParameters, referenceU8, relativeError, TINY_BUNDLE } from "../../test/reference.js";
 import { ModelBundle } from "../runtime/bundle.js";
 import { EcomidPipeline } from "./ecomid.js";
 import { JobCanceled } from "./job-failure.js";
 
-const p = referenceParameters as { prompt: string; negative_prompt: string; width: number; height: number; steps: number; guidance: number; identity_weight: number; structure_strength: number; id_mode: "fidelity" };
+const p = referenceParameters as unknown as ReferenceParameters;
 const astronaut = new Uint8Array(readFileSync("test/fixtures/images/astronaut.png"));
 const coffee = new Uint8Array(readFileSync("test/fixtures/images/coffee.png"));
 const index = JSON.parse(readFileSync(`${TINY_BUNDLE}/reference/index.json`, "utf8")) as { tensors: Record<string, unknown> };
 
-const spec = (sampler: string, overrides: Partial<GpuJobSpec> = {}): GpuJobSpec => ({
-  prompt: p.prompt,
-  negative_prompt: p.negative_prompt,
-  reference_images: [{ url: "unused", content_type: "image/png", sha256: "x", bytes: astronaut.byteLength }],
-  keypoints: { type: "reference" },
-  identity_strength: p.identity_weight,
-  structure_strength: p.structure_strength,
-  id_mode: p.id_mode,
-  id_noise: 0,
-  steps: p.steps,
-  guidance: p.guidance,
-  sampler,
-  seed: 1,
-  width: p.width,
-  height: p.height,
-  num_outputs: 1,
-  output_format: "png",
-  output_quality: 90,
-  ...overrides,
-});
+const spec = (sampler: string, overrides: Partial<GpuJobSpec> = {}): GpuJobSpec => referenceJobSpec(p, sampler, astronaut.byteLength, overrides);
 
 let bundle: ModelBundle;
 let pipeline: EcomidPipeline;
