@@ -65,7 +65,10 @@ describe("rate limits", () => {
     expect(res.headers.get("ratelimit")).toMatch(/^"default";r=599;t=\d+$/);
     const miss = await api("/v1/jobs/job_nope", key);
     expect(miss.status).toBe(404);
-    expect(miss.headers.get("ratelimit")).toMatch(/"default";r=598/);
+    // One more token spent; at 10 tokens a second a slow machine may have refilled it already.
+    const remaining = Number(/"default";r=(\d+)/.exec(miss.headers.get("ratelimit") ?? "")?.[1]);
+    expect(remaining).toBeGreaterThanOrEqual(598);
+    expect(remaining).toBeLessThanOrEqual(599);
   });
 
   it("answers 429 with Retry-After once the create bucket is empty, at its size plus what refilled meanwhile", async () => {

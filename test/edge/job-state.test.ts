@@ -106,6 +106,18 @@ describe("durable job state", () => {
     expect(dispatchBackoffSeconds(10, null)).toBe(60);
   });
 
+  it("fails a job nobody dispatched for two hours with no_capacity (the backstop behind the queue)", async () => {
+    const { key } = await createKey(freshOwner());
+    const id = await submit(key);
+    await runInDurableObject(stub(id), async (instance: JobObject) => {
+      (instance as unknown as { dispatch: { queued_since_ms: number } }).dispatch.queued_since_ms = Date.now() - 2 * 3600 * 1000 - 1;
+    });
+    await runDurableObjectAlarm(stub(id));
+    const job = await getJob(key, id);
+    expect(job.status).toBe("failed");
+    expect(job.error.code).toBe("no_capacity");
+  });
+
   it("fails a job with no_capacity when its dispatch retries run out", async () => {
     const { key } = await createKey(freshOwner());
     const id = await submit(key);

@@ -23,6 +23,8 @@ export type CallbackOutcome = { status: number; answer: GpuCallbackAnswer; code?
 
 const MAX_OUTPUT_BYTES = 40 * 1024 * 1024;
 const DISPATCH_URL_TTL_SECONDS = 2 * 3600;
+/** A backstop behind the dispatch queue's own retries and dead-letter queue: no job waits unseen forever. */
+const MAX_QUEUED_MS = 2 * 3600 * 1000;
 
 /**
  * One per job: the job's state machine, its event log (for SSE replay and webhooks),
@@ -56,7 +58,7 @@ export class JobObject extends DurableObject<AppBindings> {
   async create(stored: StoredJob, options: { dispatch: boolean }): Promise<StoredJob> {
     if (this.stored) return this.stored; // a retried create is a no-op
     this.stored = stored;
-    this.dispatch = { pool: null, lease_until_ms: null, last_step: -1, last_stage: null };
+    this.dispatch = { pool: null, lease_until_ms: null, queued_since_ms: Date.now(), last_step: -1, last_stage: null };
     await this.persist();
     this.mirror();
     await this.appendEvent("job.queued", { status: "queued" });
@@ -288,6 +290,7 @@ export class JobObject extends DurableObject<AppBindings> {
     const s = this.stored!;
     const next = s.core.attempt + 1;
     this.dispatch!.lease_until_ms = null;
+    this.dispatch!.queued_since_ms = Date.now();
     this.dispatch!.last_step = -1;
     this.dispatch!.last_stage = null;
     await this.update({ status: "queued", substatus: "retrying", attempt: next, progress: null });
@@ -334,6 +337,8 @@ export class JobObject extends DurableObject<AppBindings> {
         const pool = this.dispatch.pool;
         await this.finish(s.core.status === "queued" && !s.core.started_at ? "aborted" : "failed", error);
         if (pool) this.ctx.waitUntil(this.tellPoolToCancel(pool, s.core.id));
+      } else if (s.core.status === "queued" && this.dispatch.lease_until_ms === null && this.dispatch.queued_since_ms + MAX_QUEUED_MS <= now) {
+        await this.finish("failed", { code: "no_capacity", message: "no GPU function took the job in time", retryable: true });
       } else if (this.dispatch.lease_until_ms !== null && this.dispatch.lease_until_ms <= now) {
         const error = { code: "worker_lost", message: "the GPU function stopped reporting", retryable: true } as const;
         if (s.core.attempt < this.config.maxAttempts) await this.retry(error);
@@ -466,6 +471,7 @@ export class JobObject extends DurableObject<AppBindings> {
     if (!isTerminal(s.core.status)) {
       if (s.core.deadline_at) times.push(Date.parse(s.core.deadline_at));
       if (this.dispatch.lease_until_ms !== null) times.push(this.dispatch.lease_until_ms);
+      else if (s.core.status === "queued") times.push(this.dispatch.queued_since_ms + MAX_QUEUED_MS);
     } else if (s.core.expires_at && !s.core.data_removed) {
       times.push(Date.parse(s.core.expires_at));
     }

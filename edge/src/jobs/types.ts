@@ -39,6 +39,8 @@ export interface StoredJob {
 export interface DispatchState {
   pool: string | null;
   lease_until_ms: number | null;
+  /** When the current attempt was queued; bounds the wait for a GPU. */
+  queued_since_ms: number;
   last_step: number;
   last_stage: string | null;
 }
