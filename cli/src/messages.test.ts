@@ -19,8 +19,13 @@ describe("error messages", () => {
       }),
     );
     expect(line).toBe(
-      `error invalid_request: /input/width: width must be a multiple of 8 [/input/width: width must be a multiple of 8]. ${ADVICE.invalid_request} (request req_1)`,
+      `error invalid_request: /input/width: width must be a multiple of 8. ${ADVICE.invalid_request} (request req_1)`,
     );
+    expect(
+      describeApiError(
+        new EcomidApiError({ status: 422, code: "invalid_request", detail: "2 fields are invalid", requestId: null, errors: [{ pointer: "/input/steps", code: "too_big", message: "at most 100" }] }),
+      ),
+    ).toContain("2 fields are invalid [/input/steps: at most 100].");
     expect(describeApiError(new EcomidApiError({ status: 429, code: "rate_limited", detail: "slow down", requestId: null, retryAfter: 3 }))).toContain("(retry after 3 s)");
     expect(describeApiError(new EcomidApiError({ status: 502, code: "unexpected_response", detail: "HTTP 502", requestId: null }))).toContain("Check --base-url");
   });

@@ -49,7 +49,9 @@ export const ADVICE: Record<ErrorCode, string> = {
 /** One line for an API refusal: code, what the API said, what to do, and the ids support will ask for. */
 export function describeApiError(e: EcomidApiError): string {
   const advice = e.code === "unexpected_response" ? "Check --base-url: that address did not answer like the EcomID API." : ADVICE[e.code];
-  const fields = e.errors.length > 0 ? ` [${e.errors.map((f) => `${f.pointer}: ${f.message}`).join("; ")}]` : "";
+  // The detail often already reads "pointer: message"; list only the field errors it leaves out.
+  const extra = e.errors.map((f) => `${f.pointer}: ${f.message}`).filter((text) => !e.detail.includes(text));
+  const fields = extra.length > 0 ? ` [${extra.join("; ")}]` : "";
   const retry = e.retryAfter !== null ? ` (retry after ${e.retryAfter} s)` : "";
   const id = e.requestId ? ` (request ${e.requestId})` : "";
   return `error ${e.code}: ${e.detail}${fields}${retry}. ${advice}${id}`;

@@ -50,7 +50,8 @@ export class ProgressBar {
     if (line === this.lastLine) return;
     this.lastLine = line;
     if (this.stream.isTTY) {
-      const max = (this.stream.columns ?? 80) - 1;
+      // columns is 0 or missing when the terminal size is unknown (script, some CI ttys).
+      const max = (this.stream.columns || 80) - 1;
       this.stream.write(`\r\x1b[K${line.slice(0, max)}`);
       this.drawn = true;
     } else {
