@@ -102,7 +102,8 @@ export class EcomidClient {
   listJobsPage(params: ListJobsParams & { cursor?: string } = {}): Promise<z.output<typeof JobList>> {
     const query = new URLSearchParams();
     for (const [k, v] of Object.entries(params)) if (v !== undefined) query.set(k, String(v));
-    const qs = query.size > 0 ? `?${query}` : "";
+    // toString, not URLSearchParams.size, which older runtimes lack.
+    const qs = query.toString() ? `?${query}` : "";
     return this.json(JobList, "GET", `/v1/jobs${qs}`);
   }
 

@@ -3,7 +3,7 @@ export { EcomidClient, type EcomidClientOptions, type CreateJobParams, type Crea
 export { EcomidApiError, EcomidResponseError, EcomidTimeoutError, parseRetryAfter } from "./errors.js";
 export { type WaitOptions } from "./wait.js";
 export { parseSse, type SseMessage } from "./sse.js";
-export { verifyWebhook, WebhookVerificationError, type WebhookHeaders, type VerifyWebhookOptions } from "./webhooks.js";
+export { verifyWebhook, WebhookVerificationError, type WebhookHeaders, type WebhookEvent, type VerifyWebhookOptions } from "./webhooks.js";
 export { sniffImageType, buildJobForm, type FileInput } from "./files.js";
 export type { Job, JobEvent, JobStatus } from "../api/job.js";
 export type { ErrorCode, Problem } from "../errors.js";

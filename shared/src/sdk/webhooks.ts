@@ -1,6 +1,20 @@
+import type { Job } from "../api/job.js";
+import type { WebhookEventType as WebhookEventTypeSchema } from "../api/job-input.js";
+import type { z } from "zod";
+
+type WebhookEventType = z.infer<typeof WebhookEventTypeSchema>;
+
 /** Thrown when a webhook's headers, timestamp or signature do not check out. */
 export class WebhookVerificationError extends Error {
   override readonly name = "WebhookVerificationError";
+}
+
+/** The body the API sends (README, "Webhooks"): output URLs in `job` are freshly signed. */
+export interface WebhookEvent {
+  type: WebhookEventType;
+  timestamp: string;
+  api_version: string;
+  data: { sequence: number; job: Job };
 }
 
 export type WebhookHeaders = Headers | Record<string, string | string[] | undefined>;
@@ -23,7 +37,7 @@ export interface VerifyWebhookOptions {
  * @example
  * const event = await verifyWebhook(process.env.ECOMID_WEBHOOK_SECRET!, req.headers, rawBody);
  */
-export async function verifyWebhook<T = unknown>(
+export async function verifyWebhook<T = WebhookEvent>(
   secret: string,
   headers: WebhookHeaders,
   body: string | Uint8Array,
