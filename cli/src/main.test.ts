@@ -27,6 +27,13 @@ async function cli(handler: FakeHandler, ...argv: string[]) {
   return { code, stdout, stderr, requests: fake.requests };
 }
 
+/** A loopback port nothing listens on: bind one, then free it. */
+async function closedPortUrl(): Promise<string> {
+  const fake = await startFakeApi(() => {});
+  await fake.close();
+  return fake.baseUrl;
+}
+
 function tmp(): string {
   const dir = mkdtempSync(join(tmpdir(), "ecomid-cli-"));
   writeFileSync(join(dir, "face.png"), PNG);
@@ -87,13 +94,24 @@ describe("ecomid generate", () => {
 
   it("exits 1 with a hint when the API cannot be reached", async () => {
     let stderr = "";
-    const code = await run(["jobs", "get", "job_x", "--base-url", "http://127.0.0.1:9", "--api-key", "k"], {}, { stdout: { write: () => 0 }, stderr: { write: (t: string) => (stderr += t) }, signal: new AbortController().signal });
+    const code = await run(["jobs", "get", "job_x", "--base-url", await closedPortUrl(), "--api-key", "k"], {}, { stdout: { write: () => 0 }, stderr: { write: (t: string) => (stderr += t) }, signal: new AbortController().signal });
     expect(code).toBe(EXIT.unexpected);
-    expect(stderr).toMatch(/cannot reach the API .*npm start/);
+    expect(stderr).toMatch(/cannot reach the API \(ECONNREFUSED\).*npm start/);
   });
 });
 
 describe("ecomid jobs and keys", () => {
+  it("exits 130 on Ctrl-C while waiting, saying the job keeps running", async () => {
+    const fake = await startFakeApi((_req, res) => sendJson(res, 200, fakeJob({ status: "running" })));
+    stop = fake.close;
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error("interrupted")), 100);
+    let stderr = "";
+    const code = await run(["jobs", "wait", "job_x", "--base-url", fake.baseUrl, "--api-key", "k"], {}, { stdout: { write: () => 0 }, stderr: { write: (t: string) => (stderr += t) }, signal: controller.signal });
+    expect(code).toBe(EXIT.interrupted);
+    expect(stderr).toContain("ecomid jobs cancel <id>");
+  });
+
   it("lists jobs one line each", async () => {
     const r = await cli((_req, res) => sendJson(res, 200, { object: "list", data: [fakeJob({ status: "succeeded" })], has_more: false, next_cursor: null }), "jobs", "list", "--status", "succeeded");
     expect(r.code).toBe(EXIT.ok);

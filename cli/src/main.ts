@@ -87,9 +87,10 @@ function report(e: unknown, io: RunIo, signal: AbortSignal, env: Record<string, 
     line("interrupted; a created job keeps running: `ecomid jobs wait <id>` or `ecomid jobs cancel <id>`");
     return EXIT.interrupted;
   }
-  const cause = (e as { cause?: { code?: string } } | null)?.cause?.code;
-  if (e instanceof TypeError && (cause === "ECONNREFUSED" || cause === "ENOTFOUND" || e.message === "fetch failed")) {
-    line(`cannot reach the API (${cause ?? e.message}); is it running? Start a local one with \`npm start\`, or set --base-url / ECOMID_BASE_URL${env.ECOMID_BASE_URL ? ` (now ${env.ECOMID_BASE_URL})` : ""}`);
+  // undici reports connection failures as TypeError("fetch failed") with the reason in `cause`.
+  const cause = (e as { cause?: { code?: string; message?: string } } | null)?.cause;
+  if (e instanceof TypeError && e.message === "fetch failed") {
+    line(`cannot reach the API (${cause?.code ?? cause?.message ?? e.message}); is it running? Start a local one with \`npm start\`, or set --base-url / ECOMID_BASE_URL${env.ECOMID_BASE_URL ? ` (now ${env.ECOMID_BASE_URL})` : ""}`);
     return EXIT.unexpected;
   }
   line(e instanceof Error ? e.message : String(e));
