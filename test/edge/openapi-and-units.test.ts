@@ -23,6 +23,21 @@ describe("OpenAPI document and docs page", () => {
   });
 });
 
+describe("playground", () => {
+  it("serves a self-contained page at / with labelled, keyboard-usable controls", async () => {
+    const res = await api("/", null);
+    const html = await res.text();
+    expect(res.headers.get("content-type")).toContain("text/html");
+    expect(html).not.toMatch(/(src|href)="https?:/);
+    for (const id of ["api-key", "face", "pose", "prompt", "identity", "structure", "steps", "guidance", "seed"]) {
+      expect(html, id).toContain(`<label for="${id}"`);
+    }
+    expect(html).toContain('role="alert"');
+    // The page carries no key of its own.
+    expect(html).not.toMatch(/ek_(live|test)_[A-Za-z0-9]{32}/);
+  });
+});
+
 describe("image header sniffing", () => {
   it("reads PNG and WebP sizes without decoding", () => {
     expect(sniffImage(pngOf(640, 480))).toEqual({ contentType: "image/png", width: 640, height: 480 });
