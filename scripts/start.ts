@@ -83,7 +83,9 @@ async function main(): Promise<void> {
   ensureDevVars();
   applyLocalMigrations();
   const key = await ensureDevKey();
-  start("edge", "npx", ["wrangler", "dev", "--local", "--ip", "127.0.0.1", "--port", String(EDGE_PORT), "--show-interactive-dev-session=false", "--persist-to", ".state/wrangler", "--var", `PUBLIC_BASE_URL:${BASE}`, "--var", `GPU_POOLS:${JSON.stringify({ "ecomid-tiny": [`http://127.0.0.1:${GPU_PORT}`] })}`], WRANGLER_OFFLINE_ENV);
+  // Offer only the model this stack can run: the tiny fixture, or the real one when a bundle is given.
+  const model = process.env.ECOMID_BUNDLE ? "ecomid-sdxl" : "ecomid-tiny";
+  start("edge", "npx", ["wrangler", "dev", "--local", "--ip", "127.0.0.1", "--port", String(EDGE_PORT), "--show-interactive-dev-session=false", "--persist-to", ".state/wrangler", "--var", `PUBLIC_BASE_URL:${BASE}`, "--var", `GPU_POOLS:${JSON.stringify({ [model]: [`http://127.0.0.1:${GPU_PORT}`] })}`, "--var", `ENABLED_MODELS:${model}`], WRANGLER_OFFLINE_ENV);
   const gpuEntry = "gpu-function/src/server/main.ts";
   const hasGpu = existsSync(gpuEntry);
   if (hasGpu) {
