@@ -10,6 +10,16 @@ passed=0
 failed=0
 status=0
 
+# The browser suite drives Debian's Chromium through playwright-core, which never downloads a browser.
+if ! command -v chromium >/dev/null && [ -z "${CHROMIUM_PATH:-}" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "== installing Debian's chromium for the browser tests"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null || echo "could not install chromium"
+  else
+    echo "chromium is missing: install Debian's chromium (or set CHROMIUM_PATH) for the browser tests"
+  fi
+fi
+
 echo "== typecheck"
 if npm run -s typecheck; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
 
