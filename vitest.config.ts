@@ -53,6 +53,19 @@ export default defineConfig(async () => {
             include: ["shared/**/*.test.ts", "gpu-function/**/*.test.ts", "test/node/**/*.test.ts", "scripts/**/*.test.ts", "cli/**/*.test.ts"],
           },
         },
+        {
+          test: {
+            name: "e2e",
+            environment: "node",
+            include: ["test/e2e/**/*.test.ts"],
+            // One real stack (wrangler dev + the GPU function) is shared, so its files run one at a time.
+            globalSetup: ["test/e2e/global-setup.ts"],
+            fileParallelism: false,
+            // Jobs, a GPU-function restart (~20 s model load) and lease timeouts on 2 shared cores.
+            testTimeout: 150_000,
+            hookTimeout: 240_000,
+          },
+        },
       ],
     },
   };

@@ -1,0 +1,110 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createLocalKey } from "../../../scripts/keys.js";
+import { applyLocalMigrations, WRANGLER_OFFLINE_ENV } from "../../../scripts/lib/local-d1.js";
+import { freePort, waitForHealthy } from "./net.js";
+import { startGroup, stopAll, type Started } from "./processes.js";
+
+/** What the tests need to reach the stack; plain JSON, handed from the global setup to every test file. */
+export interface StackInfo {
+  stateDir: string;
+  edgeUrl: string;
+  gpuUrl: string;
+  gpuPort: number;
+  apiKey: string;
+  dispatchToken: string;
+  edgePid: number;
+  leaseSeconds: number;
+}
+
+const ROOT = resolve(import.meta.dirname, "../../..");
+/** Short, so the GPU-loss test does not wait long; the GPU function's heartbeat (1 s) keeps healthy jobs well inside it. */
+const LEASE_SECONDS = 4;
+const HEARTBEAT_SECONDS = 1;
+const GPU_PID_FILE = "gpu-function.pid";
+/** Loading and warming the tiny bundle takes ~20 s alone; on 2 busy cores with workerd starting beside it, more. */
+const GPU_READY_TIMEOUT_MS = 150_000;
+const EDGE_READY_TIMEOUT_MS = 90_000;
+
+/** Starts a GPU-function process (its own process group) on `port`; resolves once its model is loaded. */
+export async function startGpuFunction(stateDir: string, port: number, dispatchToken: string): Promise<Started> {
+  const gpu = startGroup(stateDir, "gpu-function", process.execPath, ["--import", "tsx", "gpu-function/src/server/main.ts"], {
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    BUNDLE_DIR: join(ROOT, "bundles/tiny"),
+    EXECUTION_PROVIDER: "cpu",
+    GPU_DISPATCH_TOKEN: dispatchToken,
+    HEARTBEAT_SECONDS: String(HEARTBEAT_SECONDS),
+  }, ROOT);
+  // The current GPU function, for a test that kills it (its successor overwrites this).
+  writeFileSync(join(stateDir, GPU_PID_FILE), String(gpu.pid));
+  await waitForHealthy(`http://127.0.0.1:${port}/health`, GPU_READY_TIMEOUT_MS, gpu.exited).catch((e: unknown) => {
+    throw withLogTail(e, stateDir, "gpu-function");
+  });
+  return gpu;
+}
+
+export const currentGpuPid = (stateDir: string) => Number(readFileSync(join(stateDir, GPU_PID_FILE), "utf8"));
+
+function startEdge(stateDir: string, ports: { edge: number; inspector: number; gpu: number }, secrets: { signing: string; dispatch: string }): Started {
+  const base = `http://127.0.0.1:${ports.edge}`;
+  const vars = {
+    PUBLIC_BASE_URL: base,
+    GPU_POOLS: JSON.stringify({ "ecomid-tiny": [`http://127.0.0.1:${ports.gpu}`] }),
+    // --var beats .dev.vars, so a developer's local secrets never leak into the run.
+    SIGNING_SECRET: secrets.signing,
+    GPU_DISPATCH_TOKEN: secrets.dispatch,
+    LEASE_SECONDS: String(LEASE_SECONDS),
+    MAX_ATTEMPTS: "3",
+    ALLOW_LOOPBACK_HTTP: "true",
+  };
+  const args = [
+    "dev", "--local", "--ip", "127.0.0.1", "--port", String(ports.edge),
+    // The inspector would otherwise take 9229, which another stack on this machine may hold.
+    "--inspector-ip", "127.0.0.1", "--inspector-port", String(ports.inspector),
+    "--show-interactive-dev-session=false", "--persist-to", join(stateDir, "wrangler"),
+    ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
+  ];
+  return startGroup(stateDir, "edge", join(ROOT, "node_modules/.bin/wrangler"), args, WRANGLER_OFFLINE_ENV, ROOT);
+}
+
+/** The real edge (wrangler dev) and the real GPU function on free loopback ports, with fresh state and a key. */
+export async function startStack(): Promise<StackInfo> {
+  const stateDir = mkdtempSync(join(tmpdir(), "ecomid-e2e-"));
+  try {
+    const [edgePort, inspectorPort, gpuPort] = [await freePort(), await freePort(), await freePort()];
+    const dispatchToken = randomBytes(24).toString("hex");
+    const signing = randomBytes(32).toString("hex");
+    // The GPU function loads its model (the slow part) while the database is prepared.
+    const gpuReady = startGpuFunction(stateDir, gpuPort, dispatchToken);
+    gpuReady.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
+    const persistTo = join(stateDir, "wrangler");
+    applyLocalMigrations(persistTo);
+    const { key } = await createLocalKey("e2e-owner", ["jobs:read", "jobs:write"], "e2e", persistTo);
+    const edge = startEdge(stateDir, { edge: edgePort, inspector: inspectorPort, gpu: gpuPort }, { signing, dispatch: dispatchToken });
+    const edgeUrl = `http://127.0.0.1:${edgePort}`;
+    await waitForHealthy(`${edgeUrl}/health`, EDGE_READY_TIMEOUT_MS, edge.exited).catch((e: unknown) => {
+      throw withLogTail(e, stateDir, "edge");
+    });
+    await gpuReady;
+    return { stateDir, edgeUrl, gpuUrl: `http://127.0.0.1:${gpuPort}`, gpuPort, apiKey: key, dispatchToken, edgePid: edge.pid, leaseSeconds: LEASE_SECONDS };
+  } catch (e) {
+    await stopStack(stateDir);
+    throw e;
+  }
+}
+
+/** Stops every process the stack (and its tests) started, then removes its state unless E2E_KEEP_STATE is set. */
+export async function stopStack(stateDir: string): Promise<void> {
+  await stopAll(stateDir);
+  if (process.env.E2E_KEEP_STATE) console.log(`e2e: state and logs kept in ${stateDir}`);
+  else rmSync(stateDir, { recursive: true, force: true });
+}
+
+function withLogTail(e: unknown, stateDir: string, name: string): Error {
+  const file = join(stateDir, `${name}.log`);
+  const tail = existsSync(file) ? readFileSync(file, "utf8").split("\n").slice(-30).join("\n") : "(no log)";
+  return new Error(`${e instanceof Error ? e.message : String(e)}\n--- last lines of ${name}.log ---\n${tail}`);
+}
