@@ -100,6 +100,7 @@ async function main(): Promise<void> {
   console.log(`
 EcomID local stack is up.
   API base URL   ${BASE}/v1        (docs: ${BASE}/docs, OpenAPI: ${BASE}/v1/openapi.json)
+  Playground     ${BASE}/          (paste the key below)
   API key        ${key}
   GPU function   ${hasGpu ? `http://127.0.0.1:${GPU_PORT}, bundle ${process.env.ECOMID_BUNDLE ?? "bundles/tiny (a test fixture: it generates noise)"}` : "not part of this build: jobs stay queued, waiting for capacity"}
 
