@@ -1,4 +1,3 @@
-import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { testEnv, api, createKey, installPeer, multipartJob, pngOf, tinyJob } from "./helpers.js";
 

@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { FaceDetection, Progress } from "../api/job.js";
-import { JobInput } from "../api/job-input.js";
 import { JobError } from "../errors.js";
 
 /**
