@@ -55,8 +55,8 @@ export class JobObject extends DurableObject<AppBindings> {
 
   // ---- creation and reads -------------------------------------------------
 
-  async create(stored: StoredJob, options: { dispatch: boolean }): Promise<StoredJob> {
-    if (this.stored) return this.stored; // a retried create is a no-op
+  async create(stored: StoredJob, options: { dispatch: boolean }): Promise<void> {
+    if (this.stored) return; // a retried create is a no-op
     this.stored = stored;
     this.dispatch = { pool: null, lease_until_ms: null, queued_since_ms: Date.now(), last_step: -1, last_stage: null };
     await this.persist();
@@ -71,7 +71,6 @@ export class JobObject extends DurableObject<AppBindings> {
       await this.env.DISPATCH_QUEUE.send({ job_id: stored.core.id, attempt: 1 } satisfies DispatchMessage);
       await this.scheduleAlarm();
     }
-    return stored;
   }
 
   get(): StoredJob | null {

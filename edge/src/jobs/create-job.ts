@@ -120,8 +120,10 @@ export async function createJob({ env, config, auth, request, files }: CreateJob
 
   const fromCache = await completeFromCache(env, stored);
   const job = env.JOBS.get(env.JOBS.idFromName(jobId));
-  // RPC results lose tuple types in transit; the object is the StoredJob we sent.
-  if (fromCache) return (await job.create(fromCache, { dispatch: false })) as StoredJob;
+  if (fromCache) {
+    await job.create(fromCache, { dispatch: false });
+    return fromCache;
+  }
 
   const guard = env.KEY_GUARDS.get(env.KEY_GUARDS.idFromName(auth.keyId));
   const slot = await guard.reserveSlot(jobId, config.maxJobsInFlight);
@@ -131,7 +133,8 @@ export async function createJob({ env, config, auth, request, files }: CreateJob
     });
   }
   try {
-    return (await job.create(stored, { dispatch: true })) as StoredJob;
+    await job.create(stored, { dispatch: true });
+    return stored;
   } catch (e) {
     await guard.releaseSlot(jobId); // nothing was created: give the slot back
     throw e;

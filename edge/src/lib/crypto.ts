@@ -5,10 +5,20 @@ export async function sha256Hex(data: ArrayBuffer | Uint8Array | string): Promis
   return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
 }
 
+// Imported HMAC keys by secret: every signed URL, callback secret and webhook uses one of a
+// handful of secrets, and importing the key again for each signature is most of the cost.
+const hmacKeys = new Map<string, Promise<CryptoKey>>();
+
 export async function hmacSha256(secret: string | Uint8Array, message: string): Promise<Uint8Array> {
-  const keyBytes = (typeof secret === "string" ? encoder.encode(secret) : secret) as BufferSource;
-  const key = await crypto.subtle.importKey("raw", keyBytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  return new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(message)));
+  const cacheKey = typeof secret === "string" ? `s:${secret}` : `b:${toHex(secret)}`;
+  let key = hmacKeys.get(cacheKey);
+  if (!key) {
+    const keyBytes = (typeof secret === "string" ? encoder.encode(secret) : secret) as BufferSource;
+    key = crypto.subtle.importKey("raw", keyBytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    if (hmacKeys.size > 100) hmacKeys.clear();
+    hmacKeys.set(cacheKey, key);
+  }
+  return new Uint8Array(await crypto.subtle.sign("HMAC", await key, encoder.encode(message)));
 }
 
 export function toHex(bytes: Uint8Array): string {
