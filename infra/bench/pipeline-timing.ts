@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { referenceJobSpec, type ReferenceParameters } from "../../gpu-function/test/reference-job.js";
+import type { SamplerName } from "../../gpu-function/src/schedulers/index.js";
 import { EcomidPipeline } from "../../gpu-function/src/pipelines/ecomid.js";
 import { ModelBundle } from "../../gpu-function/src/runtime/bundle.js";
 import type { ProviderChoice } from "../../gpu-function/src/runtime/onnx.js";
@@ -24,7 +25,7 @@ export interface PipelineTiming {
 export async function timePipeline(opts: {
   bundleDir: string;
   imagePath: string;
-  samplers: readonly string[];
+  samplers: readonly SamplerName[];
   runs: number;
   provider: ProviderChoice;
   threads: number;

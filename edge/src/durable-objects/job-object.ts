@@ -1,12 +1,13 @@
 import { DurableObject } from "cloudflare:workers";
 import { isTerminal, type JobEventType, type JobStatus } from "../../../shared/src/api/job.js";
+import { OUTPUT_CONTENT_TYPES } from "../../../shared/src/api/job-input.js";
 import type { JobError } from "../../../shared/src/errors.js";
 import { GpuCallback, PROTOCOL_VERSION, type GpuCallbackAnswer, type GpuJobRequest } from "../../../shared/src/protocol/gpu-protocol.js";
 import { verifyCallback } from "../../../shared/src/protocol/signature.js";
 import { getConfig } from "../config/config.js";
 import { deleteJobRow, upsertJobRow } from "../db/jobs.js";
 import type { AppBindings } from "../env.js";
-import { CONTENT_TYPE_BY_FORMAT, EXTENSION_BY_FORMAT, r2Keys, type DispatchState, type StoredJob } from "../jobs/types.js";
+import { EXTENSION_BY_FORMAT, r2Keys, type DispatchState, type StoredJob } from "../jobs/types.js";
 import { base64Url } from "../lib/ids.js";
 import { hmacSha256 } from "../lib/crypto.js";
 import { signFileUrl } from "../lib/signed-urls.js";
@@ -134,9 +135,9 @@ export class JobObject extends DurableObject<AppBindings> {
       outputs: await Promise.all(
         Array.from({ length: input.num_outputs }, async (_, index) => ({
           index,
-          content_type: CONTENT_TYPE_BY_FORMAT[fmt],
+          content_type: OUTPUT_CONTENT_TYPES[fmt],
           max_bytes: MAX_OUTPUT_BYTES,
-          put_url: await put(r2Keys.output(s.owner_id, s.core.id, attempt, index, EXTENSION_BY_FORMAT[fmt]), CONTENT_TYPE_BY_FORMAT[fmt]),
+          put_url: await put(r2Keys.output(s.owner_id, s.core.id, attempt, index, EXTENSION_BY_FORMAT[fmt]), OUTPUT_CONTENT_TYPES[fmt]),
         })),
       ),
       intermediates: await Promise.all(

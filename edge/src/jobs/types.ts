@@ -56,4 +56,3 @@ export const r2Keys = {
 };
 
 export const EXTENSION_BY_FORMAT = { webp: "webp", png: "png", jpeg: "jpg" } as const;
-export const CONTENT_TYPE_BY_FORMAT = { webp: "image/webp", png: "image/png", jpeg: "image/jpeg" } as const;

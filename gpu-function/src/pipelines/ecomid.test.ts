@@ -12,7 +12,7 @@ const astronaut = new Uint8Array(readFileSync("test/fixtures/images/astronaut.pn
 const coffee = new Uint8Array(readFileSync("test/fixtures/images/coffee.png"));
 const index = JSON.parse(readFileSync(`${TINY_BUNDLE}/reference/index.json`, "utf8")) as { tensors: Record<string, unknown> };
 
-const spec = (sampler: string, overrides: Partial<GpuJobSpec> = {}): GpuJobSpec => referenceJobSpec(p, sampler, astronaut.byteLength, overrides);
+const spec = (sampler: GpuJobSpec["sampler"], overrides: Partial<GpuJobSpec> = {}): GpuJobSpec => referenceJobSpec(p, sampler, astronaut.byteLength, overrides);
 
 let bundle: ModelBundle;
 let pipeline: EcomidPipeline;
@@ -23,7 +23,7 @@ beforeAll(async () => {
 afterAll(() => bundle.release());
 
 describe("EcomID pipeline parity with the PyTorch reference", () => {
-  for (const sampler of ["euler", "dpmpp_2m_karras", "dpm_2_karras"]) {
+  for (const sampler of ["euler", "dpmpp_2m_karras", "dpm_2_karras"] as const) {
     it(`${sampler}: latents after every step within 1e-3, the image within 2/255`, async () => {
       const latents: Float32Array[] = [];
       const result = await pipeline.run(

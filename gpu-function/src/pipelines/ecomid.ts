@@ -1,4 +1,5 @@
 import type { FaceDetection } from "../../../shared/src/api/job.js";
+import { OUTPUT_CONTENT_TYPES } from "../../../shared/src/api/job-input.js";
 import type { GpuJobSpec } from "../../../shared/src/protocol/gpu-protocol.js";
 import { controlImageTensor, Denoiser } from "../models/denoiser.js";
 import { FaceAnalysis, FaceNotDetectedError, type FaceAnalysisResult } from "../models/face-analysis.js";
@@ -16,14 +17,12 @@ import {
   initialNoise,
   isFinished,
   parseSchedulerConfig,
-  SAMPLER_NAMES,
   scaleInitialNoise,
   scaleModelInput,
   seededNoiseSource,
   startSampling,
   step,
   type NoiseScheduleConfig,
-  type SamplerName,
 } from "../schedulers/index.js";
 import { JobCanceled, JobFailure } from "./job-failure.js";
 import { latentPreview } from "./preview.js";
@@ -64,8 +63,6 @@ export interface PipelineResult {
   chosenFace: number;
   stagesMs: Record<string, number>;
 }
-
-const CONTENT_TYPES = { webp: "image/webp", png: "image/png", jpeg: "image/jpeg" } as const;
 
 /**
  * EcomID on one model bundle: every component loaded once, then `run` per job.
@@ -155,7 +152,7 @@ export class EcomidPipeline {
       const image = { width, height, data: rgb };
       const bytes = await timed("encode", () => encodeImage(image, spec.output_format, { quality: spec.output_quality }));
       const similarity = await timed("similarity", () => this.identitySimilarity(image, main.embedding));
-      outputs.push({ index, seed, bytes, contentType: CONTENT_TYPES[spec.output_format], width, height, identitySimilarity: similarity, rgb: image });
+      outputs.push({ index, seed, bytes, contentType: OUTPUT_CONTENT_TYPES[spec.output_format], width, height, identitySimilarity: similarity, rgb: image });
     }
 
     // 8. Intermediates the job asked for.
@@ -179,7 +176,7 @@ export class EcomidPipeline {
   ): Promise<Float32Array> {
     const dims = [1, 4, spec.height / 8, spec.width / 8];
     const count = dims.reduce((a, b) => a * b, 1);
-    const schedule = createSchedule(spec.sampler as SamplerName, spec.steps, this.scheduler);
+    const schedule = createSchedule(spec.sampler, spec.steps, this.scheduler);
     const noise = explicitNoise ?? initialNoise(seed, count);
     const ancestral = seededNoiseSource(seed);
     let state = startSampling(schedule);
@@ -223,7 +220,7 @@ export class EcomidPipeline {
 
   private checkSpec(spec: GpuJobSpec): void {
     const limits = this.bundle.manifest.limits;
-    if (!(SAMPLER_NAMES as readonly string[]).includes(spec.sampler)) throw new JobFailure("parameter_out_of_range", `unknown sampler ${spec.sampler}`);
+    if (!limits.samplers.includes(spec.sampler)) throw new JobFailure("parameter_out_of_range", `this bundle does not offer the ${spec.sampler} sampler`);
     if (spec.width % limits.side_multiple || spec.height % limits.side_multiple) {
       throw new JobFailure("parameter_out_of_range", `this bundle takes width and height in multiples of ${limits.side_multiple}`);
     }

@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import type { GpuJobRequest } from "../../../shared/src/protocol/gpu-protocol.js";
 import type { JobError } from "../../../shared/src/errors.js";
@@ -166,7 +167,6 @@ export class JobRunner {
       } catch (e) {
         return this.finishFailed(job, { code: "output_upload_failed", message: (e as Error).message, retryable: true }, m.stagesMs);
       }
-      const { createHash } = await import("node:crypto");
       await this.callback(job, {
         type: "succeeded",
         attempt,

@@ -36,6 +36,8 @@ export type Sampler = z.infer<typeof Sampler>;
 
 export const IdMode = z.enum(["fidelity", "style", "neutral"]).meta({ id: "IdMode" });
 export const OutputFormat = z.enum(["webp", "png", "jpeg"]).meta({ id: "OutputFormat" });
+export type OutputFormat = z.infer<typeof OutputFormat>;
+export const OUTPUT_CONTENT_TYPES: Record<OutputFormat, string> = { webp: "image/webp", png: "image/png", jpeg: "image/jpeg" };
 export const Intermediate = z
   .enum(["keypoint_image", "arcface_crop", "ffhq_crop"])
   .meta({ id: "Intermediate", description: "Intermediate images to return beside the outputs." });
@@ -47,11 +49,11 @@ const multipleOf8 = (name: string) =>
   z.number().int().min(L.minSide).max(L.maxSide).refine((v) => v % 8 === 0, `${name} must be a multiple of 8`);
 
 /**
- * The parameters of one generation. Defaults follow EcomID's shipped workflow
- * (fidelity, identity 0.3, IdentityNet 0.8, 25 steps, CFG 3.5, dpm_2 + Karras, 1024x1024).
+ * The parameters of one generation, as fields: the GPU protocol's job spec reuses them
+ * with the images resolved. Defaults follow EcomID's shipped workflow (fidelity,
+ * identity 0.3, IdentityNet 0.8, 25 steps, CFG 3.5, dpm_2 + Karras, 1024x1024).
  */
-export const JobInput = z
-  .object({
+export const JobInputFields = z.object({
     reference_images: z.array(ImageRef).min(1).max(L.maxReferenceImages),
     prompt: z.string().trim().min(1).max(L.maxPromptChars),
     negative_prompt: z.string().max(L.maxPromptChars).default(""),
@@ -77,8 +79,9 @@ export const JobInput = z
     output_format: OutputFormat.default("webp"),
     output_quality: z.number().int().min(1).max(100).default(90),
     return_intermediates: z.array(Intermediate).max(3).default([]),
-  })
-  .strict()
+});
+
+export const JobInput = JobInputFields.strict()
   .superRefine((v, ctx) => {
     if (v.width * v.height > L.maxOutputPixels) {
       ctx.addIssue({ code: "custom", path: ["width"], message: `width x height must be at most ${L.maxOutputPixels} pixels` });

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { FaceDetection, Progress } from "../api/job.js";
 import { JobError } from "../errors.js";
+import { JobInputFields } from "../api/job-input.js";
 
 /**
  * The edge <-> GPU-function protocol, version 1.
@@ -29,26 +30,11 @@ export const ResolvedKeypoints = z.discriminatedUnion("type", [
   z.object({ type: z.literal("keypoint_image"), image: ResolvedImage }),
 ]);
 
-
-export const GpuJobSpec = z.object({
-  prompt: z.string(),
-  negative_prompt: z.string(),
+/** The job's parameters as the API validated them, with its images resolved to signed URLs and the seed fixed. */
+export const GpuJobSpec = JobInputFields.omit({ reference_images: true, keypoints: true, seed: true, return_intermediates: true }).extend({
   reference_images: z.array(ResolvedImage).min(1),
   keypoints: ResolvedKeypoints,
-  face_index: z.number().int().optional(),
-  identity_strength: z.number(),
-  structure_strength: z.number(),
-  id_mode: z.enum(["fidelity", "style", "neutral"]),
-  id_noise: z.number(),
-  steps: z.number().int(),
-  guidance: z.number(),
-  sampler: z.string(),
   seed: z.number().int(),
-  width: z.number().int(),
-  height: z.number().int(),
-  num_outputs: z.number().int(),
-  output_format: z.enum(["webp", "png", "jpeg"]),
-  output_quality: z.number().int(),
 });
 export type GpuJobSpec = z.infer<typeof GpuJobSpec>;
 

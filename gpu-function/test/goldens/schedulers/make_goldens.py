@@ -22,9 +22,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from diffusers import (DPMSolverMultistepScheduler, EulerAncestralDiscreteScheduler, EulerDiscreteScheduler,
-                       KDPM2DiscreteScheduler)
+from diffusers import EulerDiscreteScheduler
 import diffusers.schedulers.scheduling_euler_ancestral_discrete as euler_ancestral_module
+# The reference run's own scheduler factory and schedule tables, so the goldens use the same options.
+from ecomid_export.manifest import SCHEDULER
+from ecomid_export.reference.schedulers import make_scheduler, schedule_tables
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[3]
@@ -33,22 +35,6 @@ STEP_COUNTS = (4, 25)
 # Extra schedule-only step counts: odd ratios (1000 / 3, 1000 / 7) probe the spacing and rounding paths.
 SCHEDULE_STEP_COUNTS = (1, 2, 3, 6, 7, 8, 10, 15, 30, 50)
 SAMPLERS = ("euler", "euler_ancestral", "dpmpp_2m_karras", "dpm_2_karras", "dpm_solver_trailing")
-
-
-def make_scheduler(sampler: str, config: dict):
-    # Same options as infra/export/ecomid_export/reference/schedulers.py (kept in step by the schedule parity test).
-    if sampler == "euler":
-        return EulerDiscreteScheduler(**config)
-    if sampler == "euler_ancestral":
-        return EulerAncestralDiscreteScheduler(**config)
-    if sampler == "dpmpp_2m_karras":
-        return DPMSolverMultistepScheduler(**config, algorithm_type="dpmsolver++", solver_order=2, use_karras_sigmas=True)
-    if sampler == "dpm_2_karras":
-        return KDPM2DiscreteScheduler(**config, use_karras_sigmas=True)
-    if sampler == "dpm_solver_trailing":
-        return DPMSolverMultistepScheduler(**{**config, "timestep_spacing": "trailing"}, algorithm_type="dpmsolver++",
-                                           solver_order=2)
-    raise ValueError(sampler)
 
 
 class NoiseTape:
@@ -63,8 +49,8 @@ class NoiseTape:
         return noise.to(dtype=dtype or torch.float32)
 
 
-def record_case(sampler: str, steps: int, config: dict, seed: int, tape: NoiseTape):
-    scheduler = make_scheduler(sampler, config)
+def record_case(sampler: str, steps: int, seed: int, tape: NoiseTape):
+    scheduler = make_scheduler(sampler)
     scheduler.set_timesteps(steps)
     generator = torch.Generator().manual_seed(seed)
     initial_noise = torch.randn(SHAPE, generator=generator)
@@ -97,23 +83,14 @@ def record_case(sampler: str, steps: int, config: dict, seed: int, tape: NoiseTa
 def main():
     manifest = json.loads((ROOT / "bundles/tiny/manifest.json").read_text())
     config = dict(manifest["scheduler"])
+    assert config == SCHEDULER, "the bundle's scheduler config differs from the export package's"
     tape = NoiseTape()
     euler_ancestral_module.randn_tensor = tape
     cases = []
     for index, sampler in enumerate(SAMPLERS):
         for steps in STEP_COUNTS:
-            cases.append(record_case(sampler, steps, config, seed=1000 * index + steps, tape=tape))
-    schedules = {}
-    for sampler in SAMPLERS:
-        schedules[sampler] = {}
-        for steps in SCHEDULE_STEP_COUNTS:
-            scheduler = make_scheduler(sampler, config)
-            scheduler.set_timesteps(steps)
-            schedules[sampler][str(steps)] = {
-                "timesteps": [float(t) for t in scheduler.timesteps.double()],
-                "sigmas": [float(s) for s in scheduler.sigmas.double()],
-                "init_noise_sigma": float(scheduler.init_noise_sigma),
-            }
+            cases.append(record_case(sampler, steps, seed=1000 * index + steps, tape=tape))
+    schedules = schedule_tables(SAMPLERS, SCHEDULE_STEP_COUNTS)
     # The training noise table, to test the float32 emulation of betas and alphas_cumprod directly.
     reference = EulerDiscreteScheduler(**config)
     index = {
