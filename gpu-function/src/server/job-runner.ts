@@ -186,8 +186,9 @@ export class JobRunner {
         timings: { run_ms: Date.now() - job.acceptedAt, stages_ms: m.stagesMs },
       });
       this.done(job, "succeeded", m.stagesMs);
+    } else if (m.type === "canceled") {
+      this.finishCanceled(job);
     } else if (m.type === "failed") {
-      if (job.canceled && m.error.code !== "deadline_exceeded") return this.finishCanceled(job);
       await this.finishFailed(job, m.error, m.stagesMs, m.faces);
     }
   }

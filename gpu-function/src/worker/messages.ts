@@ -33,4 +33,5 @@ export type FromWorker =
       chosenFace: number;
       stagesMs: Record<string, number>;
     }
-  | { type: "failed"; jobId: string; error: JobError; faces?: FaceDetection[]; stagesMs: Record<string, number> };
+  | { type: "failed"; jobId: string; error: JobError; faces?: FaceDetection[]; stagesMs: Record<string, number> }
+  | { type: "canceled"; jobId: string };

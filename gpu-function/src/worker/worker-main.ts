@@ -61,9 +61,13 @@ async function run(m: Extract<ToWorker, { type: "run" }>): Promise<void> {
       stagesMs: result.stagesMs,
     });
   } catch (e) {
-    const error = e instanceof JobCanceled ? { code: "internal_error" as const, message: "canceled", retryable: false } : toJobError(e);
-    if (error.code === "internal_error" && !(e instanceof JobCanceled)) log("error", "job failed", { jobId: m.jobId, error: e instanceof Error ? e.stack : String(e) });
-    send({ type: "failed", jobId: m.jobId, error, stagesMs: {} });
+    if (e instanceof JobCanceled) {
+      send({ type: "canceled", jobId: m.jobId });
+    } else {
+      const error = toJobError(e);
+      if (error.code === "internal_error") log("error", "job failed", { jobId: m.jobId, error: e instanceof Error ? e.stack : String(e) });
+      send({ type: "failed", jobId: m.jobId, error, stagesMs: {} });
+    }
   } finally {
     canceled.delete(m.jobId);
   }
