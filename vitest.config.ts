@@ -66,6 +66,17 @@ export default defineConfig(async () => {
             hookTimeout: 240_000,
           },
         },
+        {
+          test: {
+            name: "reliability",
+            environment: "node",
+            // Fault, webhook, fuzz and load suites (CI sizes); each file starts the stack it needs.
+            include: ["test/reliability/**/*.test.ts"],
+            fileParallelism: false,
+            testTimeout: 600_000,
+            hookTimeout: 300_000,
+          },
+        },
       ],
     },
   };

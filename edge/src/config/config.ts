@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { Model } from "../../../shared/src/api/models.js";
 import type { AppBindings } from "../env.js";
+import { WEBHOOK_RETRY_DELAYS_SECONDS } from "../webhooks/schedule.js";
 import { MODEL_CATALOG } from "./models.js";
 
 const intVar = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -18,6 +19,11 @@ const ConfigSchema = z.object({
   MAX_ATTEMPTS: intVar(3),
   SIGNED_URL_TTL_SECONDS: intVar(3600),
   UPLOAD_TTL_SECONDS: intVar(86400),
+  // Comma-separated seconds; only test stacks shorten Svix's schedule.
+  WEBHOOK_RETRY_DELAYS_SECONDS: z
+    .string()
+    .regex(/^\d+(,\d+)*$/, "a comma-separated list of whole seconds")
+    .optional(),
   SIGNING_SECRET: z.string().min(32, "SIGNING_SECRET must be set (at least 32 characters)"),
   GPU_DISPATCH_TOKEN: z.string().min(16, "GPU_DISPATCH_TOKEN must be set (at least 16 characters)"),
 });
@@ -37,6 +43,7 @@ export interface Config {
   maxAttempts: number;
   signedUrlTtlSeconds: number;
   uploadTtlSeconds: number;
+  webhookRetryDelaysSeconds: readonly number[];
   signingSecret: string;
   dispatchToken: string;
 }
@@ -67,6 +74,7 @@ export function getConfig(env: AppBindings): Config {
     maxAttempts: v.MAX_ATTEMPTS,
     signedUrlTtlSeconds: v.SIGNED_URL_TTL_SECONDS,
     uploadTtlSeconds: v.UPLOAD_TTL_SECONDS,
+    webhookRetryDelaysSeconds: v.WEBHOOK_RETRY_DELAYS_SECONDS ? v.WEBHOOK_RETRY_DELAYS_SECONDS.split(",").map(Number) : WEBHOOK_RETRY_DELAYS_SECONDS,
     signingSecret: v.SIGNING_SECRET,
     dispatchToken: v.GPU_DISPATCH_TOKEN,
   };

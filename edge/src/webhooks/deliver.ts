@@ -63,7 +63,7 @@ export async function attemptDelivery(env: AppBindings, deliveryId: string): Pro
   } catch (e) {
     error = e instanceof Error ? e.message : String(e);
   }
-  const delay = code === 410 ? null : nextRetryDelaySeconds(d.attempts + 1);
+  const delay = code === 410 ? null : nextRetryDelaySeconds(d.attempts + 1, Math.random, getConfig(env).webhookRetryDelaysSeconds);
   await recordAttempt(env.DB, d.id, {
     status: delay === null ? "failed" : "pending",
     code,

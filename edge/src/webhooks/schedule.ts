@@ -6,8 +6,12 @@
 export const WEBHOOK_RETRY_DELAYS_SECONDS = [5, 300, 1800, 7200, 18000, 36000, 36000] as const;
 
 /** Delay before the retry that follows failed attempt number `attemptsMade` (1-based), or null when out of retries. */
-export function nextRetryDelaySeconds(attemptsMade: number, random: () => number = Math.random): number | null {
-  const base = WEBHOOK_RETRY_DELAYS_SECONDS[attemptsMade - 1];
+export function nextRetryDelaySeconds(
+  attemptsMade: number,
+  random: () => number = Math.random,
+  delays: readonly number[] = WEBHOOK_RETRY_DELAYS_SECONDS,
+): number | null {
+  const base = delays[attemptsMade - 1];
   if (base === undefined) return null;
   return Math.round(base * (1 + 0.1 * random()));
 }

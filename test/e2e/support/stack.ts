@@ -29,7 +29,7 @@ const GPU_READY_TIMEOUT_MS = 150_000;
 const EDGE_READY_TIMEOUT_MS = 90_000;
 
 /** Starts a GPU-function process (its own process group) on `port`; resolves once its model is loaded. */
-export async function startGpuFunction(stateDir: string, port: number, dispatchToken: string): Promise<Started> {
+export async function startGpuFunction(stateDir: string, port: number, dispatchToken: string, extraEnv: Record<string, string> = {}): Promise<Started> {
   const gpu = startGroup(stateDir, "gpu-function", process.execPath, ["--import", "tsx", "gpu-function/src/server/main.ts"], {
     PORT: String(port),
     HOST: "127.0.0.1",
@@ -37,6 +37,7 @@ export async function startGpuFunction(stateDir: string, port: number, dispatchT
     EXECUTION_PROVIDER: "cpu",
     GPU_DISPATCH_TOKEN: dispatchToken,
     HEARTBEAT_SECONDS: String(HEARTBEAT_SECONDS),
+    ...extraEnv,
   }, ROOT);
   // The current GPU function, for a test that kills it (its successor overwrites this).
   writeFileSync(join(stateDir, GPU_PID_FILE), String(gpu.pid));
@@ -48,7 +49,15 @@ export async function startGpuFunction(stateDir: string, port: number, dispatchT
 
 export const currentGpuPid = (stateDir: string) => Number(readFileSync(join(stateDir, GPU_PID_FILE), "utf8"));
 
-function startEdge(stateDir: string, ports: { edge: number; inspector: number; gpu: number }, secrets: { signing: string; dispatch: string }): Started {
+/** What a suite may change about the stack it starts; the defaults are the e2e suite's. */
+export interface StackOptions {
+  /** Extra `--var`s for the edge (they win over the defaults below). */
+  edgeVars?: Record<string, string>;
+  /** Extra environment for the GPU-function process. */
+  gpuEnv?: Record<string, string>;
+}
+
+function startEdge(stateDir: string, ports: { edge: number; inspector: number; gpu: number }, secrets: { signing: string; dispatch: string }, extraVars: Record<string, string> = {}): Started {
   const base = `http://127.0.0.1:${ports.edge}`;
   const vars = {
     PUBLIC_BASE_URL: base,
@@ -59,6 +68,7 @@ function startEdge(stateDir: string, ports: { edge: number; inspector: number; g
     LEASE_SECONDS: String(LEASE_SECONDS),
     MAX_ATTEMPTS: "3",
     ALLOW_LOOPBACK_HTTP: "true",
+    ...extraVars,
   };
   const args = [
     "dev", "--local", "--ip", "127.0.0.1", "--port", String(ports.edge),
@@ -71,19 +81,19 @@ function startEdge(stateDir: string, ports: { edge: number; inspector: number; g
 }
 
 /** The real edge (wrangler dev) and the real GPU function on free loopback ports, with fresh state and a key. */
-export async function startStack(): Promise<StackInfo> {
+export async function startStack(options: StackOptions = {}): Promise<StackInfo> {
   const stateDir = mkdtempSync(join(tmpdir(), "ecomid-e2e-"));
   try {
     const [edgePort, inspectorPort, gpuPort] = [await freePort(), await freePort(), await freePort()];
     const dispatchToken = randomBytes(24).toString("hex");
     const signing = randomBytes(32).toString("hex");
     // The GPU function loads its model (the slow part) while the database is prepared.
-    const gpuReady = startGpuFunction(stateDir, gpuPort, dispatchToken);
+    const gpuReady = startGpuFunction(stateDir, gpuPort, dispatchToken, options.gpuEnv);
     gpuReady.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
     const persistTo = join(stateDir, "wrangler");
     applyLocalMigrations(persistTo);
     const { key } = await createLocalKey("e2e-owner", ["jobs:read", "jobs:write"], "e2e", persistTo);
-    const edge = startEdge(stateDir, { edge: edgePort, inspector: inspectorPort, gpu: gpuPort }, { signing, dispatch: dispatchToken });
+    const edge = startEdge(stateDir, { edge: edgePort, inspector: inspectorPort, gpu: gpuPort }, { signing, dispatch: dispatchToken }, options.edgeVars);
     const edgeUrl = `http://127.0.0.1:${edgePort}`;
     await waitForHealthy(`${edgeUrl}/health`, EDGE_READY_TIMEOUT_MS, edge.exited).catch((e: unknown) => {
       throw withLogTail(e, stateDir, "edge");
