@@ -24,6 +24,10 @@ const ConfigSchema = z.object({
     .string()
     .regex(/^\d+(,\d+)*$/, "a comma-separated list of whole seconds")
     .optional(),
+  // DNS-over-HTTPS endpoint used to check where an outbound hostname points before fetching it.
+  DNS_RESOLVER_URL: z.url().default("https://cloudflare-dns.com/dns-query"),
+  // Origins allowed to call the API from a browser: "*" or a comma-separated list.
+  CORS_ALLOWED_ORIGINS: z.string().default("*"),
   SIGNING_SECRET: z.string().min(32, "SIGNING_SECRET must be set (at least 32 characters)"),
   GPU_DISPATCH_TOKEN: z.string().min(16, "GPU_DISPATCH_TOKEN must be set (at least 16 characters)"),
 });
@@ -44,6 +48,8 @@ export interface Config {
   signedUrlTtlSeconds: number;
   uploadTtlSeconds: number;
   webhookRetryDelaysSeconds: readonly number[];
+  dnsResolverUrl: string;
+  corsAllowedOrigins: "*" | string[];
   signingSecret: string;
   dispatchToken: string;
 }
@@ -75,6 +81,8 @@ export function getConfig(env: AppBindings): Config {
     signedUrlTtlSeconds: v.SIGNED_URL_TTL_SECONDS,
     uploadTtlSeconds: v.UPLOAD_TTL_SECONDS,
     webhookRetryDelaysSeconds: v.WEBHOOK_RETRY_DELAYS_SECONDS ? v.WEBHOOK_RETRY_DELAYS_SECONDS.split(",").map(Number) : WEBHOOK_RETRY_DELAYS_SECONDS,
+    dnsResolverUrl: v.DNS_RESOLVER_URL,
+    corsAllowedOrigins: v.CORS_ALLOWED_ORIGINS.trim() === "*" ? "*" : v.CORS_ALLOWED_ORIGINS.split(",").map((s) => s.trim()).filter(Boolean),
     signingSecret: v.SIGNING_SECRET,
     dispatchToken: v.GPU_DISPATCH_TOKEN,
   };
