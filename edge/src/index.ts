@@ -6,6 +6,8 @@ import { purgeExpiredUploads } from "./jobs/purge-uploads.js";
 
 export { JobObject } from "./durable-objects/job-object.js";
 export { KeyGuard } from "./durable-objects/key-guard.js";
+export { JobIndexWriter } from "./durable-objects/job-index-writer.js";
+export { PoolMonitor } from "./durable-objects/pool-monitor.js";
 
 const app = createApp();
 

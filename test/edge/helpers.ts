@@ -99,6 +99,7 @@ export function installPeer() {
     const req = new Request(input, init);
     const url = new URL(req.url);
     if (url.origin === POOL) {
+      if (url.pathname === "/health") return Response.json({ status: "ok", in_flight: 0, capacity: 1 });
       if (url.pathname.endsWith("/cancel")) {
         canceled.push(url.pathname.split("/")[3]!);
         return new Response(null, { status: 202 });

@@ -1,18 +1,18 @@
 import type { StoredJob } from "../jobs/types.js";
 
-export async function upsertJobRow(db: D1Database, stored: StoredJob): Promise<void> {
+/** The listing row of a job (written only through the index writer, which batches them). */
+export function upsertJobRowStatement(db: D1Database, stored: StoredJob): D1PreparedStatement {
   const c = stored.core;
-  await db
+  return db
     .prepare(
       `INSERT INTO jobs (id, owner_id, model, status, created_at, updated_at, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
        ON CONFLICT(id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at, body = excluded.body`,
     )
-    .bind(c.id, stored.owner_id, c.model, c.status, c.created_at, c.updated_at, JSON.stringify(stored))
-    .run();
+    .bind(c.id, stored.owner_id, c.model, c.status, c.created_at, c.updated_at, JSON.stringify(stored));
 }
 
-export async function deleteJobRow(db: D1Database, jobId: string): Promise<void> {
-  await db.batch([db.prepare(`DELETE FROM jobs WHERE id = ?`).bind(jobId), db.prepare(`DELETE FROM webhook_deliveries WHERE job_id = ?`).bind(jobId)]);
+export function deleteJobRowStatements(db: D1Database, jobId: string): D1PreparedStatement[] {
+  return [db.prepare(`DELETE FROM jobs WHERE id = ?`).bind(jobId), db.prepare(`DELETE FROM webhook_deliveries WHERE job_id = ?`).bind(jobId)];
 }
 
 export interface ListFilter {

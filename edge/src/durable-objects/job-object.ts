@@ -5,7 +5,6 @@ import type { JobError } from "../../../shared/src/errors.js";
 import { GpuCallback, PROTOCOL_VERSION, type GpuCallbackAnswer, type GpuJobRequest } from "../../../shared/src/protocol/gpu-protocol.js";
 import { verifyCallback } from "../../../shared/src/protocol/signature.js";
 import { getConfig } from "../config/config.js";
-import { deleteJobRow, upsertJobRow } from "../db/jobs.js";
 import type { AppBindings } from "../env.js";
 import { EXTENSION_BY_FORMAT, r2Keys, type DispatchState, type StoredJob } from "../jobs/types.js";
 import { base64Url } from "../lib/ids.js";
@@ -14,6 +13,7 @@ import { signFileUrl } from "../lib/signed-urls.js";
 import { enqueueWebhook } from "../webhooks/enqueue.js";
 import { cacheResult } from "../jobs/result-cache.js";
 import { releaseBlobs } from "../jobs/resolve-inputs.js";
+import { jobIndexWriter } from "./job-index-writer.js";
 
 export interface DispatchMessage {
   job_id: string;
@@ -30,7 +30,8 @@ const MAX_QUEUED_MS = 2 * 3600 * 1000;
 /**
  * One per job: the job's state machine, its event log (for SSE replay and webhooks),
  * its lease and deadline alarms. Every change is written to this object's storage
- * and mirrored to D1 before the call that caused it returns.
+ * before the call that caused it returns; status changes then go to the D1 listing
+ * index through the index writer (job-index-writer.ts).
  */
 export class JobObject extends DurableObject<AppBindings> {
   private readonly sql: SqlStorage;
@@ -81,7 +82,7 @@ export class JobObject extends DurableObject<AppBindings> {
   // ---- dispatch -----------------------------------------------------------
 
   /** Builds the GPU request for `attempt`, or null when the message is stale (job moved on). */
-  async prepareDispatch(attempt: number): Promise<GpuJobRequest | null> {
+  async prepareDispatch(attempt: number): Promise<{ request: GpuJobRequest; requestId: string | null } | null> {
     const s = this.stored;
     if (!s || !this.dispatch || s.core.status !== "queued" || s.core.attempt !== attempt) return null;
     if (s.core.deadline_at && Date.parse(s.core.deadline_at) <= Date.now()) {
@@ -106,7 +107,7 @@ export class JobObject extends DurableObject<AppBindings> {
         : kp;
     const put = (key: string, contentType: string) =>
       signFileUrl(base, signingSecret, { method: "PUT", key, expiresAt: exp, maxBytes: MAX_OUTPUT_BYTES, contentType });
-    return {
+    const request: GpuJobRequest = {
       protocol: PROTOCOL_VERSION,
       job_id: s.core.id,
       attempt,
@@ -152,6 +153,7 @@ export class JobObject extends DurableObject<AppBindings> {
       deadline_at: s.core.deadline_at,
       progress_previews: s.core.webhook?.events.includes("job.progress") ?? true,
     };
+    return { request, requestId: s.request_id ?? null };
   }
 
   /** The GPU function accepted the job: start the lease clock. */
@@ -318,7 +320,7 @@ export class JobObject extends DurableObject<AppBindings> {
     await this.deleteObjects();
     this.stored = null; // a mirror write still running writes nothing more
     await this.mirrorDone;
-    await deleteJobRow(this.env.DB, s.core.id);
+    await jobIndexWriter(this.env).remove(s.core.id);
     for (const w of this.streams) await w.close().catch(() => {});
     this.streams.clear();
     await this.ctx.storage.deleteAlarm();
@@ -415,8 +417,8 @@ export class JobObject extends DurableObject<AppBindings> {
   /**
    * Copies the job into D1, which only serves listings. This object's storage is the
    * source of truth and is written before any call returns; the copy follows right
-   * after, coalescing bursts (progress every step) into one write, and is retried from
-   * the alarm if D1 fails.
+   * after through the index writer (batched with other jobs' rows), coalescing bursts
+   * into one write, and is retried from the alarm if D1 fails.
    */
   private mirrorState: "idle" | "writing" | "again" = "idle";
   private mirrorDone: Promise<void> = Promise.resolve();
@@ -434,7 +436,7 @@ export class JobObject extends DurableObject<AppBindings> {
     try {
       do {
         this.mirrorState = "writing";
-        if (this.stored) await upsertJobRow(this.env.DB, this.stored);
+        if (this.stored) await jobIndexWriter(this.env).upsert(this.stored);
       } while ((this.mirrorState as string) === "again");
       this.sql.exec(`DELETE FROM state WHERE name = 'mirror_dirty'`);
     } catch (e) {

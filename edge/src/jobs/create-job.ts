@@ -33,6 +33,7 @@ export interface CreateJobArgs {
   auth: AuthContext;
   request: CreateJobRequest;
   files: Map<string, Uint8Array>;
+  requestId?: string;
 }
 
 /**
@@ -40,7 +41,7 @@ export interface CreateJobArgs {
  * records it as queued and dispatches it. The caller has already reserved nothing:
  * the in-flight slot is taken here, only for jobs that will need a GPU.
  */
-export async function createJob({ env, config, auth, request, files }: CreateJobArgs): Promise<StoredJob> {
+export async function createJob({ env, config, auth, request, files, requestId }: CreateJobArgs): Promise<StoredJob> {
   const model = config.models.find((m) => m.id === request.model);
   if (!model) {
     throw new AppError("model_not_found", `no model "${request.model}" here; GET /v1/models lists them`, {
@@ -89,6 +90,7 @@ export async function createJob({ env, config, auth, request, files }: CreateJob
     outputs: [],
     intermediates: [],
     cache_key: cacheKey,
+    ...(requestId ? { request_id: requestId } : {}),
     core: {
       id: jobId,
       object: "job",

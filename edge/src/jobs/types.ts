@@ -33,6 +33,8 @@ export interface StoredJob {
   outputs: StoredOutput[];
   intermediates: StoredIntermediate[];
   cache_key: string | null;
+  /** The request that created the job, carried to the GPU function so both sides log it. */
+  request_id?: string;
 }
 
 /** Private to the job object: where the current attempt runs and its lease. */

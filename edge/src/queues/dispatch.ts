@@ -1,5 +1,7 @@
 import { z } from "zod";
+import type { GpuJobRequest } from "../../../shared/src/protocol/gpu-protocol.js";
 import { getConfig, type Config } from "../config/config.js";
+import { poolMonitor } from "../durable-objects/pool-monitor.js";
 import type { AppBindings } from "../env.js";
 import { log } from "../lib/log.js";
 
@@ -12,10 +14,19 @@ export function dispatchBackoffSeconds(deliveryAttempts: number, retryAfter: str
   return Math.min(2 ** Math.max(1, deliveryAttempts), 60);
 }
 
+type SendResult =
+  | { kind: "accepted" }
+  | { kind: "busy"; retryAfter: string | null }
+  | { kind: "failed"; error: string }
+  | { kind: "rejected"; status: number; detail: string };
+
 /**
- * Sends each queued job to a GPU function of its model's pool. Busy (429/503) or
- * unreachable pools are retried with backoff; once retries run out the message lands
- * in the dead-letter queue, whose consumer fails the job with `no_capacity`.
+ * Sends each queued job to a GPU function of its model. A model may have several
+ * pools (regions, clusters, serverless endpoints): healthy ones are tried least
+ * loaded first, and a pool whose health fails gets nothing until it passes again
+ * (pool-monitor.ts). When every pool is busy or down the message is retried with
+ * backoff; once retries run out it lands in the dead-letter queue, whose consumer
+ * fails the job with `no_capacity`.
  */
 export async function consumeDispatch(batch: MessageBatch<unknown>, env: AppBindings): Promise<void> {
   const config = getConfig(env);
@@ -32,42 +43,65 @@ async function dispatchOne(message: Message<unknown>, env: AppBindings, config: 
   }
   const { job_id, attempt } = parsed.data;
   const job = env.JOBS.get(env.JOBS.idFromName(job_id));
-  const request = await job.prepareDispatch(attempt);
-  if (!request) {
+  const prepared = await job.prepareDispatch(attempt);
+  if (!prepared) {
     message.ack(); // stale: the job was canceled, aborted, finished or re-dispatched
     return;
   }
-  const pools = config.pools[request.model] ?? [];
-  if (pools.length === 0) {
+  // RPC typing widens tuples (keypoints) to arrays; the object is the GpuJobRequest the job built.
+  const request = prepared.request as GpuJobRequest;
+  const requestId = prepared.requestId;
+  const urls = config.pools[request.model] ?? [];
+  if (urls.length === 0) {
     await job.failDispatch(attempt, { code: "no_capacity", message: `no GPU pool serves ${request.model} here`, retryable: false });
     message.ack();
     return;
   }
-  // Rotate through the pool's URLs so a retry tries the next one.
-  const pool = pools[(attempt - 1 + message.attempts - 1) % pools.length]!;
+  const monitor = poolMonitor(env);
+  const candidates = await monitor.choose(urls);
+  let retryAfter: string | null = null;
+  for (const pool of candidates) {
+    const result = await sendToPool(pool, request, requestId, config);
+    if (result.kind === "accepted") {
+      await monitor.report(pool, "accepted");
+      await job.markDispatched(attempt, pool);
+      log("info", "job dispatched", { job_id, request_id: requestId, attempt, pool });
+      message.ack();
+      return;
+    }
+    if (result.kind === "rejected") {
+      log("warn", "GPU pool rejected job", { job_id, request_id: requestId, pool, status: result.status, detail: result.detail });
+      await job.failDispatch(attempt, { code: "dispatch_rejected", message: `the GPU function refused the job (${result.status}): ${result.detail}`, retryable: false });
+      message.ack();
+      return;
+    }
+    if (result.kind === "busy") retryAfter = result.retryAfter;
+    else log("warn", "GPU pool unreachable", { job_id, request_id: requestId, pool, error: result.error });
+    await monitor.report(pool, result.kind, result.kind === "failed" ? result.error : null);
+  }
+  if (candidates.length === 0) log("warn", "no healthy GPU pool for the model; waiting", { job_id, request_id: requestId, model: request.model });
+  await job.markWaitingForCapacity(attempt);
+  message.retry({ delaySeconds: dispatchBackoffSeconds(message.attempts, retryAfter) });
+}
+
+async function sendToPool(pool: string, request: GpuJobRequest, requestId: string | null, config: Config): Promise<SendResult> {
   try {
     const response = await fetch(`${pool}/v1/jobs`, {
       method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${config.dispatchToken}` },
+      headers: {
+        "content-type": "application/json",
+        authorization: `Bearer ${config.dispatchToken}`,
+        ...(requestId ? { "x-request-id": requestId } : {}),
+      },
       body: JSON.stringify(request),
       signal: AbortSignal.timeout(10_000),
     });
-    if (response.status === 202 || response.status === 200) {
-      await job.markDispatched(attempt, pool);
-      message.ack();
-    } else if (response.status === 429 || response.status === 503 || response.status >= 500) {
-      await job.markWaitingForCapacity(attempt);
-      message.retry({ delaySeconds: dispatchBackoffSeconds(message.attempts, response.headers.get("retry-after")) });
-    } else {
-      const detail = (await response.text()).slice(0, 500);
-      log("warn", "GPU pool rejected job", { job_id, pool, status: response.status, detail });
-      await job.failDispatch(attempt, { code: "dispatch_rejected", message: `the GPU function refused the job (${response.status}): ${detail}`, retryable: false });
-      message.ack();
-    }
+    if (response.status === 202 || response.status === 200) return { kind: "accepted" };
+    if (response.status === 429 || response.status === 503) return { kind: "busy", retryAfter: response.headers.get("retry-after") };
+    if (response.status >= 500) return { kind: "failed", error: `HTTP ${response.status}` };
+    return { kind: "rejected", status: response.status, detail: (await response.text()).slice(0, 500) };
   } catch (e) {
-    log("warn", "GPU pool unreachable", { job_id, pool, error: String(e) });
-    await job.markWaitingForCapacity(attempt);
-    message.retry({ delaySeconds: dispatchBackoffSeconds(message.attempts, null) });
+    return { kind: "failed", error: e instanceof Error ? e.message : String(e) };
   }
 }
 

@@ -4,6 +4,7 @@ import { API_LIMITS } from "../../../shared/src/api/limits.js";
 import type { Model } from "../../../shared/src/api/models.js";
 import { getConfig } from "../config/config.js";
 import { listJobRows } from "../db/jobs.js";
+import { jobIndexWriter } from "../durable-objects/job-index-writer.js";
 import type { AppContext, AppEnv } from "../env.js";
 import { AppError } from "../errors.js";
 import { createJob } from "../jobs/create-job.js";
@@ -60,7 +61,7 @@ jobRoutes.post("/", authenticate("jobs:write", { creates: true }), async (c) => 
   };
   return withIdempotency(c, fingerprint, async () => {
     const config = getConfig(c.env);
-    const stored = await createJob({ env: c.env, config, auth, request, files });
+    const stored = await createJob({ env: c.env, config, auth, request, files, requestId: c.get("requestId") });
     const job = await presentJob(stored, c.env, config);
     return new Response(JSON.stringify(job), {
       status: 201,
@@ -81,6 +82,8 @@ jobRoutes.get("/", authenticate("jobs:read"), async (c) => {
       throw new AppError("invalid_request", "the cursor is not one this API gave out", { errors: [{ pointer: "/query/cursor", code: "invalid", message: "bad cursor" }] });
     }
   }
+  // Changes still on their way into the index are written first: a client lists what it just created.
+  await jobIndexWriter(c.env).flush();
   const rows = await listJobRows(c.env.DB, {
     ownerId: c.get("auth").ownerId,
     ...(q.status ? { status: q.status } : {}),
