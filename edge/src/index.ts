@@ -3,6 +3,7 @@ import { createApp } from "./app.js";
 import { consumeDispatch, consumeDispatchDeadLetters } from "./queues/dispatch.js";
 import { consumeWebhookDeadLetters, consumeWebhooks } from "./queues/webhooks.js";
 import { purgeExpiredUploads } from "./jobs/purge-uploads.js";
+import { sweepReleasedBlobs } from "./jobs/resolve-inputs.js";
 
 export { JobObject } from "./durable-objects/job-object.js";
 export { KeyGuard } from "./durable-objects/key-guard.js";
@@ -22,5 +23,6 @@ export default {
   },
   async scheduled(_controller, env) {
     await purgeExpiredUploads(env);
+    await sweepReleasedBlobs(env);
   },
 } satisfies ExportedHandler<AppBindings>;

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { api, completeJob, createKey, installPeer, multipartJob, runDispatch, tinyJob } from "./helpers.js";
+import { BLOB_RELEASE_GRACE_MS, sweepReleasedBlobs } from "../../edge/src/jobs/resolve-inputs.js";
 
 let peer: ReturnType<typeof installPeer>;
 beforeEach(() => {
@@ -81,6 +82,8 @@ describe("delete", () => {
     expect((await env.FILES.list({ prefix: `blobs/${owner}/` })).objects).toHaveLength(1); // the reference image
     expect((await api(`/v1/jobs/${id}`, key, { method: "DELETE" })).status).toBe(204);
     expect((await env.FILES.list({ prefix: `jobs/${owner}/${id}/` })).objects).toEqual([]);
+    // The input was written moments ago, so its delete waits for the grace period (see pools-and-index.test.ts).
+    await sweepReleasedBlobs(env as never, Date.now() + BLOB_RELEASE_GRACE_MS + 60_000);
     expect((await env.FILES.list({ prefix: `blobs/${owner}/` })).objects).toEqual([]);
     expect((await api(`/v1/jobs/${id}`, key)).status).toBe(404);
     expect(((await (await api("/v1/jobs", key)).json()) as { data: unknown[] }).data).toEqual([]);
@@ -95,6 +98,7 @@ describe("delete", () => {
     await api(`/v1/jobs/${first}`, key, { method: "DELETE" });
     expect((await env.FILES.list({ prefix: `blobs/${owner}/` })).objects).toHaveLength(1);
     await api(`/v1/jobs/${second}`, key, { method: "DELETE" });
+    await sweepReleasedBlobs(env as never, Date.now() + BLOB_RELEASE_GRACE_MS + 60_000);
     expect((await env.FILES.list({ prefix: `blobs/${owner}/` })).objects).toHaveLength(0);
   });
 
