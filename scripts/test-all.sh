@@ -23,8 +23,15 @@ fi
 echo "== typecheck"
 if npm run -s typecheck; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
 
-echo "== the worker bundles for deployment (wrangler deploy --dry-run)"
-if npx wrangler deploy --dry-run --outdir .state/edge-dist > .state/dry-run.log 2>&1; then passed=$((passed + 1)); else cat .state/dry-run.log; failed=$((failed + 1)); status=1; fi
+echo "== the worker bundles for deployment (wrangler deploy --dry-run: local, staging, production)"
+for deploy_env in local staging production; do
+  env_flag=(); [ "$deploy_env" != local ] && env_flag=(--env "$deploy_env")
+  if npx wrangler deploy --dry-run --outdir ".state/edge-dist-$deploy_env" "${env_flag[@]}" > ".state/dry-run-$deploy_env.log" 2>&1; then
+    passed=$((passed + 1))
+  else
+    cat ".state/dry-run-$deploy_env.log"; failed=$((failed + 1)); status=1
+  fi
+done
 
 echo "== vitest (edge in workerd, node)"
 rm -f .state/vitest.json
