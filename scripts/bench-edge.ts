@@ -3,7 +3,7 @@
  * and drives it from this process with many concurrent keep-alive clients:
  * a bare hello route (the baseline, same worker), job-status reads and job
  * submissions. Prints requests/s, p50 and p99 for each and the ratios to the baseline.
- * A stand-in GPU pool in this process accepts every dispatch (202), so the queue
+ * A stand-in GPU pool in this process passes its health checks and accepts every dispatch (202), so the queue
  * consumer does its real work (signing URLs, the POST, recording the lease).
  *   BENCH_SECONDS (default 10) per scenario, BENCH_CONCURRENCY (default 32).
  */
@@ -85,7 +85,10 @@ async function main(): Promise<void> {
   const unlimited = "1000000000";
   const pool = createServer((req, res) => {
     req.resume();
-    req.on("end", () => res.writeHead(req.method === "POST" ? 202 : 404).end());
+    req.on("end", () => {
+      if (req.method === "GET" && req.url === "/health") res.writeHead(200, { "content-type": "application/json" }).end('{"status":"ok","in_flight":0,"capacity":1000}');
+      else res.writeHead(req.method === "POST" ? 202 : 404).end();
+    });
   }).listen(0, "127.0.0.1");
   await new Promise((r) => pool.once("listening", r));
   const poolUrl = `http://127.0.0.1:${(pool.address() as { port: number }).port}`;
