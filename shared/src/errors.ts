@@ -42,6 +42,7 @@ export const ErrorCode = z
     "deadline_exceeded",
     "worker_lost",
     "worker_crashed",
+    "worker_shutdown",
     "no_capacity",
     "dispatch_rejected",
     "output_upload_failed",

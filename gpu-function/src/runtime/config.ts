@@ -14,6 +14,12 @@ const Env = z.object({
   /** Skip sha256 of every bundle file at start (sizes are still checked); for very large bundles on trusted volumes. */
   BUNDLE_SKIP_HASHES: z.enum(["true", "false"]).default("false"),
   WORKER_ID: z.string().default(""),
+  /**
+   * On SIGTERM/SIGINT, how long a job in flight may run on before it is stopped and
+   * handed back to the edge (a retryable worker_shutdown failure). Keep it well under
+   * the orchestrator's grace period (Kubernetes: terminationGracePeriodSeconds, 60 in infra/k8s).
+   */
+  DRAIN_SECONDS: z.coerce.number().min(0).max(3600).default(30),
 });
 
 export type ServiceConfig = {
@@ -28,6 +34,7 @@ export type ServiceConfig = {
   heartbeatMs: number;
   skipHashes: boolean;
   workerId: string;
+  drainMs: number;
 };
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
@@ -48,5 +55,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     heartbeatMs: v.HEARTBEAT_SECONDS * 1000,
     skipHashes: v.BUNDLE_SKIP_HASHES === "true",
     workerId: v.WORKER_ID || `gpu-${process.pid}`,
+    drainMs: v.DRAIN_SECONDS * 1000,
   };
 }

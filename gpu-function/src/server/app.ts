@@ -4,10 +4,14 @@ import { timingSafeEqualHex } from "../../../shared/src/protocol/signature.js";
 import type { ServiceConfig } from "../runtime/config.js";
 import type { JobRunner } from "./job-runner.js";
 import type { Metrics } from "./metrics.js";
+import { requestIdFrom } from "./request-id.js";
+
+/** Seconds a refused dispatch is told to wait: the edge retries with backoff, to another pool URL. */
+const RETRY_AFTER = { busy: "2", not_ready: "5", draining: "5" } as const;
 
 /** The edge <-> GPU protocol's GPU side (shared/src/protocol/gpu-protocol.ts), plus health and metrics. */
 export function createApp(config: ServiceConfig, runner: JobRunner, metrics: Metrics) {
-  const app = new Hono();
+  const app = new Hono<{ Variables: { requestId: string } }>();
   const token = Buffer.from(config.dispatchToken).toString("hex");
   const authorized = (header: string | undefined) => {
     const given = /^Bearer (.+)$/.exec(header ?? "")?.[1];
@@ -15,6 +19,14 @@ export function createApp(config: ServiceConfig, runner: JobRunner, metrics: Met
   };
   const problem = (status: 400 | 401 | 404 | 429 | 503, code: string, detail: string, headers: Record<string, string> = {}) =>
     new Response(JSON.stringify({ status, code, detail }), { status, headers: { "content-type": "application/problem+json", ...headers } });
+
+  // The edge's request id, on every answer and (through the job) on every log line and callback.
+  app.use("/v1/*", async (c, next) => {
+    const requestId = requestIdFrom(c.req.header("x-request-id"));
+    c.set("requestId", requestId);
+    await next();
+    c.res.headers.set("x-request-id", requestId);
+  });
 
   app.post("/v1/jobs", async (c) => {
     if (!authorized(c.req.header("authorization"))) return problem(401, "unauthorized", "bad dispatch token");
@@ -26,9 +38,10 @@ export function createApp(config: ServiceConfig, runner: JobRunner, metrics: Met
     }
     const parsed = GpuJobRequest.safeParse(body);
     if (!parsed.success) return problem(400, "invalid_request", parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
-    const result = runner.accept(parsed.data);
-    if (result === "not_ready") return problem(503, "not_ready", runner.loadError ?? "the model is still loading", { "retry-after": "5" });
-    if (result === "busy") return problem(429, "busy", `running ${runner.inFlight} of ${config.jobsPerDevice} jobs`, { "retry-after": "2" });
+    const result = runner.accept(parsed.data, c.get("requestId"));
+    if (result === "draining") return problem(503, "draining", "this GPU function is shutting down", { "retry-after": RETRY_AFTER.draining });
+    if (result === "not_ready") return problem(503, "not_ready", runner.loadError ?? "the model is still loading", { "retry-after": RETRY_AFTER.not_ready });
+    if (result === "busy") return problem(429, "busy", `running ${runner.inFlight} of ${config.jobsPerDevice} jobs`, { "retry-after": RETRY_AFTER.busy });
     return c.json({ accepted: true, duplicate: result === "duplicate" }, 202);
   });
 
@@ -37,10 +50,11 @@ export function createApp(config: ServiceConfig, runner: JobRunner, metrics: Met
     return runner.cancel(c.req.param("id")) ? c.json({ canceling: true }, 202) : problem(404, "not_found", "no such job here");
   });
 
+  // Readiness: 200 only while jobs are taken, so a draining or failed replica gets no traffic.
   app.get("/health", (c) =>
     c.json(
       {
-        status: runner.isReady ? "ok" : runner.loadError ? "failed" : "loading",
+        status: runner.isDraining ? "draining" : runner.isReady ? "ok" : runner.loadError ? "failed" : "loading",
         model_ready: runner.isReady,
         bundle: runner.bundleId,
         execution_provider: runner.provider,
@@ -48,9 +62,13 @@ export function createApp(config: ServiceConfig, runner: JobRunner, metrics: Met
         capacity: config.jobsPerDevice,
         error: runner.loadError,
       },
-      runner.isReady ? 200 : 503,
+      runner.isReady && !runner.isDraining ? 200 : 503,
     ),
   );
+
+  // Liveness: the HTTP process answers. Loading, draining or a failed bundle are not reasons to restart it
+  // (a failed bundle stays failed; /health says why).
+  app.get("/live", (c) => c.json({ status: "alive" }));
 
   app.get("/metrics", (c) => c.text(metrics.render(), 200, { "content-type": "text/plain; version=0.0.4" }));
   return app;

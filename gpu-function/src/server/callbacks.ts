@@ -1,13 +1,23 @@
 import type { GpuCallback, GpuCallbackAnswer, GpuJobRequest } from "../../../shared/src/protocol/gpu-protocol.js";
 import { SIGNATURE_HEADER, signCallback } from "../../../shared/src/protocol/signature.js";
-import { log } from "../runtime/log.js";
+import type { Logger } from "../runtime/log.js";
+
+export interface CallbackOptions {
+  /** Tries in all, for network failures and 5xx. */
+  attempts: number;
+  /** The edge's x-request-id of the dispatch, sent back so the edge can tie its callback logs to the request. */
+  requestId: string;
+  log: Logger;
+  /** Per try; a hand-back at shutdown uses less, so it fits the grace period. */
+  timeoutMs?: number;
+}
 
 /**
  * Posts one signed callback to the edge. Network failures and 5xx are retried with
  * backoff (the edge treats repeats as no-ops); a 4xx answer is final. Returns the
  * edge's answer, or null when it never answered.
  */
-export async function postCallback(request: GpuJobRequest, cb: GpuCallback, attempts: number): Promise<GpuCallbackAnswer | null> {
+export async function postCallback(request: GpuJobRequest, cb: GpuCallback, { attempts, requestId, log, timeoutMs = 10_000 }: CallbackOptions): Promise<GpuCallbackAnswer | null> {
   const body = JSON.stringify(cb);
   for (let i = 1; i <= attempts; i++) {
     try {
@@ -16,19 +26,21 @@ export async function postCallback(request: GpuJobRequest, cb: GpuCallback, atte
         headers: {
           "content-type": "application/json",
           "ecomid-attempt": String(request.attempt),
+          "x-request-id": requestId,
           [SIGNATURE_HEADER]: await signCallback(request.callback.secret, request.job_id, request.attempt, body),
         },
         body,
-        signal: AbortSignal.timeout(10_000),
+        signal: AbortSignal.timeout(timeoutMs),
       });
       const answer = (await res.json().catch(() => null)) as GpuCallbackAnswer | null;
       if (res.ok) return answer;
       if (res.status < 500) {
-        log("warn", "edge refused a callback", { jobId: request.job_id, attempt: request.attempt, type: cb.type, status: res.status });
+        log("warn", "edge refused a callback", { type: cb.type, status: res.status });
         return answer ?? { ok: false, cancel: res.status === 409 };
       }
+      log("warn", "edge answered a callback with an error", { type: cb.type, status: res.status, try: i, of: attempts });
     } catch (e) {
-      log("warn", "callback failed; retrying", { jobId: request.job_id, type: cb.type, try: i, error: String(e) });
+      log("warn", "callback failed", { type: cb.type, try: i, of: attempts, error: String(e) });
     }
     if (i < attempts) await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** i, 5000)));
   }

@@ -14,11 +14,26 @@ const server = serve({ fetch: createApp(config, runner, metrics).fetch, port: co
   log("info", "gpu-function listening", { url: `http://${config.host}:${info.port}`, bundle: config.bundleDir }),
 );
 
-// Graceful stop: no new jobs; running ones get a moment, then the edge's lease hands them to another replica.
+/**
+ * Graceful stop. /health turns 503 "draining" (readiness fails, the endpoint leaves the
+ * Service) and new dispatches get 503 "draining"; the job in flight gets DRAIN_SECONDS to
+ * finish and report, else it is stopped and handed back to the edge as a retryable
+ * worker_shutdown failure. The HTTP server stays up until then: callbacks' cancel answers
+ * and /health must keep working. A second signal does not cut the drain short.
+ */
+let shuttingDown = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
-    log("info", "stopping", { signal, inFlight: runner.inFlight });
-    server.close();
-    void runner.stop().then(() => process.exit(0));
+    if (shuttingDown) return void log("info", "already stopping; the drain goes on", { signal, in_flight: runner.inFlight });
+    shuttingDown = true;
+    log("info", "stopping", { signal, in_flight: runner.inFlight });
+    void runner
+      .drain()
+      .then(() => runner.stop())
+      .then(() => {
+        server.close();
+        log("info", "stopped");
+        process.exit(0);
+      });
   });
 }

@@ -4,7 +4,18 @@ import type { GpuJobSpec } from "../../../shared/src/protocol/gpu-protocol.js";
 
 /** Messages between the HTTP process and the inference child (IPC with structured clone). */
 export type ToWorker =
-  | { type: "run"; jobId: string; spec: GpuJobSpec; references: Uint8Array[]; keypointImage: Uint8Array | null; intermediates: string[]; deadlineMs: number | null }
+  | {
+      type: "run";
+      jobId: string;
+      /** For log lines only: the edge's x-request-id of the dispatch. */
+      requestId: string;
+      attempt: number;
+      spec: GpuJobSpec;
+      references: Uint8Array[];
+      keypointImage: Uint8Array | null;
+      intermediates: string[];
+      deadlineMs: number | null;
+    }
   | { type: "cancel"; jobId: string };
 
 export interface EncodedImage {
@@ -23,6 +34,7 @@ export interface PipelineOutput extends EncodedImage {
 export type FromWorker =
   | { type: "ready"; provider: "cuda" | "cpu"; bundleId: string; loadMs: number; warmupMs: number }
   | { type: "load_failed"; message: string }
+  | { type: "running"; jobId: string }
   | { type: "progress"; jobId: string; stage: string; step: number; totalSteps: number; preview: Uint8Array | null }
   | {
       type: "result";

@@ -8,7 +8,7 @@ import { JobCanceled, toJobError } from "../pipelines/job-failure.js";
 import { ModelBundle } from "../runtime/bundle.js";
 import { readConfig } from "../runtime/config.js";
 import { encodeImage } from "../runtime/image.js";
-import { log } from "../runtime/log.js";
+import { boundLog, log } from "../runtime/log.js";
 import type { FromWorker, ToWorker } from "./messages.js";
 import { warmUp } from "./warm-up.js";
 
@@ -34,8 +34,11 @@ async function load(): Promise<void> {
 }
 
 async function run(m: Extract<ToWorker, { type: "run" }>): Promise<void> {
+  const jobLog = boundLog({ job_id: m.jobId, request_id: m.requestId, attempt: m.attempt, process: "inference" });
   if (!pipeline) return void send({ type: "failed", jobId: m.jobId, error: { code: "internal_error", message: "the model is not loaded", retryable: true }, stagesMs: {} });
   let lastPreviewAt = 0;
+  send({ type: "running", jobId: m.jobId });
+  jobLog("info", "inference started", { steps: m.spec.steps, width: m.spec.width, height: m.spec.height, num_outputs: m.spec.num_outputs, sampler: m.spec.sampler });
   try {
     const result = await pipeline.run(
       { spec: m.spec, references: m.references, keypointImage: m.keypointImage, intermediates: m.intermediates },
@@ -51,6 +54,7 @@ async function run(m: Extract<ToWorker, { type: "run" }>): Promise<void> {
         },
       },
     );
+    jobLog("info", "inference finished", { stages_ms: result.stagesMs });
     send({
       type: "result",
       jobId: m.jobId,
@@ -62,10 +66,11 @@ async function run(m: Extract<ToWorker, { type: "run" }>): Promise<void> {
     });
   } catch (e) {
     if (e instanceof JobCanceled) {
+      jobLog("info", "inference stopped: canceled");
       send({ type: "canceled", jobId: m.jobId });
     } else {
       const error = toJobError(e);
-      if (error.code === "internal_error") log("error", "job failed", { jobId: m.jobId, error: e instanceof Error ? e.stack : String(e) });
+      jobLog(error.code === "internal_error" ? "error" : "info", "inference failed", { code: error.code, error: error.code === "internal_error" && e instanceof Error ? e.stack : error.message });
       send({ type: "failed", jobId: m.jobId, error, stagesMs: {} });
     }
   } finally {
@@ -79,4 +84,7 @@ process.on("message", (m: ToWorker) => {
   else if (m.type === "run") queue = queue.then(() => run(m));
 });
 process.on("disconnect", () => process.exit(0));
+// The HTTP process decides when inference stops (it drains, then kills this process): a
+// Ctrl-C or SIGTERM sent to the whole process group must not cut short a job it lets finish.
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => {});
 void load();

@@ -1,0 +1,94 @@
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
+
+/**
+ * The real GPU-function process (gpu-function/src/server/main.ts) on the tiny bundle,
+ * with its JSON log lines collected and its exit awaited.
+ */
+export const SERVICE_TOKEN = "gpu-test-dispatch-token-0123";
+
+export type LogLine = Record<string, unknown> & { level: string; msg: string };
+
+export class GpuService {
+  readonly logs: LogLine[] = [];
+  readonly url: string;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private readonly process: ChildProcess;
+
+  constructor(env: Record<string, string> = {}) {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    this.url = `http://127.0.0.1:${port}`;
+    this.process = spawn("node", ["--import", "tsx", "gpu-function/src/server/main.ts"], {
+      env: { ...process.env, PORT: String(port), BUNDLE_DIR: "bundles/tiny", EXECUTION_PROVIDER: "cpu", GPU_DISPATCH_TOKEN: SERVICE_TOKEN, HEARTBEAT_SECONDS: "1", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    for (const stream of [this.process.stdout!, this.process.stderr!]) {
+      createInterface({ input: stream }).on("line", (line) => {
+        try {
+          this.logs.push(JSON.parse(line) as LogLine);
+        } catch {
+          this.logs.push({ level: "raw", msg: line });
+        }
+      });
+    }
+    this.exited = new Promise((resolve) => this.process.once("exit", (code, signal) => resolve({ code, signal })));
+  }
+
+  get pid(): number {
+    return this.process.pid!;
+  }
+
+  async ready(timeoutMs = 120_000): Promise<this> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.process.exitCode !== null) throw new Error(`the GPU function exited: ${JSON.stringify(this.logs.slice(-5))}`);
+      try {
+        const h = (await (await fetch(`${this.url}/health`)).json()) as { model_ready: boolean; error: string | null };
+        if (h.model_ready) return this;
+        if (h.error) throw new Error(h.error);
+      } catch (e) {
+        if (e instanceof Error && !/fetch failed|ECONNREFUSED/.test(e.message)) throw e;
+      }
+      if (Date.now() > until) throw new Error("the GPU function did not become ready");
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  dispatch(request: unknown, headers: Record<string, string> = {}): Promise<Response> {
+    return fetch(`${this.url}/v1/jobs`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${SERVICE_TOKEN}`, ...headers },
+      body: JSON.stringify(request),
+    });
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    this.process.kill(signal);
+  }
+
+  /** The inference child process(es) forked by this service. */
+  children(): number[] {
+    try {
+      return execFileSync("ps", ["-o", "pid=", "--ppid", String(this.pid)], { encoding: "utf8" }).split("\n").filter((l) => l.trim()).map(Number);
+    } catch {
+      return []; // ps exits 1 when nothing matches
+    }
+  }
+
+  /** Stops it if a test left it running. */
+  kill(): void {
+    if (this.process.exitCode === null && this.process.signalCode === null) {
+      for (const child of this.children()) process.kill(child, "SIGKILL");
+      this.process.kill("SIGKILL");
+    }
+  }
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
