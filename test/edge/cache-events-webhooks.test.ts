@@ -92,6 +92,22 @@ describe("Server-Sent Events", () => {
     await readUntil("job.succeeded");
     expect((await reader.read()).done).toBe(true);
   });
+
+  it("keeps a quiet stream open with comment frames while the job waits", async () => {
+    const { runInDurableObject } = await import("cloudflare:test");
+    const { key } = await createKey(freshOwner());
+    const created = (await (await multipartJob(key, tinyJob())).json()) as { id: string };
+    const stream = await api(`/v1/jobs/${created.id}/events`, key);
+    const reader = stream.body!.getReader();
+    const decoder = new TextDecoder();
+    let seen = "";
+    while (!seen.includes("job.queued")) seen += decoder.decode((await reader.read()).value);
+    // The interval's own tick, called directly rather than waiting 15 s.
+    await runInDurableObject(env.JOBS.get(env.JOBS.idFromName(created.id)), (instance) => (instance as unknown as { pingStreams(): void }).pingStreams());
+    while (!seen.includes(": keep-alive")) seen += decoder.decode((await reader.read()).value);
+    expect(seen.endsWith(": keep-alive\n\n")).toBe(true);
+    await reader.cancel();
+  });
 });
 
 describe("webhooks", () => {

@@ -26,6 +26,8 @@ const MAX_OUTPUT_BYTES = 40 * 1024 * 1024;
 const DISPATCH_URL_TTL_SECONDS = 2 * 3600;
 /** A backstop behind the dispatch queue's own retries and dead-letter queue: no job waits unseen forever. */
 const MAX_QUEUED_MS = 2 * 3600 * 1000;
+/** Below the 100 s idle timeout of Cloudflare's proxy and common load balancers' 60 s. */
+const SSE_KEEP_ALIVE_MS = 15_000;
 
 /**
  * One per job: the job's state machine, its event log (for SSE replay and webhooks),
@@ -367,10 +369,29 @@ export class JobObject extends DurableObject<AppBindings> {
     const replay = ["retry: 2000\n\n", ...[...rows].map((r) => sseFrame(r.sequence, r.type, { sequence: r.sequence, type: r.type, at: r.at, data: JSON.parse(r.data) }))];
     void writer.write(encoder.encode(replay.join("")));
     if (!this.stored || isTerminal(this.stored.core.status)) void writer.close();
-    else this.streams.add(writer);
+    else {
+      this.streams.add(writer);
+      this.keepAlive ??= setInterval(() => this.pingStreams(), SSE_KEEP_ALIVE_MS);
+    }
     return new Response(readable, {
       headers: { "content-type": "text/event-stream", "cache-control": "no-store", "x-accel-buffering": "no" },
     });
+  }
+
+  /**
+   * A comment frame on every open stream: proxies and load balancers close connections
+   * that stay silent (a job can wait minutes for a GPU), and a write to a client that
+   * went away tells us to drop it.
+   */
+  private keepAlive: ReturnType<typeof setInterval> | null = null;
+  private pingStreams(): void {
+    if (this.streams.size === 0 && this.keepAlive) {
+      clearInterval(this.keepAlive);
+      this.keepAlive = null;
+      return;
+    }
+    const ping = new TextEncoder().encode(": keep-alive\n\n");
+    for (const w of this.streams) w.write(ping).catch(() => this.streams.delete(w));
   }
 
   // ---- internals -----------------------------------------------------------
