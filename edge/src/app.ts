@@ -2,7 +2,10 @@ import { Hono } from "hono";
 import type { AppEnv } from "./env.js";
 import { AppError, problemResponse } from "./errors.js";
 import { log } from "./lib/log.js";
+import { bodyLimit } from "./middleware/body-limit.js";
+import { cors } from "./middleware/cors.js";
 import { requestId } from "./middleware/request-id.js";
+import { securityHeaders } from "./middleware/security-headers.js";
 import { adminKeyRoutes } from "./routes/admin-keys.js";
 import { fileRoutes } from "./routes/files.js";
 import { internalRoutes } from "./routes/internal.js";
@@ -13,7 +16,12 @@ import { webhookRoutes } from "./routes/webhooks.js";
 
 export function createApp() {
   const app = new Hono<AppEnv>();
+  // Order matters: the request id and security headers wrap everything, refusals included;
+  // CORS answers preflights before authentication; the size gate runs before any body is read.
   app.use("*", requestId());
+  app.use("*", securityHeaders());
+  app.use("*", cors());
+  app.use("*", bodyLimit());
   app.route("/", metaRoutes);
   app.route("/v1/uploads", uploadRoutes);
   app.route("/v1/jobs", jobRoutes);

@@ -5,14 +5,14 @@ import { PLAYGROUND_STYLE } from "./style.js";
  * The web playground served at `/`: one self-contained page (no CDN, works offline)
  * that talks to this API with a key the user pastes; it never embeds a key itself.
  */
-export function playgroundPage(): string {
+export function playgroundPage(nonce: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>EcomID playground</title>
-<style>${PLAYGROUND_STYLE}</style>
+<style nonce="${nonce}">${PLAYGROUND_STYLE}</style>
 </head>
 <body>
 <main>
@@ -64,7 +64,7 @@ export function playgroundPage(): string {
   </section>
   <section id="results" aria-label="Results"></section>
 </main>
-<script>${PLAYGROUND_SCRIPT}</script>
+<script nonce="${nonce}">${PLAYGROUND_SCRIPT}</script>
 </body>
 </html>`;
 }

@@ -4,12 +4,21 @@ import type { AppEnv } from "../env.js";
 import { openApiDocument } from "../openapi.js";
 import { docsPage } from "./docs-page.js";
 import { playgroundPage } from "../playground/page.js";
+import { newNonce, pageContentSecurityPolicy } from "../middleware/security-headers.js";
+
+/** An HTML page whose inline script and style carry a fresh nonce that its CSP names. */
+function page(render: (nonce: string) => string): Response {
+  const nonce = newNonce();
+  return new Response(render(nonce), {
+    headers: { "content-type": "text/html; charset=UTF-8", "content-security-policy": pageContentSecurityPolicy(nonce), "cache-control": "no-store" },
+  });
+}
 
 export const metaRoutes = new Hono<AppEnv>();
 
-metaRoutes.get("/", (c) => c.html(playgroundPage()));
+metaRoutes.get("/", () => page(playgroundPage));
 metaRoutes.get("/health", (c) => c.json({ status: "ok", environment: getConfig(c.env).environment }));
 metaRoutes.get("/hello", (c) => c.text("hello"));
 metaRoutes.get("/v1/models", (c) => c.json({ object: "list", data: getConfig(c.env).models }));
 metaRoutes.get("/v1/openapi.json", (c) => c.json(openApiDocument(getConfig(c.env).publicBaseUrl)));
-metaRoutes.get("/docs", (c) => c.html(docsPage(openApiDocument(getConfig(c.env).publicBaseUrl))));
+metaRoutes.get("/docs", (c) => page((nonce) => docsPage(openApiDocument(getConfig(c.env).publicBaseUrl), nonce)));
