@@ -9,6 +9,7 @@ import type { AppBindings } from "../env.js";
 import { EXTENSION_BY_FORMAT, r2Keys, type DispatchState, type StoredJob } from "../jobs/types.js";
 import { base64Url } from "../lib/ids.js";
 import { hmacSha256 } from "../lib/crypto.js";
+import { log } from "../lib/log.js";
 import { signFileUrl } from "../lib/signed-urls.js";
 import { enqueueWebhook } from "../webhooks/enqueue.js";
 import { cacheResult } from "../jobs/result-cache.js";
@@ -427,12 +428,26 @@ export class JobObject extends DurableObject<AppBindings> {
 
   private async update(patch: Partial<StoredJob["core"]>): Promise<void> {
     const s = this.stored!;
-    const listed = (patch.status !== undefined && patch.status !== s.core.status) || patch.data_removed !== undefined;
+    const before = s.core.status;
+    const listed = (patch.status !== undefined && patch.status !== before) || patch.data_removed !== undefined;
     s.core = { ...s.core, ...patch, updated_at: monotonicNow(s.core.updated_at) };
     await this.persist();
     // D1 serves listings, which filter on status: progress and substatus changes (every
     // step of every job) would cost a D1 write each and are read live from this object.
     if (listed) this.mirror();
+    if (patch.status !== undefined && patch.status !== before) {
+      const c = s.core;
+      log(c.status === "failed" ? "warn" : "info", "job status changed", {
+        job_id: c.id,
+        request_id: s.request_id ?? null,
+        owner_id: s.owner_id,
+        from: before,
+        status: c.status,
+        attempt: c.attempt,
+        ...(c.error ? { error_code: c.error.code } : {}),
+        ...(isTerminal(c.status) ? { queue_ms: c.metrics.queue_ms, run_ms: c.metrics.run_ms, total_ms: c.metrics.total_ms } : {}),
+      });
+    }
   }
 
   /**
@@ -463,7 +478,7 @@ export class JobObject extends DurableObject<AppBindings> {
     } catch (e) {
       this.sql.exec(`INSERT OR REPLACE INTO state (name, value) VALUES ('mirror_dirty', '1')`);
       await this.ctx.storage.setAlarm(Date.now() + 1000);
-      console.error(JSON.stringify({ level: "error", msg: "job mirror to D1 failed; retrying", jobId: this.stored?.core.id, error: String(e) }));
+      log("error", "job index write to D1 failed; retrying", { job_id: this.stored?.core.id, error: String(e) });
     } finally {
       this.mirrorState = "idle";
     }
