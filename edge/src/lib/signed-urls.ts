@@ -33,17 +33,32 @@ export async function signFileUrl(baseUrl: string, secret: string, grant: FileGr
   return url.toString();
 }
 
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** The object key from a /files/ path; null for malformed percent-encoding or dot segments. */
+function decodeKey(pathname: string): string | null {
+  try {
+    const segments = pathname.replace(/^\/files\//, "").split("/").map(decodeURIComponent);
+    if (segments.some((s) => s === "" || s === "." || s === "..")) return null;
+    return segments.join("/");
+  } catch {
+    return null;
+  }
+}
+
 export type GrantCheck = { ok: true; grant: FileGrant } | { ok: false; reason: "invalid" | "expired" };
 
 /** Checks a /files/ request against its signature; the method must match the one signed. */
 export async function verifyFileUrl(url: URL, method: string, secret: string, nowSeconds = Date.now() / 1000): Promise<GrantCheck> {
-  const key = url.pathname.replace(/^\/files\//, "").split("/").map(decodeURIComponent).join("/");
+  const key = decodeKey(url.pathname);
   const signedMethod = url.searchParams.get("method");
   const exp = Number(url.searchParams.get("exp"));
   const sig = url.searchParams.get("sig") ?? "";
   const max = url.searchParams.get("max");
   const ct = url.searchParams.get("ct");
   if ((signedMethod !== "GET" && signedMethod !== "PUT") || !Number.isInteger(exp) || !key) return { ok: false, reason: "invalid" };
+  // The canonical string is newline-separated: a field with a control character could shift the others.
+  if (CONTROL.test(key) || (ct !== null && CONTROL.test(ct))) return { ok: false, reason: "invalid" };
   const effective = method === "HEAD" ? "GET" : method;
   if (effective !== signedMethod) return { ok: false, reason: "invalid" };
   const grant: FileGrant = {
