@@ -184,6 +184,28 @@ describe("durable job state", () => {
     expect(job.faces).toEqual([]);
   });
 
+  it("re-dispatches a job handed back by a draining GPU function without using up an attempt", async () => {
+    const { key } = await createKey(freshOwner());
+    const id = await submit(key);
+    const shutdown = { code: "worker_shutdown", message: "the GPU function is shutting down", retryable: true } as const;
+    // MAX_ATTEMPTS is 3: after three hand-backs the job still has all three of its attempts.
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const request = await dispatchOf(id, attempt);
+      await gpuCallback(request, { type: "started", attempt });
+      await gpuCallback(request, { type: "failed", attempt, error: shutdown });
+      expect(await getJob(key, id)).toMatchObject({ status: "queued", attempt: attempt + 1 });
+    }
+    const crash = { code: "worker_crashed", message: "the inference process died", retryable: true } as const;
+    for (let attempt = 4; attempt <= 5; attempt++) {
+      const request = await dispatchOf(id, attempt);
+      await gpuCallback(request, { type: "failed", attempt, error: crash });
+      expect(await getJob(key, id)).toMatchObject({ status: "queued", attempt: attempt + 1 });
+    }
+    const last = await dispatchOf(id, 6);
+    await gpuCallback(last, { type: "failed", attempt: 6, error: crash });
+    expect(await getJob(key, id)).toMatchObject({ status: "failed", attempt: 6, error: { code: "worker_crashed" } });
+  });
+
   it("refuses a success whose outputs were never uploaded, and retries the job", async () => {
     const { key } = await createKey(freshOwner());
     const id = await submit(key);

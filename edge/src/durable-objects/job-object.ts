@@ -29,6 +29,8 @@ const DISPATCH_URL_TTL_SECONDS = 2 * 3600;
 const MAX_QUEUED_MS = 2 * 3600 * 1000;
 /** Below the 100 s idle timeout of Cloudflare's proxy and common load balancers' 60 s. */
 const SSE_KEEP_ALIVE_MS = 15_000;
+/** Hand-backs from draining GPU functions that do not count as attempts; more than this and they do. */
+const MAX_HANDBACKS = 5;
 
 /**
  * One per job: the job's state machine, its event log (for SSE replay and webhooks),
@@ -247,11 +249,21 @@ export class JobObject extends DurableObject<AppBindings> {
         break;
       case "failed":
         if (cb.faces) await this.update({ faces: cb.faces });
-        if (cb.error.retryable && this.stored!.core.attempt < this.config.maxAttempts) await this.retry(cb.error);
+        if (cb.error.code === "worker_shutdown" && (this.dispatch!.handbacks ?? 0) < MAX_HANDBACKS) {
+          // A GPU function that drains for a deploy or scale-down hands the job back:
+          // not the job's fault, so it does not use up one of its attempts.
+          this.dispatch!.handbacks = (this.dispatch!.handbacks ?? 0) + 1;
+          await this.retry(cb.error);
+        } else if (cb.error.retryable && this.attemptsUsed() < this.config.maxAttempts) await this.retry(cb.error);
         else await this.finish("failed", cb.error, cb.timings?.stages_ms);
         break;
     }
     await this.scheduleAlarm();
+  }
+
+  /** Attempts that count against MAX_ATTEMPTS: hand-backs from draining GPU functions do not. */
+  private attemptsUsed(): number {
+    return this.stored!.core.attempt - (this.dispatch?.handbacks ?? 0);
   }
 
   private async start(): Promise<void> {
@@ -346,8 +358,8 @@ export class JobObject extends DurableObject<AppBindings> {
         await this.finish("failed", { code: "no_capacity", message: "no GPU function took the job in time", retryable: true });
       } else if (this.dispatch.lease_until_ms !== null && this.dispatch.lease_until_ms <= now) {
         const error = { code: "worker_lost", message: "the GPU function stopped reporting", retryable: true } as const;
-        if (s.core.attempt < this.config.maxAttempts) await this.retry(error);
-        else await this.finish("failed", { ...error, message: `the GPU function stopped reporting on all ${s.core.attempt} attempts`, retryable: false });
+        if (this.attemptsUsed() < this.config.maxAttempts) await this.retry(error);
+        else await this.finish("failed", { ...error, message: `the GPU function stopped reporting on all ${this.attemptsUsed()} attempts`, retryable: false });
       }
     } else if (s.core.expires_at && Date.parse(s.core.expires_at) <= now && !s.core.data_removed) {
       await this.deleteObjects();

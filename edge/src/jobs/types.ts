@@ -45,6 +45,8 @@ export interface DispatchState {
   queued_since_ms: number;
   last_step: number;
   last_stage: string | null;
+  /** Jobs handed back by draining GPU functions (absent in state written before hand-backs existed). */
+  handbacks?: number;
 }
 
 export const r2Keys = {
