@@ -70,6 +70,8 @@ export default defineConfig(async () => {
           test: {
             name: "reliability",
             environment: "node",
+            // After every other project: its stacks would compete with the e2e stack for 2 cores.
+            sequence: { groupOrder: 1 },
             // Fault, webhook, fuzz and load suites (CI sizes); each file starts the stack it needs.
             include: ["test/reliability/**/*.test.ts"],
             fileParallelism: false,
