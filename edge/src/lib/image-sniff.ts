@@ -58,9 +58,12 @@ function readJpeg(b: Uint8Array, dv: DataView): ImageInfo {
 function readWebp(b: Uint8Array, dv: DataView): ImageInfo {
   const chunk = ascii(b, 12, 16);
   if (chunk === "VP8 ") {
+    // A key frame starts with the start code 9d 01 2a; without it the size bytes mean nothing.
+    if (b[23] !== 0x9d || b[24] !== 0x01 || b[25] !== 0x2a) throw new AppError("image_undecodable", "WebP VP8 chunk without a key-frame start code");
     return { contentType: "image/webp", width: dv.getUint16(26, true) & 0x3fff, height: dv.getUint16(28, true) & 0x3fff };
   }
   if (chunk === "VP8L") {
+    if (b[20] !== 0x2f) throw new AppError("image_undecodable", "WebP VP8L chunk without its signature byte");
     const bits = dv.getUint32(21, true);
     return { contentType: "image/webp", width: (bits & 0x3fff) + 1, height: ((bits >> 14) & 0x3fff) + 1 };
   }
