@@ -67,6 +67,31 @@ describe("decodeImage", () => {
     expect(e?.code).toBe("image_too_large");
   });
 
+  it("refuses tiny JPEG and WebP files whose headers claim a huge size, with image_too_large (the header check, not a failed decode)", async () => {
+    const small = await sharp(Buffer.alloc(16 * 16 * 3, 128), { raw: { width: 16, height: 16, channels: 3 } });
+    // A real 16 x 16 JPEG with its SOF0 frame size rewritten to 60000 x 60000 (3.6 gigapixels).
+    const jpeg = Buffer.from(await small.clone().jpeg().toBuffer());
+    const sof = jpeg.indexOf(Buffer.from([0xff, 0xc0]));
+    expect(sof).toBeGreaterThan(0);
+    jpeg.writeUInt16BE(60000, sof + 5);
+    jpeg.writeUInt16BE(60000, sof + 7);
+    // A real lossless WebP (VP8L) with its 14-bit sizes rewritten to 16383 x 16383, WebP's largest.
+    const vp8l = Buffer.from(await small.clone().webp({ lossless: true }).toBuffer());
+    expect(vp8l.toString("ascii", 12, 16)).toBe("VP8L");
+    vp8l.writeUInt32LE((0x3ffe | (0x3ffe << 14) | (vp8l.readUInt32LE(21) & 0xf0000000)) >>> 0, 21);
+    // A real lossy WebP (VP8) with its key-frame sizes rewritten to 16383 x 16383.
+    const vp8 = Buffer.from(await small.clone().webp({ quality: 80 }).toBuffer());
+    expect(vp8.toString("ascii", 12, 16)).toBe("VP8 ");
+    vp8.writeUInt16LE(16383, 26);
+    vp8.writeUInt16LE(16383, 28);
+    for (const [name, bytes] of [["jpeg", jpeg], ["webp vp8l", vp8l], ["webp vp8", vp8]] as const) {
+      expect(bytes.length, name).toBeLessThan(2000);
+      const e = await refusal(decodeImage(bytes));
+      expect(e, name).toBeInstanceOf(ImageError);
+      expect(e?.code, `${name}: ${e?.message}`).toBe("image_too_large");
+    }
+  });
+
   it("refuses images over the pixel or byte limit it is given", async () => {
     const png = readFileSync("test/fixtures/images/astronaut.png");
     expect((await refusal(decodeImage(png, { maxBytes: 1e9, maxPixels: 512 * 511 })))?.code).toBe("image_too_large");
