@@ -22,6 +22,9 @@ const Env = z.object({
   DRAIN_SECONDS: z.coerce.number().min(0).max(3600).default(30),
 });
 
+/** The environment variables read here (deployment manifests may set only these). */
+export const CONFIG_ENV_VARS = Object.keys(Env.shape);
+
 export type ServiceConfig = {
   port: number;
   host: string;

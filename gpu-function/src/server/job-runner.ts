@@ -13,6 +13,14 @@ const WORKER_ENTRY = fileURLToPath(new URL("../worker/worker-main.ts", import.me
 /** A hand-back at shutdown must fit the grace period: fewer, shorter callback tries. */
 const HAND_BACK_ATTEMPTS = 3;
 const HAND_BACK_TIMEOUT_MS = 3000;
+/** Every hand-back try timing out, plus postCallback's backoff between tries (0.4 s, 0.8 s). */
+const HAND_BACK_WAIT_MS = HAND_BACK_ATTEMPTS * HAND_BACK_TIMEOUT_MS + 1200;
+const STOP_WAIT_MS = 5000;
+/**
+ * The most a shutdown takes after DRAIN_SECONDS run out: hand-backs, then stopping the
+ * inference process. An orchestrator's grace period must cover preStop + drain + this.
+ */
+export const SHUTDOWN_AFTER_DRAIN_MS = HAND_BACK_WAIT_MS + STOP_WAIT_MS;
 
 interface RunningJob {
   request: GpuJobRequest;
@@ -114,9 +122,9 @@ export class JobRunner {
     if (timedOut) {
       const unfinished = [...this.jobs.values()].filter((job) => !job.settled);
       handedBack = unfinished.length;
-      await Promise.all(unfinished.map((job) => this.handBack(job)));
-      // A job whose outcome was already on its way when time ran out: give its callback a moment.
-      await Promise.race([this.whenIdle(), new Promise((r) => setTimeout(r, HAND_BACK_ATTEMPTS * HAND_BACK_TIMEOUT_MS).unref())]);
+      for (const job of unfinished) void this.handBack(job);
+      // Hand-backs, and any outcome that was already on its way when time ran out, get a bounded moment.
+      await Promise.race([this.whenIdle(), new Promise((r) => setTimeout(r, HAND_BACK_WAIT_MS).unref())]);
     }
     const result = { finished: before - handedBack, handedBack };
     log("info", "drained", { finished: result.finished, handed_back: handedBack });
@@ -130,7 +138,7 @@ export class JobRunner {
     if (!child || child.exitCode !== null) return;
     const exited = new Promise((r) => child.once("exit", r));
     child.kill("SIGKILL");
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000).unref())]);
+    await Promise.race([exited, new Promise((r) => setTimeout(r, STOP_WAIT_MS).unref())]);
   }
 
   accept(request: GpuJobRequest, requestId: string): AcceptResult {
