@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { AppError } from "../../edge/src/errors.js";
-import { assertOutboundUrl, classifyAddress, dohResolver, guardedFetch, parseIpv6, type HostResolver, type OutboundPolicy } from "../../edge/src/lib/ssrf.js";
+import { assertOutboundUrl, classifyAddress, dohResolver, guardedFetch, outboundPolicy, parseIpv6, type HostResolver, type OutboundPolicy } from "../../edge/src/lib/ssrf.js";
 import { api, completeJob, createKey, installPeer, multipartJob, pngOf, runDispatch, runWebhookDeliveries, tinyJob } from "./helpers.js";
 
 const prod: OutboundPolicy = { allowLoopback: false };
@@ -236,6 +236,24 @@ describe("DNS check before every fetch", () => {
 });
 
 describe("DNS-over-HTTPS resolver", () => {
+  it("is the one the configuration names (DNS_RESOLVER_URL) when a caller passes outboundPolicy(config)", async () => {
+    stub = stubFetch({
+      "doh.test-resolver.example": (req) => Response.json({ Status: 0, Answer: new URL(req.url).searchParams.get("type") === "A" ? [{ type: 1, data: "10.9.9.9" }] : [] }),
+      "cloudflare-dns.com": () => Response.json({ Status: 0, Answer: [{ type: 1, data: "93.184.216.34" }] }),
+    });
+    const policy = outboundPolicy({ allowLoopbackHttp: false, dnsResolverUrl: "https://doh.test-resolver.example/dns-query" });
+    expect(await codeOf(guardedFetch("https://cdn.example.com/a.png", { policy, maxBytes: 1024, timeoutMs: 5000, maxRedirects: 0 }))).toBe("url_not_allowed");
+    expect(stub.hosts()).toEqual(["doh.test-resolver.example", "doh.test-resolver.example"]);
+  });
+
+  it("leaves a discarded body unread, so a large receiver answer cannot fail a webhook", async () => {
+    stub = stubFetch({ "hooks.example.com": () => new Response("x".repeat(100_000), { status: 200 }) });
+    const policy = { allowLoopback: false, resolve: table({ "hooks.example.com": ["93.184.216.34"] }) };
+    const { response, body } = await guardedFetch("https://hooks.example.com/h", { policy, maxBytes: 1024, timeoutMs: 5000, maxRedirects: 0, discardBody: true });
+    expect(response.status).toBe(200);
+    expect(body.byteLength).toBe(0);
+  });
+
   it("asks for A and AAAA as application/dns-json and keeps only address records", async () => {
     const asked: Request[] = [];
     const fetcher = (async (input: RequestInfo | URL, init?: RequestInit) => {

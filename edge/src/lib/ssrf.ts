@@ -229,6 +229,8 @@ export interface GuardedFetchOptions {
   timeoutMs: number;
   maxRedirects: number;
   init?: RequestInit;
+  /** Only the status matters (webhook receivers): the body is not read, so no size of it fails the call. */
+  discardBody?: boolean;
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -249,6 +251,10 @@ export async function guardedFetch(raw: string, opts: GuardedFetchOptions): Prom
     const response = await fetch(url.toString(), { ...init, redirect: "manual", signal });
     const location = response.headers.get("location");
     if (!REDIRECT_STATUSES.has(response.status) || !location) {
+      if (opts.discardBody) {
+        await response.body?.cancel();
+        return { response, body: new Uint8Array() };
+      }
       return { response, body: await readLimited(response, opts.maxBytes, signal) };
     }
     await response.body?.cancel();
