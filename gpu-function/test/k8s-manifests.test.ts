@@ -142,4 +142,20 @@ describe("infra/k8s manifests", () => {
     expect(rule.metricsQuery).toContain(series);
     expect(rule.resources.overrides.pod.resource).toBe("pod");
   });
+
+  it("infra/serverless/cloud-run-service.yaml: config env names, the app's probe paths and port, the token from a secret", async () => {
+    const service = parseAllDocuments(readFileSync("infra/serverless/cloud-run-service.yaml", "utf8"))[0]!.toJS() as Doc;
+    const run = service.spec.template.spec.containers[0];
+    for (const e of run.env as Doc[]) expect(CONFIG_ENV_VARS, e.name).toContain(e.name);
+    expect(run.env.find((e: Doc) => e.name === "GPU_DISPATCH_TOKEN").valueFrom.secretKeyRef).toBeDefined();
+    const port = readConfig({ GPU_DISPATCH_TOKEN: "x".repeat(32) }).port;
+    expect(run.ports[0].containerPort).toBe(port);
+    const app = appIn({ ready: true, draining: false });
+    for (const probe of [run.startupProbe, run.livenessProbe]) {
+      expect(probe.httpGet.port).toBe(port);
+      expect((await app.request(probe.httpGet.path)).status, probe.httpGet.path).toBe(200);
+    }
+    expect(service.spec.template.spec.containerConcurrency).toBe(1);
+    expect(String(run.resources.limits["nvidia.com/gpu"])).toBe("1");
+  });
 });
