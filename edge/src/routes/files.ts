@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../env.js";
 import { AppError } from "../errors.js";
 import { getConfig } from "../config/config.js";
+import { log } from "../lib/log.js";
 import { sha256Hex } from "../lib/crypto.js";
 import { sniffImage } from "../lib/image-sniff.js";
 import { readBody } from "../lib/parse.js";
@@ -73,7 +74,34 @@ fileRoutes.put("/*", async (c) => {
     }
   } else {
     sha256 = await sha256Hex(bytes);
-    await c.env.FILES.put(key, bytes, { httpMetadata: { contentType: info.contentType }, customMetadata: { sha256 } });
+    if ((await writeOnce(c.env.FILES, key, bytes, info.contentType, sha256)) === "replayed") {
+      return c.json({ bytes: bytes.byteLength, sha256, width: info.width, height: info.height }, 200);
+    }
   }
   return c.json({ bytes: bytes.byteLength, sha256, width: info.width, height: info.height }, 201);
 });
+
+/**
+ * Job outputs and intermediates are written once. Their keys are per attempt, so only
+ * a second runner of the same attempt (a redelivered dispatch, or a retried PUT whose
+ * answer was lost) writes a key again; once the job object has checked an output, its
+ * bytes must not change under the sha256 the job reports. R2's conditional put
+ * (If-None-Match: *) decides atomically, where a head-then-put check would race. The
+ * same bytes again count as a replay (the uploader's retry after a lost answer);
+ * different bytes are refused.
+ */
+async function writeOnce(files: R2Bucket, key: string, bytes: Uint8Array, contentType: string, sha256: string): Promise<"stored" | "replayed"> {
+  const stored = await files.put(key, bytes, { httpMetadata: { contentType }, customMetadata: { sha256 }, onlyIf: { etagDoesNotMatch: "*" } });
+  if (stored) {
+    log("info", "output stored", { object: key, sha256, bytes: bytes.byteLength });
+    return "stored";
+  }
+  const existing = await files.head(key);
+  if (existing?.customMetadata?.sha256 === sha256) {
+    log("info", "output write replayed", { object: key, sha256 });
+    return "replayed";
+  }
+  log("warn", "output write refused: already written", { object: key, sha256, existing: existing?.customMetadata?.sha256 ?? null });
+  // No code of its own yet: "idempotency_key_reused" is the nearest (one signed URL, two different bodies).
+  throw new AppError("idempotency_key_reused", "this output was already written with different bytes; signed output URLs write once", { status: 409 });
+}
