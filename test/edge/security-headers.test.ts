@@ -76,6 +76,12 @@ describe("security headers", () => {
     }
   });
 
+  it("adds HSTS only when served over https", async () => {
+    const https = await withVars({}, new Request("https://api.ecomid.example/health"));
+    expect(https.headers.get("strict-transport-security")).toMatch(/max-age=\d{7,}/);
+    expect((await api("/health", null)).headers.get("strict-transport-security")).toBeNull();
+  });
+
   it("gives the playground and the docs page a nonce CSP that their own inline code satisfies, and nothing else", async () => {
     const seen = new Set<string>();
     for (const path of ["/", "/docs"]) {
