@@ -62,6 +62,20 @@ describe("signed file URLs", () => {
     expect((await putWebp(put)).status).toBe(201);
   });
 
+  it("an output PUT URL cannot replace what it wrote once: other bytes are refused, the download is unchanged", async () => {
+    const { key } = await createKey(freshOwner());
+    const request = await dispatched(key);
+    const put = request.outputs[0]!.put_url;
+    expect((await putWebp(put)).status).toBe(201);
+    const other = webpOf(32, 32);
+    const again = await putWebp(put, other);
+    expect(again.status).toBe(409);
+    expect(again.headers.get("content-type")).toBe("application/problem+json");
+    const k = decodeURIComponent(new URL(put).pathname.slice("/files/".length));
+    const read = await signFileUrl(BASE, SECRET, { method: "GET", key: k, expiresAt: now() + 60 });
+    expect(new Uint8Array(await (await SELF.fetch(read)).arrayBuffer())).toEqual(webpOf(64, 64));
+  });
+
   it("refuses a changed method, expiry, size cap, content type or a signature made with another key", async () => {
     const { key } = await createKey(freshOwner());
     const { outputs } = await dispatched(key);
