@@ -59,6 +59,20 @@ if [ -x infra/export/setup_venv.sh ] || [ -f infra/export/setup_venv.sh ]; then
   fi
 fi
 
+echo "== schemathesis against the served OpenAPI document (test/reliability/fuzz)"
+if bash test/reliability/fuzz/setup-schemathesis.sh; then
+  rm -f .state/schemathesis.xml
+  npx tsx test/reliability/fuzz/run-schemathesis.ts .state/schemathesis.xml || status=1
+  if [ -f .state/schemathesis.xml ]; then
+    read -r sp sf < <(python3 -c 'import xml.etree.ElementTree as E;r=E.parse(".state/schemathesis.xml").getroot();s=r if r.tag=="testsuite" else r.find("testsuite");t,f,e,k=(int(s.get(a,0)) for a in ("tests","failures","errors","skipped"));print(t-f-e-k, f+e)')
+    passed=$((passed + sp)); failed=$((failed + sf))
+  else
+    failed=$((failed + 1)); status=1
+  fi
+else
+  echo "schemathesis environment setup failed"; failed=$((failed + 1)); status=1
+fi
+
 [ "$failed" -gt 0 ] && status=1
 echo "$passed passed, $failed failed" | tee .state/test-summary.txt
 exit $status

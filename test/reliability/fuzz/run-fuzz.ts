@@ -1,0 +1,127 @@
+import { ErrorCode } from "../../../shared/src/errors.js";
+import { ConformanceChecker, type OpenApiDoc } from "./conformance.js";
+import { prepareFixtures } from "./fixtures.js";
+import { CaseGenerator, type FuzzCase, type LiveState } from "./generator.js";
+import { Random } from "./random.js";
+import { closeConnections, send } from "./send.js";
+
+export interface FuzzOptions {
+  baseUrl: string;
+  apiKey: string;
+  adminKey: string;
+  seed: number;
+  count: number;
+  concurrency?: number;
+  /** Progress lines; silent when absent. */
+  log?: (line: string) => void;
+}
+
+export interface FuzzFailure {
+  index: number;
+  kind: string;
+  note: string;
+  request: string;
+  status: number | null;
+  problems: string[];
+}
+
+export interface FuzzReport {
+  seed: number;
+  count: number;
+  seconds: number;
+  byKind: Record<string, number>;
+  byStatus: Record<string, number>;
+  byCode: Record<string, number>;
+  /** "METHOD /template" -> statuses seen, for every documented operation. */
+  operations: Record<string, Record<string, number>>;
+  failures: FuzzFailure[];
+  /** Requests sent again because wrangler's dev proxy, not the worker, said the worker restarted. */
+  devProxyRetries: number;
+}
+
+/** wrangler dev's proxy answers this itself (no request id) when its hop to the worker breaks; it asks for a retry. */
+const DEV_PROXY_RESTART = "Your worker restarted mid-request";
+
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
+
+const bump = (m: Record<string, number>, k: string) => void (m[k] = (m[k] ?? 0) + 1);
+
+/** Runs `count` generated requests (case i is replayable from seed and i) and judges every answer. */
+export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
+  const base = new URL(o.baseUrl);
+  const doc = (await (await fetch(new URL("/v1/openapi.json", base))).json()) as OpenApiDoc & Record<string, unknown>;
+  const checker = new ConformanceChecker(doc, new Set(ErrorCode.options));
+  const fixtures = await prepareFixtures(o.baseUrl, o.apiKey, o.adminKey);
+  const live: LiveState = { createdJobs: [] };
+  const generator = new CaseGenerator(doc as never, fixtures, live);
+  const root = new Random(o.seed);
+  const report: FuzzReport = { seed: o.seed, count: 0, seconds: 0, byKind: {}, byStatus: {}, byCode: {}, operations: Object.fromEntries(generator.documented.map((k) => [k, {}])), failures: [], devProxyRetries: 0 };
+  const started = performance.now();
+  let next = 0;
+
+  const runOne = async (index: number) => {
+    const c: FuzzCase = generator.generate(root.fork(index));
+    const described = `${c.request.method} ${c.request.target.slice(0, 160)}`;
+    bump(report.byKind, c.kind);
+    let status: number | null = null;
+    let problems: string[];
+    try {
+      let res = await send(base, c.request);
+      if (res.status === 503 && !res.headers["x-request-id"] && res.body.toString("utf8").startsWith(DEV_PROXY_RESTART)) {
+        report.devProxyRetries++;
+        res = await send(base, c.request);
+      }
+      status = res.status;
+      const sentIds = c.request.headers.filter(([k]) => k.toLowerCase() === "x-request-id").map(([, v]) => v);
+      const echoed = sentIds.length === 1 && SAFE_REQUEST_ID.test(sentIds[0]!) ? sentIds[0] : undefined;
+      const path = c.request.target.split("?")[0]!;
+      problems = checker.check({ method: c.request.method, path, status: res.status, headers: res.headers, body: res.body, ...(echoed ? { echoedRequestId: echoed } : {}) });
+      bump(report.byStatus, String(res.status));
+      const found = checker.operationFor(c.request.method, path);
+      if (found) bump(report.operations[`${c.request.method} ${found.template}`]!, String(res.status));
+      if (res.status >= 400 && (res.headers["content-type"] ?? "").startsWith("application/problem+json")) {
+        try {
+          bump(report.byCode, String((JSON.parse(res.body.toString("utf8")) as { code?: unknown }).code));
+        } catch {
+          // reported by the checker
+        }
+      }
+      if (res.status === 201 && found?.template === "/v1/jobs" && live.createdJobs.length < 50) {
+        const id = (JSON.parse(res.body.toString("utf8")) as { id?: string }).id;
+        if (id) live.createdJobs.push(id);
+      }
+    } catch (e) {
+      problems = [`no answer: ${e instanceof Error ? e.message : String(e)}`];
+    }
+    if (problems.length) report.failures.push({ index, kind: c.kind, note: c.note, request: described, status, problems });
+    report.count++;
+    if (o.log && report.count % 1000 === 0) o.log(`fuzz: ${report.count}/${o.count} requests, ${report.failures.length} failing, ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  };
+
+  try {
+    await Promise.all(
+      Array.from({ length: o.concurrency ?? 8 }, async () => {
+        for (let i = next++; i < o.count; i = next++) await runOne(i);
+      }),
+    );
+  } finally {
+    closeConnections();
+  }
+  report.seconds = (performance.now() - started) / 1000;
+  return report;
+}
+
+/** A readable summary: counts per kind, status and code, and the first failures in full. */
+export function formatReport(r: FuzzReport, maxFailures = 25): string {
+  const line = (m: Record<string, number>) => Object.entries(m).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k} ${v}`).join(", ");
+  const out = [
+    `fuzz: seed ${r.seed}, ${r.count} requests in ${r.seconds.toFixed(1)} s (${(r.count / r.seconds).toFixed(0)}/s), ${r.failures.length} failing, ${r.devProxyRetries} sent twice after a dev-proxy restart answer`,
+    `  kinds:    ${line(r.byKind)}`,
+    `  statuses: ${line(r.byStatus)}`,
+    `  codes:    ${line(r.byCode)}`,
+    ...Object.entries(r.operations).map(([op, statuses]) => `  ${op.padEnd(58)} ${line(statuses) || "(none)"}`),
+  ];
+  for (const f of [...r.failures].sort((a, b) => a.index - b.index).slice(0, maxFailures)) out.push(`  FAIL #${f.index} [${f.kind}: ${f.note.slice(0, 100)}] ${f.request} -> ${f.status ?? "no answer"}\n      ${f.problems.join("\n      ")}`);
+  if (r.failures.length > maxFailures) out.push(`  ... and ${r.failures.length - maxFailures} more`);
+  return out.join("\n");
+}
