@@ -1,0 +1,177 @@
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { createLocalKey } from "../../../scripts/keys.js";
+import { startStack, type StackInfo } from "../../e2e/support/stack.js";
+
+/**
+ * Many concurrent clients against the real local stack (wrangler dev + the GPU function
+ * on the tiny bundle): each submits a job, polls it to a terminal state, and again,
+ * until the time is up; then every job still open is polled to its end. Clients are
+ * spread over several API keys (owners), with the edge's default rate limits and
+ * in-flight cap: a 429 is expected and honoured (the client waits Retry-After).
+ */
+export interface LoadOptions {
+  baseUrl: string;
+  keys: string[];
+  /** One completed upload per key (the reference image jobs point at). */
+  uploads: string[];
+  clients: number;
+  seconds: number;
+  /** Share of submissions with a fresh seed (real GPU work); the rest repeat a seed and may be served from the result cache. */
+  freshSeedShare?: number;
+  pollMs?: number;
+  /** After the time is up, how long open jobs may take to finish. */
+  drainSeconds?: number;
+}
+
+export interface KindStats {
+  count: number;
+  p50: number;
+  p99: number;
+}
+
+export interface LoadReport {
+  clients: number;
+  keys: number;
+  seconds: number;
+  submitted: number;
+  terminal: Record<string, number>;
+  notTerminal: string[];
+  rateLimited: number;
+  kinds: Record<string, KindStats>;
+  /** Anything not 2xx, nor a 429 with Retry-After. */
+  errors: string[];
+}
+
+const TERMINAL = new Set(["succeeded", "failed", "canceled", "aborted"]);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+export async function runLoad(o: LoadOptions): Promise<LoadReport> {
+  const latencies: Record<string, number[]> = { submit: [], poll: [] };
+  const errors: string[] = [];
+  const terminal: Record<string, number> = {};
+  const open = new Set<string>();
+  let submitted = 0;
+  let rateLimited = 0;
+  let seedCounter = 1000;
+
+  /** One request; a 429 is waited out (Retry-After) and sent again; anything else unexpected is an error. */
+  const request = async (kind: string, key: string, path: string, init: RequestInit = {}): Promise<Record<string, unknown> | null> => {
+    for (;;) {
+      const t0 = performance.now();
+      let res: Response;
+      try {
+        res = await fetch(o.baseUrl + path, { ...init, headers: { authorization: `Bearer ${key}`, ...(init.headers as Record<string, string>) } });
+      } catch (e) {
+        errors.push(`${kind} ${path}: ${e instanceof Error ? e.message : String(e)}`);
+        return null;
+      }
+      const text = await res.text();
+      latencies[kind]!.push(performance.now() - t0);
+      if (res.status === 429) {
+        const retryAfter = Number(res.headers.get("retry-after"));
+        if (!Number.isFinite(retryAfter) || retryAfter < 0) {
+          errors.push(`${kind} ${path}: 429 without a usable Retry-After`);
+          return null;
+        }
+        rateLimited++;
+        await sleep(retryAfter * 1000);
+        continue;
+      }
+      if (res.status < 200 || res.status >= 300) {
+        errors.push(`${kind} ${path}: ${res.status} ${text.slice(0, 200)}`);
+        return null;
+      }
+      return JSON.parse(text) as Record<string, unknown>;
+    }
+  };
+
+  const follow = async (key: string, id: string) => {
+    for (;;) {
+      const job = await request("poll", key, `/v1/jobs/${id}`);
+      if (!job) return;
+      const status = job.status as string;
+      if (TERMINAL.has(status)) {
+        terminal[status] = (terminal[status] ?? 0) + 1;
+        if (status !== "succeeded") errors.push(`job ${id} ended ${status}: ${JSON.stringify(job.error)}`);
+        open.delete(id);
+        return;
+      }
+      await sleep(o.pollMs ?? 250);
+    }
+  };
+
+  const started = performance.now();
+  const until = started + o.seconds * 1000;
+  const drainUntil = until + (o.drainSeconds ?? 120) * 1000;
+  await Promise.all(
+    Array.from({ length: o.clients }, async (_, c) => {
+      const k = c % o.keys.length;
+      while (performance.now() < until) {
+        const seed = Math.random() < (o.freshSeedShare ?? 0.2) ? seedCounter++ : 1 + (c % 4);
+        const body = { model: "ecomid-tiny", input: { reference_images: [{ upload_id: o.uploads[k] }], prompt: "a load-test portrait", seed } };
+        const job = await request("submit", o.keys[k]!, "/v1/jobs", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+        if (!job) continue;
+        submitted++;
+        open.add(job.id as string);
+        await Promise.race([follow(o.keys[k]!, job.id as string), sleep(Math.max(0, drainUntil - performance.now()))]);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const kinds = Object.fromEntries(
+    Object.entries(latencies).map(([kind, values]) => {
+      const sorted = [...values].sort((a, b) => a - b);
+      return [kind, { count: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99) }];
+    }),
+  );
+  return { clients: o.clients, keys: o.keys.length, seconds, submitted, terminal, notTerminal: [...open], rateLimited, kinds, errors };
+}
+
+export interface LoadStack {
+  stack: StackInfo;
+  keys: string[];
+  uploads: string[];
+}
+
+/** A fresh stack with `keyCount` keys of distinct owners, each with one completed upload. */
+export async function startLoadStack(keyCount: number, edgeVars: Record<string, string> = {}): Promise<LoadStack> {
+  const stack = await startStack({ edgeVars });
+  const { key: admin } = await createLocalKey("load-admin", ["admin"], "load admin", join(stack.stateDir, "wrangler"));
+  const image = readFileSync(resolve(import.meta.dirname, "../../fixtures/images/astronaut.png"));
+  const keys: string[] = [];
+  const uploads: string[] = [];
+  for (let i = 0; i < keyCount; i++) {
+    const made = await fetch(`${stack.edgeUrl}/v1/admin/keys`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+      body: JSON.stringify({ owner_id: `load-owner-${i}`, name: "load" }),
+    });
+    const key = ((await made.json()) as { key: string }).key;
+    const upload = (await (await fetch(`${stack.edgeUrl}/v1/uploads`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ content_type: "image/png", bytes: image.byteLength }),
+    })).json()) as { id: string; upload_url: string };
+    const put = await fetch(upload.upload_url, { method: "PUT", headers: { "content-type": "image/png" }, body: new Uint8Array(image) });
+    if (put.status !== 201) throw new Error(`load setup: upload PUT gave ${put.status}`);
+    keys.push(key);
+    uploads.push(upload.id);
+  }
+  return { stack, keys, uploads };
+}
+
+export function formatLoadReport(r: LoadReport): string {
+  const lines = [
+    `load: ${r.clients} clients over ${r.keys} keys, ${r.seconds.toFixed(1)} s (including the drain of open jobs)`,
+    `  jobs submitted ${r.submitted}, terminal ${JSON.stringify(r.terminal)}, not terminal ${r.notTerminal.length}, throughput ${(((r.terminal.succeeded ?? 0) / r.seconds) * 60).toFixed(0)} jobs/min`,
+    `  429 answers honoured (Retry-After) ${r.rateLimited}, errors ${r.errors.length}`,
+    ...Object.entries(r.kinds).map(([k, s]) => `  ${k.padEnd(7)} ${String(s.count).padStart(7)} requests  ${(s.count / r.seconds).toFixed(1).padStart(7)} req/s  p50 ${s.p50.toFixed(1)} ms  p99 ${s.p99.toFixed(1)} ms`),
+    ...r.errors.slice(0, 20).map((e) => `  ERROR ${e}`),
+  ];
+  return lines.join("\n");
+}
