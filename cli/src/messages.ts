@@ -40,6 +40,7 @@ export const ADVICE: Record<ErrorCode, string> = {
   deadline_exceeded: "The job did not finish before its deadline; raise deadline_seconds or try when the service is less busy.",
   worker_lost: "The GPU worker stopped responding on every attempt; try again, and report it if it persists.",
   worker_crashed: "The GPU worker crashed; try again, and report it with the job id if it persists.",
+  worker_shutdown: "The GPU worker shut down while running the job too many times; try again.",
   no_capacity: "No GPU took the job in time; try again later.",
   dispatch_rejected: "The GPU pool refused the job; try again later, and report it if it persists.",
   output_upload_failed: "The results could not be stored; try again.",

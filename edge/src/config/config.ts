@@ -14,6 +14,7 @@ const ConfigSchema = z.object({
   GPU_POOLS: z.string().default("{}"),
   RATE_LIMIT_REQUESTS_PER_MINUTE: intVar(600),
   RATE_LIMIT_CREATES_PER_MINUTE: intVar(120),
+  RATE_LIMIT_PUBLIC_REQUESTS_PER_MINUTE: intVar(300),
   MAX_JOBS_IN_FLIGHT: intVar(8),
   LEASE_SECONDS: intVar(30),
   MAX_ATTEMPTS: intVar(3),
@@ -42,6 +43,8 @@ export interface Config {
   pools: Record<string, string[]>;
   requestsPerMinute: number;
   createsPerMinute: number;
+  /** Per client address, on the routes that take no key. */
+  publicRequestsPerMinute: number;
   maxJobsInFlight: number;
   leaseMs: number;
   maxAttempts: number;
@@ -67,6 +70,9 @@ export function getConfig(env: AppBindings): Config {
   const v = parsed.data;
   const enabled = new Set(v.ENABLED_MODELS.split(",").map((s) => s.trim()).filter(Boolean));
   const pools = PoolsSchema.parse(JSON.parse(v.GPU_POOLS));
+  // Job specs, signed URLs and the callback secret travel in the dispatch: never in clear outside local development.
+  const plain = Object.values(pools).flat().filter((u) => !u.startsWith("https://"));
+  if (plain.length && v.ALLOW_LOOPBACK_HTTP !== "true") throw new Error(`edge misconfigured: GPU_POOLS must use https outside local development (${plain.join(", ")})`);
   const config: Config = {
     environment: v.ENVIRONMENT,
     publicBaseUrl: v.PUBLIC_BASE_URL.replace(/\/$/, ""),
@@ -75,6 +81,7 @@ export function getConfig(env: AppBindings): Config {
     pools,
     requestsPerMinute: v.RATE_LIMIT_REQUESTS_PER_MINUTE,
     createsPerMinute: v.RATE_LIMIT_CREATES_PER_MINUTE,
+    publicRequestsPerMinute: v.RATE_LIMIT_PUBLIC_REQUESTS_PER_MINUTE,
     maxJobsInFlight: v.MAX_JOBS_IN_FLIGHT,
     leaseMs: v.LEASE_SECONDS * 1000,
     maxAttempts: v.MAX_ATTEMPTS,

@@ -5,7 +5,7 @@ import type { AppBindings } from "../env.js";
 import { AppError } from "../errors.js";
 import { sha256Hex } from "../lib/crypto.js";
 import { sniffImage } from "../lib/image-sniff.js";
-import { guardedFetch } from "../lib/ssrf.js";
+import { guardedFetch, outboundPolicy } from "../lib/ssrf.js";
 import { jobIndexWriter } from "../durable-objects/job-index-writer.js";
 import { r2Keys, type StoredImage } from "./types.js";
 
@@ -83,7 +83,7 @@ export function resolveImage(ref: ImageRef, pointer: string, ctx: ResolveContext
     let bytes: Uint8Array;
     if ("url" in ref) {
       const { response, body } = await guardedFetch(ref.url, {
-        policy: { allowLoopback: ctx.config.allowLoopbackHttp },
+        policy: outboundPolicy(ctx.config),
         maxBytes: API_LIMITS.maxImageBytes,
         timeoutMs: 10_000,
         maxRedirects: 3,
