@@ -20,6 +20,12 @@ const Env = z.object({
    * the orchestrator's grace period (Kubernetes: terminationGracePeriodSeconds, 60 in infra/k8s).
    */
   DRAIN_SECONDS: z.coerce.number().min(0).max(3600).default(30),
+  /**
+   * The inference process is killed (its jobs fail as retryable worker_crashed) when it
+   * sends nothing for this long while running a job: a hung GPU call would otherwise
+   * hold the job for ever, the heartbeats keeping the edge's lease alive.
+   */
+  STALL_SECONDS: z.coerce.number().positive().default(300),
 });
 
 /** The environment variables read here (deployment manifests may set only these). */
@@ -38,6 +44,7 @@ export type ServiceConfig = {
   skipHashes: boolean;
   workerId: string;
   drainMs: number;
+  stallMs: number;
 };
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
@@ -59,5 +66,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     skipHashes: v.BUNDLE_SKIP_HASHES === "true",
     workerId: v.WORKER_ID || `gpu-${process.pid}`,
     drainMs: v.DRAIN_SECONDS * 1000,
+    stallMs: v.STALL_SECONDS * 1000,
   };
 }

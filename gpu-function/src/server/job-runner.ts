@@ -30,6 +30,8 @@ interface RunningJob {
   /** An outcome is being reported (or the job was handed back): nothing may report another. */
   settled: boolean;
   acceptedAt: number;
+  /** Handed to the inference process (after its inputs were downloaded). */
+  inWorker: boolean;
   heartbeat: NodeJS.Timeout;
   deadline: NodeJS.Timeout | null;
 }
@@ -52,6 +54,10 @@ export class JobRunner {
   private ready = false;
   private stopping = false;
   private draining = false;
+  /** When the inference process last sent anything, or was last given work while idle. */
+  private lastHeardAt = Date.now();
+  private stalled = false;
+  private watchdog: NodeJS.Timeout | null = null;
   provider: "cuda" | "cpu" | null = null;
   bundleId: string | null = null;
   loadError: string | null = null;
@@ -81,7 +87,12 @@ export class JobRunner {
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     this.child = child;
-    child.on("message", (m: FromWorker) => void this.onMessage(m));
+    this.stalled = false;
+    this.watchdog ??= setInterval(() => this.checkStalled(), Math.min(this.config.stallMs / 4, 5000)).unref();
+    child.on("message", (m: FromWorker) => {
+      this.lastHeardAt = Date.now();
+      void this.onMessage(m);
+    });
     child.on("exit", (code, signal) => {
       this.setReady(false);
       this.child = null;
@@ -94,8 +105,9 @@ export class JobRunner {
       }
       log("error", "inference process exited; failing its jobs as retryable and restarting", { code, signal, in_flight: this.jobs.size });
       this.metrics.inc("gpu_worker_restarts_total");
+      const message = this.stalled ? `the inference process made no progress for ${this.config.stallMs / 1000} s and was restarted` : "the inference process stopped";
       for (const job of [...this.jobs.values()]) {
-        void this.finishFailed(job, { code: "worker_crashed", message: "the inference process stopped", retryable: true });
+        void this.finishFailed(job, { code: "worker_crashed", message, retryable: true });
       }
       setTimeout(() => this.start(), 1000);
     });
@@ -134,6 +146,7 @@ export class JobRunner {
   /** Stops the inference process; it ignores signals, so it is killed outright (it holds nothing to save). */
   async stop(): Promise<void> {
     this.stopping = true;
+    if (this.watchdog) clearInterval(this.watchdog);
     const child = this.child;
     if (!child || child.exitCode !== null) return;
     const exited = new Promise((r) => child.once("exit", r));
@@ -157,6 +170,7 @@ export class JobRunner {
       canceled: false,
       settled: false,
       acceptedAt: Date.now(),
+      inWorker: false,
       // Between progress callbacks (long stages, slow CPU) a heartbeat keeps the edge's lease alive.
       heartbeat: setInterval(() => void this.callback(job, { type: "started", attempt: request.attempt, worker: this.config.workerId }), this.config.heartbeatMs),
       deadline: null,
@@ -192,12 +206,17 @@ export class JobRunner {
     } catch (e) {
       return this.finishFailed(job, { code: "input_fetch_failed", message: `could not download an input: ${(e as Error).message}`, retryable: true });
     }
-    this.metrics.observe("gpu_stage_seconds", (Date.now() - downloadStart) / 1000, { stage: "download" });
+    const downloadMs = Date.now() - downloadStart;
+    this.metrics.observe("gpu_stage_seconds", downloadMs / 1000, { stage: "download" });
     if (job.settled) return; // handed back (or the inference process died) while downloading
     const deadlineMs = r.deadline_at ? Date.parse(r.deadline_at) : null;
     if (deadlineMs !== null) {
       job.deadline = setTimeout(() => this.cancel(r.job_id), Math.max(0, deadlineMs - Date.now()));
     }
+    // Time the process spent idle is not a stall.
+    if (![...this.jobs.values()].some((j) => j.inWorker)) this.lastHeardAt = Date.now();
+    job.inWorker = true;
+    job.log("info", "inputs downloaded; job sent to inference", { download_ms: downloadMs });
     this.send({
       type: "run",
       jobId: r.job_id,
@@ -230,7 +249,10 @@ export class JobRunner {
       return;
     }
     const job = this.jobs.get(m.jobId);
-    if (!job || job.settled) return;
+    if (!job) return;
+    // The inference process is done with it (uploads and callbacks follow here): no longer its work.
+    if (m.type === "result" || m.type === "failed" || m.type === "canceled") job.inWorker = false;
+    if (job.settled) return;
     const attempt = job.request.attempt;
     if (m.type === "running") {
       this.metrics.observe("gpu_job_queue_wait_seconds", (Date.now() - job.acceptedAt) / 1000);
@@ -346,6 +368,19 @@ export class JobRunner {
       for (const resolve of this.idleWaiters) resolve();
       this.idleWaiters.clear();
     }
+  }
+
+  /** Kills an inference process that went silent during a job; its exit fails the jobs as retryable. */
+  private checkStalled(): void {
+    const child = this.child;
+    if (!child || this.stalled || this.stopping) return;
+    const silentMs = Date.now() - this.lastHeardAt;
+    const working = [...this.jobs.values()].filter((j) => j.inWorker && !j.settled);
+    if (working.length === 0 || silentMs < this.config.stallMs) return;
+    this.stalled = true;
+    this.metrics.inc("gpu_worker_stalls_total");
+    log("error", "inference process stalled; killing it", { silent_ms: silentMs, job_ids: working.map((j) => j.request.job_id) });
+    child.kill("SIGKILL");
   }
 
   private whenIdle(): Promise<void> {

@@ -18,6 +18,7 @@ export const METRICS = {
   gpu_job_errors_total: { kind: "counter", help: "Failed jobs by error code (shared/src/errors.ts)." },
   gpu_callback_failures_total: { kind: "counter", help: "Callbacks the edge never answered after every retry, by callback type." },
   gpu_worker_restarts_total: { kind: "counter", help: "Times the inference child process died and was started again." },
+  gpu_worker_stalls_total: { kind: "counter", help: "Times the inference process sent nothing for STALL_SECONDS during a job and was killed." },
   gpu_job_seconds: { kind: "histogram", help: "Accept to outcome, by outcome." },
   gpu_job_queue_wait_seconds: { kind: "histogram", help: "Accept to inference start inside this GPU function (input download and any job ahead in the inference process)." },
   gpu_stage_seconds: { kind: "histogram", help: "Duration of each stage of a job (download, face analysis, encoders, denoise, decode, encode...)." },
@@ -40,7 +41,7 @@ export class Metrics {
 
   constructor() {
     // Unlabelled series exist from the start, so dashboards and the autoscaler see 0, not "no data".
-    for (const name of ["gpu_jobs_accepted_total", "gpu_worker_restarts_total"] as const) this.inc(name, {}, 0);
+    for (const name of ["gpu_jobs_accepted_total", "gpu_worker_restarts_total", "gpu_worker_stalls_total"] as const) this.inc(name, {}, 0);
     for (const name of ["gpu_model_ready", "gpu_model_load_failed", "gpu_jobs_in_flight", "gpu_busy_ratio", "gpu_draining"] as const) this.set(name, 0);
   }
 
