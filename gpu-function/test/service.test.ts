@@ -95,7 +95,7 @@ function job(id: string, overrides: Partial<GpuJobRequest["spec"]> = {}, image =
     job_id: id,
     attempt: 1,
     model: "ecomid-tiny",
-    bundle_version: "ecomid-tiny-random@1",
+    bundle_version: "ecomid-tiny@0.1.0",
     spec: {
       prompt: "a studio portrait",
       negative_prompt: "",
@@ -144,6 +144,10 @@ describe("GPU function service", () => {
     expect((await dispatch(job("job_a"), "wrong-token-0123456789")).status).toBe(401);
     const bad = await dispatch({ protocol: "ecomid.gpu/1", job_id: "x" });
     expect(bad.status).toBe(400);
+    expect(health.bundle).toBe("ecomid-tiny@0.1.0");
+    const otherBundle = await dispatch({ ...job("job_other_bundle"), bundle_version: "ecomid-tiny@9.9.9" });
+    expect(otherBundle.status).toBe(409);
+    expect(((await otherBundle.json()) as { code: string }).code).toBe("bundle_mismatch");
   });
 
   it("runs a job: signed progress callbacks, outputs through the PUT URLs, a succeeded report that matches them", async () => {

@@ -53,7 +53,7 @@ function installPools(pools: Record<string, { health: number | "down"; dispatch:
     }
     if (pool.dispatch === "down") throw new TypeError("connection refused");
     if (pool.dispatch === 202) (received[url.origin] ??= []).push(((await req.json()) as { job_id: string }).job_id);
-    return new Response("{}", { status: pool.dispatch, headers: pool.dispatch === 429 ? { "retry-after": "7" } : {} });
+    return new Response(pool.dispatch === 409 ? "{\"code\":\"bundle_mismatch\"}" : "{}", { status: pool.dispatch, headers: pool.dispatch === 429 ? { "retry-after": "7" } : {} });
   });
   return { received, probes, restore: () => spy.mockRestore() };
 }
@@ -116,6 +116,18 @@ describe("several GPU pools", () => {
     expect(second.explicitAcks).toHaveLength(1);
     expect(pools.received[busy]).toHaveLength(2);
     expect(pools.received[broken]).toBeUndefined();
+  });
+
+  it("passes over a pool that serves another model bundle", async () => {
+    const tag = crypto.randomUUID().slice(0, 6);
+    const stale = `http://stale-${tag}.test`;
+    const current = `http://current-${tag}.test`;
+    pools = installPools({ [stale]: { health: 200, dispatch: 409 }, [current]: { health: 200, dispatch: 202 } });
+    const { key } = await createKey(freshOwner());
+    for (let seed = 0; seed < 3; seed++) {
+      expect((await dispatchWithPools(await newJob(key, 10 + seed), [stale, current])).explicitAcks).toHaveLength(1);
+    }
+    expect(pools.received[current]).toHaveLength(3);
   });
 
   it("waits with backoff when no pool of the model is healthy", async () => {

@@ -6,13 +6,15 @@ const ANTELOPE_LICENCE = "insightface antelopev2 (face detection and recognition
 /**
  * The models this edge can offer. ENABLED_MODELS picks those on offer per
  * environment; GPU_POOLS says where each runs. `bundle_version` names the model
- * bundle and is part of the result-cache key, so a new bundle never serves old outputs.
+ * bundle as its manifest does (`id@version`): a GPU function serving another bundle
+ * refuses the job, and it is part of the result-cache key, so a new bundle never
+ * serves old outputs.
  */
 export const MODEL_CATALOG: readonly Model[] = [
   {
     id: "ecomid-sdxl",
     object: "model",
-    bundle_version: "ecomid-ecomxl-fp16@1",
+    bundle_version: "ecomid-sdxl@1.0.0",
     description: "EcomID on EcomXL (SDXL): PuLID ID encoder and ID attention + IdentityNet keypoint ControlNet.",
     fixture: false,
     defaults: { steps: 25, guidance: 3.5, sampler: "dpm_2_karras", identity_strength: 0.3, structure_strength: 0.8, id_mode: "fidelity", width: 1024, height: 1024 },
@@ -22,7 +24,7 @@ export const MODEL_CATALOG: readonly Model[] = [
   {
     id: "ecomid-tiny",
     object: "model",
-    bundle_version: "ecomid-tiny-random@1",
+    bundle_version: "ecomid-tiny@0.1.0",
     description: "Test fixture: the real EcomID architectures at tiny widths with random weights. It generates noise, fast, on CPU.",
     fixture: true,
     defaults: { steps: 4, guidance: 3.5, sampler: "euler", identity_strength: 0.3, structure_strength: 0.8, id_mode: "fidelity", width: 64, height: 64 },

@@ -99,6 +99,8 @@ async function sendToPool(pool: string, request: GpuJobRequest, requestId: strin
     if (response.status === 202 || response.status === 200) return { kind: "accepted" };
     if (response.status === 429 || response.status === 503) return { kind: "busy", retryAfter: response.headers.get("retry-after") };
     if (response.status >= 500) return { kind: "failed", error: `HTTP ${response.status}` };
+    // The pool serves another bundle (a rollout half done, or misconfigured): the job may suit another pool.
+    if (response.status === 409) return { kind: "failed", error: `HTTP 409: ${(await response.text()).slice(0, 200)}` };
     return { kind: "rejected", status: response.status, detail: (await response.text()).slice(0, 500) };
   } catch (e) {
     return { kind: "failed", error: e instanceof Error ? e.message : String(e) };

@@ -17,7 +17,7 @@ export function createApp(config: ServiceConfig, runner: JobRunner, metrics: Met
     const given = /^Bearer (.+)$/.exec(header ?? "")?.[1];
     return given !== undefined && timingSafeEqualHex(Buffer.from(given).toString("hex"), token);
   };
-  const problem = (status: 400 | 401 | 404 | 429 | 503, code: string, detail: string, headers: Record<string, string> = {}) =>
+  const problem = (status: 400 | 401 | 404 | 409 | 429 | 503, code: string, detail: string, headers: Record<string, string> = {}) =>
     new Response(JSON.stringify({ status, code, detail }), { status, headers: { "content-type": "application/problem+json", ...headers } });
 
   // The edge's request id, on every answer and (through the job) on every log line and callback.
@@ -38,6 +38,10 @@ export function createApp(config: ServiceConfig, runner: JobRunner, metrics: Met
     }
     const parsed = GpuJobRequest.safeParse(body);
     if (!parsed.success) return problem(400, "invalid_request", parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+    // Another bundle would make other images than the edge promised (and caches under this version).
+    if (runner.bundleId !== null && parsed.data.bundle_version !== runner.bundleId) {
+      return problem(409, "bundle_mismatch", `this GPU function serves ${runner.bundleId}, not ${parsed.data.bundle_version}`);
+    }
     const result = runner.accept(parsed.data, c.get("requestId"));
     if (result === "draining") return problem(503, "draining", "this GPU function is shutting down", { "retry-after": RETRY_AFTER.draining });
     if (result === "not_ready") return problem(503, "not_ready", runner.loadError ?? "the model is still loading", { "retry-after": RETRY_AFTER.not_ready });

@@ -75,7 +75,7 @@ export class EdgePeer {
       job_id: id,
       attempt: 1,
       model: "ecomid-tiny",
-      bundle_version: "ecomid-tiny-random@1",
+      bundle_version: "ecomid-tiny@0.1.0",
       spec: {
         prompt: "a studio portrait",
         negative_prompt: "",
