@@ -1,10 +1,13 @@
+import { redact, redactText } from "../../../shared/src/redact.js";
+
 /** Structured JSON logs with fixed fields; never tensor data or secrets. */
 export type LogLevel = "info" | "warn" | "error";
 export type LogFields = Record<string, unknown>;
 export type Logger = (level: LogLevel, msg: string, fields?: LogFields) => void;
 
 export function log(level: LogLevel, msg: string, fields: LogFields = {}): void {
-  const line = JSON.stringify({ level, msg, component: "gpu-function", at: new Date().toISOString(), ...fields });
+  // Signed URLs and tokens are redacted as a backstop (shared with the edge).
+  const line = JSON.stringify({ level, msg: redactText(msg), component: "gpu-function", at: new Date().toISOString(), ...(redact(fields) as LogFields) });
   (level === "info" ? process.stdout : process.stderr).write(line + "\n");
 }
 
