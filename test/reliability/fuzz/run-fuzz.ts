@@ -37,6 +37,8 @@ export interface FuzzReport {
   failures: FuzzFailure[];
   /** Requests sent again because wrangler's dev proxy, not the worker, said the worker restarted. */
   devProxyRetries: number;
+  /** The cases that met it, and the case sent just before on the same worker slot. */
+  devProxyRetried: string[];
 }
 
 /** wrangler dev's proxy answers this itself (no request id) when its hop to the worker breaks; it asks for a retry. */
@@ -55,7 +57,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   const live: LiveState = { createdJobs: [] };
   const generator = new CaseGenerator(doc as never, fixtures, live);
   const root = new Random(o.seed);
-  const report: FuzzReport = { seed: o.seed, count: 0, seconds: 0, byKind: {}, byStatus: {}, byCode: {}, operations: Object.fromEntries(generator.documented.map((k) => [k, {}])), failures: [], devProxyRetries: 0 };
+  const report: FuzzReport = { seed: o.seed, count: 0, seconds: 0, byKind: {}, byStatus: {}, byCode: {}, operations: Object.fromEntries(generator.documented.map((k) => [k, {}])), failures: [], devProxyRetries: 0, devProxyRetried: [] };
   const started = performance.now();
   let next = 0;
 
@@ -69,6 +71,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
       let res = await send(base, c.request);
       if (res.status === 503 && !res.headers["x-request-id"] && res.body.toString("utf8").startsWith(DEV_PROXY_RESTART)) {
         report.devProxyRetries++;
+        report.devProxyRetried.push(`#${index} ${c.kind} (${c.note.slice(0, 60)}) ${described.slice(0, 80)}`);
         res = await send(base, c.request);
       }
       status = res.status;
@@ -121,6 +124,7 @@ export function formatReport(r: FuzzReport, maxFailures = 25): string {
     `  codes:    ${line(r.byCode)}`,
     ...Object.entries(r.operations).map(([op, statuses]) => `  ${op.padEnd(58)} ${line(statuses) || "(none)"}`),
   ];
+  for (const d of r.devProxyRetried.slice(0, 10)) out.push(`  sent twice: ${d}`);
   for (const f of [...r.failures].sort((a, b) => a.index - b.index).slice(0, maxFailures)) out.push(`  FAIL #${f.index} [${f.kind}: ${f.note.slice(0, 100)}] ${f.request} -> ${f.status ?? "no answer"}\n      ${f.problems.join("\n      ")}`);
   if (r.failures.length > maxFailures) out.push(`  ... and ${r.failures.length - maxFailures} more`);
   return out.join("\n");

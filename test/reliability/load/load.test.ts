@@ -5,6 +5,7 @@ import { formatLoadReport, runLoad, startLoadStack, type LoadStack } from "./loa
 /** CI size; `npx tsx scripts/bench-load.ts` runs 32 clients for a minute. */
 const CLIENTS = 8;
 const SECONDS = 15;
+const GPU_CLIENTS = 2;
 
 describe("load: concurrent clients submit and poll jobs on the real stack", () => {
   let load: LoadStack;
@@ -17,12 +18,14 @@ describe("load: concurrent clients submit and poll jobs on the real stack", () =
     if (load) await stopStack(load.stack.stateDir);
   });
 
-  it(`${CLIENTS} clients over 4 keys for ${SECONDS} s: every answer 2xx or a 429 honoured, every job terminal and succeeded`, async () => {
-    const report = await runLoad({ baseUrl: load.stack.edgeUrl, keys: load.keys, uploads: load.uploads, clients: CLIENTS, seconds: SECONDS });
+  it(`${CLIENTS} clients (${GPU_CLIENTS} needing the GPU) over 4 keys for ${SECONDS} s: every answer 2xx or a 429 honoured, every job terminal and succeeded`, async () => {
+    const report = await runLoad({ baseUrl: load.stack.edgeUrl, keys: load.keys, uploads: load.uploads, clients: CLIENTS, seconds: SECONDS, gpuClients: GPU_CLIENTS });
     console.log(formatLoadReport(report));
     expect(report.errors).toEqual([]);
     expect(report.notTerminal).toEqual([]);
     expect(report.submitted).toBeGreaterThan(0);
     expect(report.terminal.succeeded).toBe(report.submitted);
+    expect(report.served.gpu).toBeGreaterThan(0);
+    expect(report.served.cache).toBeGreaterThan(0);
   });
 });
