@@ -3,7 +3,7 @@
  * GPU function on the tiny bundle) while the GPU function is SIGKILLed at seeded
  * random points. The checks are the CI test's (test/reliability/fault.test.ts).
  *
- *   npx tsx scripts/reliability-fault.ts [--jobs 100] [--kills 15] [--seed N]
+ *   npx tsx scripts/reliability-fault.ts [--jobs 100] [--kills 12] [--seed N]
  *
  * Prints the figures for RELIABILITY.md; exits 1 when any check fails.
  */
@@ -11,7 +11,7 @@ import { parseArgs } from "node:util";
 import { formatFaultReport, runFaultOnFreshStack } from "../test/reliability/fault-run.js";
 import { seedFromEnv } from "../test/reliability/support/rng.js";
 
-const { values } = parseArgs({ options: { jobs: { type: "string", default: "100" }, kills: { type: "string", default: "15" }, seed: { type: "string" } } });
+const { values } = parseArgs({ options: { jobs: { type: "string", default: "100" }, kills: { type: "string", default: "12" }, seed: { type: "string" } } });
 if (values.seed !== undefined) process.env.RELIABILITY_SEED = values.seed;
 const seed = seedFromEnv("RELIABILITY_SEED", "reliability-fault");
 const jobs = Number(values.jobs);
@@ -22,11 +22,11 @@ const report = await runFaultOnFreshStack({
   jobs,
   kills,
   submitOverMs: jobs * 2000,
-  steps: 12,
+  steps: 30,
   settleMs: 300_000,
   giveUpMs: 3600_000,
   quietMs: [2000, 15_000],
-  strikeMs: [0, 3000],
+  strikeMs: [0, 2500],
 });
 console.log(formatFaultReport(report));
 console.log(JSON.stringify({ machine: "see RELIABILITY.md", node: process.version, at: new Date().toISOString(), ...report, jobs: undefined }, null, 1));

@@ -26,11 +26,11 @@ describe(`GPU functions SIGKILLed at random points (seed ${seed})`, () => {
       jobs: 12,
       kills: 3,
       submitOverMs: 15_000,
-      steps: 12,
+      steps: 30,
       settleMs: 150_000,
       giveUpMs: 420_000,
       quietMs: [1000, 6000],
-      strikeMs: [0, 3000],
+      strikeMs: [0, 2500],
     });
     console.log(formatFaultReport(report));
     expect(report.violations, `seed ${seed}`).toEqual([]);

@@ -55,6 +55,8 @@ export interface WebhookReport {
   refusedWhileDown: number;
   duplicates: number;
   outOfOrderArrivals: number;
+  /** job.progress deliveries whose `data.job` was already terminal: the payload is the job at delivery time, not at the event. */
+  progressWithTerminalJob: number;
   maxAttemptsForOneEvent: number;
   /** From the first submission: jobs all terminal, receiver back up, last event delivered. */
   jobsDoneMs: number;
@@ -204,6 +206,7 @@ export async function runWebhooks(stack: StackInfo, options: WebhookOptions): Pr
     refusedWhileDown: attempts - receiver.requests.length,
     duplicates,
     outOfOrderArrivals,
+    progressWithTerminalJob: [...firstArrival.values()].filter((a) => a.event.type === "job.progress" && isTerminalStatus(a.event.data.job.status)).length,
     maxAttemptsForOneEvent: Math.max(0, ...deliveries.map((d) => d.attempts as number)),
     jobsDoneMs,
     downtime: shift(receiver.downtimes[0] ?? { fromMs: 0, toMs: null }, receiver.startedAt - started),
@@ -238,7 +241,7 @@ export function formatWebhookReport(r: WebhookReport): string {
   return [
     `seed ${r.seed}: ${r.jobs.length} jobs (${r.jobs.map((j) => `${j.role}:${j.status}`).join(", ")})`,
     `events ${r.events} ${JSON.stringify(r.eventsByType)}; delivery attempts ${r.attempts} (receiver saw ${r.receiverRequests}, ${r.refusedWhileDown} refused while down), at most ${r.maxAttemptsForOneEvent} for one event`,
-    `injected failures ${JSON.stringify(r.injected)}; duplicates ${r.duplicates}; out-of-order arrivals ${r.outOfOrderArrivals}`,
+    `injected failures ${JSON.stringify(r.injected)}; duplicates ${r.duplicates}; out-of-order arrivals ${r.outOfOrderArrivals}; progress events carrying an already finished job ${r.progressWithTerminalJob}`,
     `down ${s(r.downtime.fromMs)} to ${s(r.downtime.toMs)}; jobs terminal at ${s(r.jobsDoneMs)}; last event delivered at ${s(r.allDeliveredMs)}`,
     `violations: ${r.violations.length ? `\n  ${r.violations.join("\n  ")}` : "none"}`,
   ].join("\n");
