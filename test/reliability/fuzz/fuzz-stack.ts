@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { createLocalKey } from "../../../scripts/keys.js";
-import { startStack, type StackInfo } from "../../e2e/support/stack.js";
+import { startStack, stopStack, type StackInfo } from "../../e2e/support/stack.js";
 
 export interface FuzzStack {
   stack: StackInfo;
@@ -22,6 +22,11 @@ export async function startFuzzStack(): Promise<FuzzStack> {
       DNS_RESOLVER_URL: "http://127.0.0.1:9/dns-query",
     },
   });
-  const { key } = await createLocalKey("fuzz-admin", ["admin"], "fuzz admin", join(stack.stateDir, "wrangler"));
-  return { stack, adminKey: key };
+  try {
+    const { key } = await createLocalKey("fuzz-admin", ["admin"], "fuzz admin", join(stack.stateDir, "wrangler"));
+    return { stack, adminKey: key };
+  } catch (e) {
+    await stopStack(stack.stateDir);
+    throw e;
+  }
 }

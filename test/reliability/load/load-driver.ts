@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createLocalKey } from "../../../scripts/keys.js";
-import { startStack, type StackInfo } from "../../e2e/support/stack.js";
+import { startStack, stopStack, type StackInfo } from "../../e2e/support/stack.js";
 
 /**
  * Many concurrent clients against the real local stack (wrangler dev + the GPU function
@@ -156,31 +156,45 @@ export interface LoadStack {
   uploads: string[];
 }
 
+/** Setup requests only: one more try when a kept-alive socket was closed under the request. */
+async function setupFetch(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch {
+    return fetch(url, init);
+  }
+}
+
 /** A fresh stack with `keyCount` keys of distinct owners, each with one completed upload. */
 export async function startLoadStack(keyCount: number, edgeVars: Record<string, string> = {}): Promise<LoadStack> {
   const stack = await startStack({ edgeVars });
-  const { key: admin } = await createLocalKey("load-admin", ["admin"], "load admin", join(stack.stateDir, "wrangler"));
-  const image = readFileSync(resolve(import.meta.dirname, "../../fixtures/images/astronaut.png"));
-  const keys: string[] = [];
-  const uploads: string[] = [];
-  for (let i = 0; i < keyCount; i++) {
-    const made = await fetch(`${stack.edgeUrl}/v1/admin/keys`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
-      body: JSON.stringify({ owner_id: `load-owner-${i}`, name: "load" }),
-    });
-    const key = ((await made.json()) as { key: string }).key;
-    const upload = (await (await fetch(`${stack.edgeUrl}/v1/uploads`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-      body: JSON.stringify({ content_type: "image/png", bytes: image.byteLength }),
-    })).json()) as { id: string; upload_url: string };
-    const put = await fetch(upload.upload_url, { method: "PUT", headers: { "content-type": "image/png" }, body: new Uint8Array(image) });
-    if (put.status !== 201) throw new Error(`load setup: upload PUT gave ${put.status}`);
-    keys.push(key);
-    uploads.push(upload.id);
+  try {
+    const { key: admin } = await createLocalKey("load-admin", ["admin"], "load admin", join(stack.stateDir, "wrangler"));
+    const image = readFileSync(resolve(import.meta.dirname, "../../fixtures/images/astronaut.png"));
+    const keys: string[] = [];
+    const uploads: string[] = [];
+    for (let i = 0; i < keyCount; i++) {
+      const made = await setupFetch(`${stack.edgeUrl}/v1/admin/keys`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+        body: JSON.stringify({ owner_id: `load-owner-${i}`, name: "load" }),
+      });
+      const key = ((await made.json()) as { key: string }).key;
+      const upload = (await (await setupFetch(`${stack.edgeUrl}/v1/uploads`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify({ content_type: "image/png", bytes: image.byteLength }),
+      })).json()) as { id: string; upload_url: string };
+      const put = await setupFetch(upload.upload_url, { method: "PUT", headers: { "content-type": "image/png" }, body: new Uint8Array(image) });
+      if (put.status !== 201) throw new Error(`load setup: upload PUT gave ${put.status}`);
+      keys.push(key);
+      uploads.push(upload.id);
+    }
+    return { stack, keys, uploads };
+  } catch (e) {
+    await stopStack(stack.stateDir);
+    throw e;
   }
-  return { stack, keys, uploads };
 }
 
 export function formatLoadReport(r: LoadReport): string {
