@@ -27,7 +27,7 @@ const agent = new Agent({ keepAlive: true, maxSockets: 64 });
  * headers, odd methods and hand-written bodies. A server that answers before the
  * body is fully sent (a 413 on the declared length) is judged by that answer.
  */
-export function send(base: URL, req: RawRequest, timeoutMs = 60_000): Promise<RawResponse> {
+export function send(base: URL, req: RawRequest, timeoutMs = 60_000, onReusedSocket = true): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     // Repeated names become an array, which node writes as one header line per value.
     const headers: Record<string, string | string[]> = {};
@@ -64,7 +64,10 @@ export function send(base: URL, req: RawRequest, timeoutMs = 60_000): Promise<Ra
     );
     r.on("timeout", () => r.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     r.on("error", (e) => {
-      if (!answered) reject(e);
+      if (answered) return;
+      // A kept-alive socket the server closed just as this request went out: send it once more on a new one.
+      if (onReusedSocket && r.reusedSocket && (e as NodeJS.ErrnoException).code === "ECONNRESET") send(base, req, timeoutMs, false).then(resolve, reject);
+      else reject(e);
     });
     if (body === undefined) r.end();
     else if (Buffer.isBuffer(body)) r.end(body);

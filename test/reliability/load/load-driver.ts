@@ -49,7 +49,12 @@ export interface LoadReport {
   kinds: Record<string, KindStats>;
   /** Anything not 2xx, nor a 429 with Retry-After. */
   errors: string[];
+  /** Requests sent again because wrangler's dev proxy, not the worker, answered that the worker restarted. */
+  devProxyRetries: number;
 }
+
+/** wrangler dev's proxy answers this itself (no request id) when its hop to the worker breaks, and asks for a retry. */
+const DEV_PROXY_RESTART = "Your worker restarted mid-request";
 
 const TERMINAL = new Set(["succeeded", "failed", "canceled", "aborted"]);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -66,6 +71,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   const open = new Set<string>();
   let submitted = 0;
   let rateLimited = 0;
+  let devProxyRetries = 0;
   let seedCounter = 1000;
 
   /** One request; a 429 is waited out (Retry-After) and sent again; anything else unexpected is an error. */
@@ -89,6 +95,10 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
         }
         rateLimited++;
         await sleep(retryAfter * 1000);
+        continue;
+      }
+      if (res.status === 503 && !res.headers.get("x-request-id") && text.startsWith(DEV_PROXY_RESTART) && devProxyRetries < 100) {
+        devProxyRetries++;
         continue;
       }
       if (res.status < 200 || res.status >= 300) {
@@ -122,7 +132,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   for (const kind of Object.keys(latencies)) latencies[kind] = [];
   for (const k of Object.keys(terminal)) delete terminal[k];
   for (const k of Object.keys(served)) delete served[k];
-  if (errors.length) return { clients: o.clients, keys: o.keys.length, seconds: 0, submitted: 0, terminal, served, notTerminal: [...open], rateLimited, kinds: {}, errors };
+  if (errors.length) return { clients: o.clients, keys: o.keys.length, seconds: 0, submitted: 0, terminal, served, notTerminal: [...open], rateLimited, kinds: {}, errors, devProxyRetries };
 
   const started = performance.now();
   const until = started + o.seconds * 1000;
@@ -147,7 +157,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
       return [kind, { count: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99) }];
     }),
   );
-  return { clients: o.clients, keys: o.keys.length, seconds, submitted, terminal, served, notTerminal: [...open], rateLimited, kinds, errors };
+  return { clients: o.clients, keys: o.keys.length, seconds, submitted, terminal, served, notTerminal: [...open], rateLimited, kinds, errors, devProxyRetries };
 }
 
 export interface LoadStack {
@@ -201,7 +211,7 @@ export function formatLoadReport(r: LoadReport): string {
   const lines = [
     `load: ${r.clients} clients over ${r.keys} keys, ${r.seconds.toFixed(1)} s (including the drain of open jobs)`,
     `  jobs submitted ${r.submitted}, terminal ${JSON.stringify(r.terminal)} (succeeded on the GPU ${r.served.gpu ?? 0}, from the cache ${r.served.cache ?? 0}), not terminal ${r.notTerminal.length}, ${(((r.terminal.succeeded ?? 0) / r.seconds) * 60).toFixed(0)} jobs/min`,
-    `  429 answers honoured (Retry-After) ${r.rateLimited}, errors ${r.errors.length}`,
+    `  429 answers honoured (Retry-After) ${r.rateLimited}, sent again after a dev-proxy restart answer ${r.devProxyRetries}, errors ${r.errors.length}`,
     ...Object.entries(r.kinds).map(([k, s]) => `  ${k.padEnd(7)} ${String(s.count).padStart(7)} requests  ${(s.count / r.seconds).toFixed(1).padStart(7)} req/s  p50 ${s.p50.toFixed(1)} ms  p99 ${s.p99.toFixed(1)} ms`),
     ...r.errors.slice(0, 20).map((e) => `  ERROR ${e}`),
   ];
