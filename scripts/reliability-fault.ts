@@ -3,7 +3,10 @@
  * GPU function on the tiny bundle) while the GPU function is SIGKILLed at seeded
  * random points. The checks are the CI test's (test/reliability/fault.test.ts).
  *
- *   npx tsx scripts/reliability-fault.ts [--jobs 100] [--kills 12] [--seed N]
+ *   npx tsx scripts/reliability-fault.ts [--jobs 100] [--kills 12] [--pace 2] [--seed N]
+ *
+ * --pace: mean seconds between submissions. At 2 s the one GPU slot (a job takes
+ * ~4 s) falls behind and jobs queue for minutes; at 6 s it keeps up between kills.
  *
  * Prints the figures for RELIABILITY.md; exits 1 when any check fails.
  */
@@ -11,7 +14,7 @@ import { parseArgs } from "node:util";
 import { formatFaultReport, runFaultOnFreshStack } from "../test/reliability/fault-run.js";
 import { seedFromEnv } from "../test/reliability/support/rng.js";
 
-const { values } = parseArgs({ options: { jobs: { type: "string", default: "100" }, kills: { type: "string", default: "12" }, seed: { type: "string" } } });
+const { values } = parseArgs({ options: { jobs: { type: "string", default: "100" }, kills: { type: "string", default: "12" }, pace: { type: "string", default: "2" }, seed: { type: "string" } } });
 if (values.seed !== undefined) process.env.RELIABILITY_SEED = values.seed;
 const seed = seedFromEnv("RELIABILITY_SEED", "reliability-fault");
 const jobs = Number(values.jobs);
@@ -21,7 +24,7 @@ const report = await runFaultOnFreshStack({
   seed,
   jobs,
   kills,
-  submitOverMs: jobs * 2000,
+  submitOverMs: jobs * Number(values.pace) * 1000,
   steps: 30,
   settleMs: 300_000,
   giveUpMs: 3600_000,

@@ -19,6 +19,7 @@ const seed = seedFromEnv("RELIABILITY_SEED", "reliability-webhooks");
 const report = await runWebhooksOnFreshStack({
   seed,
   jobs: Number(values.jobs),
+  submitGapMs: 3000,
   steps: 12,
   longSteps: 50,
   longSide: 256,

@@ -17,6 +17,8 @@ export interface WebhookOptions {
   seed: number;
   /** Plain jobs that succeed (besides the long, failing, canceled and aborted ones). */
   jobs: number;
+  /** Pause between plain submissions (ms): the one GPU slot must keep up, or dispatch fails jobs as no_capacity. */
+  submitGapMs: number;
   steps: number;
   /** Steps and side of the job that holds the GPU while the job with a deadline waits (and is aborted): well over 10 s. */
   longSteps: number;
@@ -117,7 +119,10 @@ export async function runWebhooks(stack: StackInfo, options: WebhookOptions): Pr
   const canceled = await submit("canceled", { prompt: "webhooks: canceled while queued", seed: 2 + (options.seed % 1000), steps: options.steps });
   await api.json(`/v1/jobs/${canceled}/cancel`, { method: "POST" });
   await submit("failed", { prompt: "webhooks: no face", seed: 3 + (options.seed % 1000), steps: options.steps }, fixtureImage("coffee.png"));
-  for (let i = 0; i < options.jobs; i++) await submit("plain", { prompt: `webhooks job ${i}`, seed: (options.seed + 10 + i) % 2 ** 31, steps: options.steps });
+  for (let i = 0; i < options.jobs; i++) {
+    if (i > 0) await sleep(options.submitGapMs);
+    await submit("plain", { prompt: `webhooks job ${i}`, seed: (options.seed + 10 + i) % 2 ** 31, steps: options.steps });
+  }
 
   const violations: string[] = [];
   const jobs = await waitFor("every job to be terminal", options.jobsWithinMs - since(), async () => {

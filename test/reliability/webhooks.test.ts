@@ -24,6 +24,7 @@ describe(`webhooks to a receiver that fails half its requests and goes down (see
     const options: WebhookOptions = {
       seed,
       jobs: 4,
+      submitGapMs: 0,
       steps: 6,
       longSteps: 50,
       longSide: 192,
