@@ -9,6 +9,8 @@ export interface FuzzCase {
   kind: string;
   note: string;
   request: RawRequest;
+  /** An over-limit body sent in a stream: refusing it by closing the connection mid-upload is a valid answer (RFC 9110, 413). */
+  closeAllowed?: boolean;
 }
 
 interface DocOperation {
@@ -187,7 +189,7 @@ export class CaseGenerator {
     // Sent in full: the dev server in front of the worker waits for a declared body before it answers.
     else if (variant === "declared-over-every-limit") req = { method: "POST", target, headers: [...headers, ["content-type", "application/json"], ["content-length", String(OVER_EVERY_LIMIT)]], body: streamed(OVER_EVERY_LIMIT, Buffer.alloc(0)) };
     else req = { method: "POST", target: "/v1/jobs", headers: [...this.auth("/v1/jobs", r), ["content-type", "multipart/form-data; boundary=XyZ"]], body: streamed(OVER_EVERY_LIMIT, multipartHead) };
-    return { kind: "huge-body", note: variant, request: req };
+    return { kind: "huge-body", note: variant, request: req, closeAllowed: req.body !== undefined && !Buffer.isBuffer(req.body) };
   }
 
   private multipart(r: Random, only?: "valid"): FuzzCase {
