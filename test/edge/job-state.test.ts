@@ -103,7 +103,12 @@ describe("durable job state", () => {
     const { dispatchBackoffSeconds } = await import("../../edge/src/queues/dispatch.js");
     expect([1, 2, 3, 4].map((n) => dispatchBackoffSeconds(n, null))).toEqual([2, 4, 8, 16]);
     expect(dispatchBackoffSeconds(1, "17")).toBe(17);
-    expect(dispatchBackoffSeconds(10, null)).toBe(60);
+    // A pool's short hint is a floor: it does not reset the backoff that spreads a burst's retries.
+    expect(dispatchBackoffSeconds(4, "2")).toBe(16);
+    expect(dispatchBackoffSeconds(10, null)).toBe(30);
+    const retries = 100; // wrangler.toml max_retries of the dispatch queue
+    const patience = Array.from({ length: retries }, (_, i) => dispatchBackoffSeconds(i + 1, "2")).reduce((a, b) => a + b, 0);
+    expect(patience).toBeGreaterThan(30 * 60);
   });
 
   it("fails a job nobody dispatched for two hours with no_capacity (the backstop behind the queue)", async () => {

@@ -7,11 +7,20 @@ import { log } from "../lib/log.js";
 
 const DispatchMessage = z.object({ job_id: z.string(), attempt: z.number().int().min(1) });
 
-/** Exponential backoff for a busy or unreachable GPU pool: 2, 4, 8 ... capped at 60 s, or the pool's Retry-After. */
+/** The longest wait between two tries of a job while every pool is busy: what a freed GPU may sit idle. */
+export const MAX_DISPATCH_BACKOFF_SECONDS = 30;
+
+/**
+ * Exponential backoff while every GPU pool is busy or down: 2, 4, 8, 16, then every
+ * 30 s, never sooner than a pool's Retry-After. The pool's hint is a floor, not the
+ * delay: a GPU function says "2 s" whenever it is full, and retrying every 2 s would
+ * spend the queue's retries (100, see wrangler.toml) in minutes, failing a job as
+ * no_capacity during a burst that clears in a quarter of an hour (about 48 min here).
+ */
 export function dispatchBackoffSeconds(deliveryAttempts: number, retryAfter: string | null): number {
   const hinted = Number(retryAfter);
-  if (Number.isFinite(hinted) && hinted > 0) return Math.min(Math.ceil(hinted), 300);
-  return Math.min(2 ** Math.max(1, deliveryAttempts), 60);
+  const floor = Number.isFinite(hinted) && hinted > 0 ? Math.min(Math.ceil(hinted), 300) : 0;
+  return Math.max(floor, Math.min(2 ** Math.max(1, deliveryAttempts), MAX_DISPATCH_BACKOFF_SECONDS));
 }
 
 type SendResult =
