@@ -7,6 +7,7 @@ import { cors } from "./middleware/cors.js";
 import { requestId } from "./middleware/request-id.js";
 import { securityHeaders } from "./middleware/security-headers.js";
 import { adminKeyRoutes } from "./routes/admin-keys.js";
+import { adminPoolRoutes } from "./routes/admin-pools.js";
 import { fileRoutes } from "./routes/files.js";
 import { internalRoutes } from "./routes/internal.js";
 import { jobRoutes } from "./routes/jobs.js";
@@ -27,6 +28,7 @@ export function createApp() {
   app.route("/v1/jobs", jobRoutes);
   app.route("/v1", webhookRoutes);
   app.route("/v1/admin/keys", adminKeyRoutes);
+  app.route("/v1/admin/pools", adminPoolRoutes);
   app.route("/files", fileRoutes);
   app.route("/internal", internalRoutes);
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { GpuPoolList } from "../../shared/src/api/pools.js";
 import {
   ApiKey,
   CreatedApiKey,
@@ -111,6 +112,8 @@ const withBody: Responses = {
   422: problem("Invalid input; `errors` points at each bad field"),
 };
 const notFound = (what: string) => ({ 404: problem(`No such ${what} (or not yours)`) });
+/** Refusals of the routes that take no key: the size gate and the per-client-address rate limit. */
+const publicRoute: Responses = { ...anyRequest, 429: problem("Rate limit per client address reached; see Retry-After") };
 
 function operations(): Operation[] {
   return [
@@ -118,9 +121,9 @@ function operations(): Operation[] {
       method: "get",
       path: "/health",
       summary: "Liveness",
-      responses: { 200: json(z.object({ status: z.literal("ok"), environment: z.string() }), "Healthy"), ...anyRequest },
+      responses: { 200: json(z.object({ status: z.literal("ok"), environment: z.string() }), "Healthy"), ...publicRoute },
     },
-    { method: "get", path: "/v1/models", summary: "Models on offer and their parameter limits", responses: { 200: json(list(Model), "Models"), ...anyRequest } },
+    { method: "get", path: "/v1/models", summary: "Models on offer and their parameter limits", responses: { 200: json(list(Model), "Models"), ...publicRoute } },
     {
       method: "post",
       path: "/v1/uploads",
@@ -243,6 +246,13 @@ function operations(): Operation[] {
       secured: true,
       params: ["id"],
       responses: { 200: json(ApiKey, "Revoked"), ...authenticated, ...notFound("key") },
+    },
+    {
+      method: "get",
+      path: "/v1/admin/pools",
+      summary: "GPU pools as dispatch sees them: healthy, taken out, or not yet probed (admin)",
+      secured: true,
+      responses: { 200: json(GpuPoolList, "Pools"), ...authenticated },
     },
   ];
 }

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { getConfig } from "../config/config.js";
 import type { AppEnv } from "../env.js";
+import { clientRateLimit } from "../middleware/client-rate-limit.js";
 import { openApiDocument } from "../openapi.js";
 import { docsPage } from "./docs-page.js";
 import { playgroundPage } from "../playground/page.js";
@@ -15,6 +16,9 @@ function page(render: (nonce: string) => string): Response {
 }
 
 export const metaRoutes = new Hono<AppEnv>();
+
+// Routes without a key are limited per client address; /hello stays bare: it is bench:edge's baseline.
+for (const path of ["/", "/health", "/v1/models", "/v1/openapi.json", "/docs"]) metaRoutes.use(path, clientRateLimit());
 
 metaRoutes.get("/", () => page(playgroundPage));
 metaRoutes.get("/health", (c) => c.json({ status: "ok", environment: getConfig(c.env).environment }));
