@@ -3,8 +3,8 @@ import { API_LIMITS } from "../../../shared/src/api/limits.js";
 import type { AppEnv } from "../env.js";
 import { AppError } from "../errors.js";
 
-/** The largest body any route takes: a multipart job with every reference image plus two pose images. */
-export const MAX_REQUEST_BYTES = (API_LIMITS.maxReferenceImages + 2) * API_LIMITS.maxImageBytes;
+/** The largest body any route takes: a multipart job with its images inline (an upload is smaller). */
+export const MAX_REQUEST_BYTES = Math.max(API_LIMITS.maxMultipartBytes, API_LIMITS.maxImageBytes);
 
 /**
  * The outermost size gate, before authentication and before any route reads a byte:

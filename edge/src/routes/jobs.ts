@@ -18,7 +18,7 @@ import { withIdempotency } from "./idempotency.js";
 
 export const jobRoutes = new Hono<AppEnv>();
 
-const MAX_MULTIPART_BYTES = API_LIMITS.maxReferenceImages * API_LIMITS.maxImageBytes + 2 * API_LIMITS.maxImageBytes;
+const MAX_MULTIPART_BYTES = API_LIMITS.maxMultipartBytes;
 
 /** JSON, or multipart/form-data with the JSON in an `request` part and image files beside it. */
 async function readCreateBody(request: Request): Promise<{ body: unknown; files: Map<string, Uint8Array> }> {

@@ -12,6 +12,11 @@ export const API_LIMITS = {
   maxOutputs: 4,
   maxSeed: 4294967295,
   maxImageBytes: 15 * 1024 * 1024,
+  /**
+   * A multipart job with its images inline, all parts together. A Worker has 128 MB and
+   * the body is held more than once while parsed; larger sets of images go through uploads.
+   */
+  maxMultipartBytes: 32 * 1024 * 1024,
   /** Decompression-bomb guard: 40 MP, e.g. 8000 x 5000. */
   maxImagePixels: 40_000_000,
   maxMetadataKeys: 20,
