@@ -1,6 +1,7 @@
 import { verifyWebhook, type WebhookEvent } from "../../shared/src/sdk/webhooks.js";
 import { sleep } from "../e2e/support/net.js";
-import { startStack, stopStack, type StackInfo } from "../e2e/support/stack.js";
+import { killGroup } from "../e2e/support/processes.js";
+import { currentGpuPid, startStack, stopStack, type StackInfo } from "../e2e/support/stack.js";
 import { ApiClient, fixtureImage, isTerminalStatus, type Json, type JobLogEvent } from "./support/client.js";
 import { FlakyWebhookReceiver, type InjectedFailure } from "./support/flaky-receiver.js";
 import { createRng } from "./support/rng.js";
@@ -20,13 +21,13 @@ export interface WebhookOptions {
   /** Pause between plain submissions (ms): the one GPU slot must keep up, or dispatch fails jobs as no_capacity. */
   submitGapMs: number;
   steps: number;
-  /** Steps and side of the job that holds the GPU while the job with a deadline waits (and is aborted): well over 10 s. */
+  /** Steps and side of the long job, whose many progress events meet the outage. */
   longSteps: number;
   longSide: number;
   failureRate: number;
   maxFailuresPerDelivery: number;
   maxTimeouts: number;
-  /** The receiver closes its port this long after the first submission, for `downForMs`. */
+  /** The receiver closes its port this long after the aborted job (the first) has ended, for `downForMs`. */
   downAtMs: number;
   downForMs: number;
   /** The edge's compressed retry schedule (WEBHOOK_RETRY_DELAYS_SECONDS). */
@@ -105,6 +106,16 @@ export async function runWebhooks(stack: StackInfo, options: WebhookOptions): Pr
     return job.id as string;
   };
 
+  // The job with the shortest deadline is submitted while the GPU function is paused (SIGSTOP
+  // to its group), so it is aborted however fast this machine runs the other jobs.
+  const gpuPid = currentGpuPid(stack.stateDir);
+  killGroup(gpuPid, "SIGSTOP");
+  try {
+    const aborted = await submit("aborted", { prompt: "webhooks: waits past its deadline", seed: 1 + (options.seed % 1000), steps: options.steps }, astronaut, { deadline_seconds: 10 });
+    await waitFor(`${aborted} to end`, 60_000, async () => (isTerminalStatus((await api.getJob(aborted)).status) ? true : undefined));
+  } finally {
+    killGroup(gpuPid, "SIGCONT");
+  }
   const outage = (async () => {
     await sleep(options.downAtMs);
     await receiver.goDown();
@@ -112,10 +123,9 @@ export async function runWebhooks(stack: StackInfo, options: WebhookOptions): Pr
     await receiver.comeBack();
   })();
 
-  // A long job holds the only GPU slot, so a job with the shortest deadline behind it is aborted.
+  // A long job: its progress events are the bulk of the webhooks while the receiver is down.
   const long = await submit("long", { prompt: "webhooks: the long one", seed: options.seed % 1000, steps: options.longSteps, width: options.longSide, height: options.longSide });
-  await waitFor(`${long} to run`, 120_000, async () => (await api.getJob(long)).status !== "queued");
-  await submit("aborted", { prompt: "webhooks: waits past its deadline", seed: 1 + (options.seed % 1000), steps: options.steps }, astronaut, { deadline_seconds: 10 });
+  await waitFor(`${long} to run`, 120_000, async () => ((await api.getJob(long)).status !== "queued" ? true : undefined));
   const canceled = await submit("canceled", { prompt: "webhooks: canceled while queued", seed: 2 + (options.seed % 1000), steps: options.steps });
   await api.json(`/v1/jobs/${canceled}/cancel`, { method: "POST" });
   await submit("failed", { prompt: "webhooks: no face", seed: 3 + (options.seed % 1000), steps: options.steps }, fixtureImage("coffee.png"));
@@ -193,7 +203,10 @@ export async function runWebhooks(stack: StackInfo, options: WebhookOptions): Pr
     results.push({ id: s.id, role: s.role, status: job.status, expected: expected.length, delivered: bySequence.size, outOfOrder });
   }
   const roleStatus: Record<WebhookJobResult["role"], string> = { long: "succeeded", aborted: "aborted", canceled: "canceled", failed: "failed", plain: "succeeded" };
-  for (const r of results) if (r.status !== roleStatus[r.role]) violations.push(`${r.id} (${r.role}) ended ${r.status}, not ${roleStatus[r.role]}`);
+  for (const r of results) {
+    const error = jobs.find((j) => j.id === r.id)?.error as Json | null;
+    if (r.status !== roleStatus[r.role]) violations.push(`${r.id} (${r.role}) ended ${r.status}${error ? ` (${error.code}: ${error.message})` : ""}, not ${roleStatus[r.role]}`);
+  }
 
   const lastDelivered = Math.max(...[...firstArrival.values()].map((a) => a.atMs));
   const eventsByType: Record<string, number> = {};
