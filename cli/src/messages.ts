@@ -20,6 +20,7 @@ export const ADVICE: Record<ErrorCode, string> = {
   too_many_jobs_in_flight: "This key already has the maximum number of unfinished jobs; wait for some to finish or cancel them.",
   idempotency_in_progress: "A request with this --idempotency-key is still running; wait a moment and retry.",
   idempotency_key_reused: "This --idempotency-key was used with different parameters; use a new key for a new request.",
+  output_exists: "That output was already stored with other bytes; signed output URLs write once.",
   job_not_cancelable: "The job has already finished, so there is nothing to cancel.",
   upload_not_ready: "The upload has not been completed yet; PUT the file to its upload_url first.",
   upload_expired: "The upload expired; upload the image again.",

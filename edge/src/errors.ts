@@ -25,6 +25,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   unsupported_media_type: 415,
   unsupported_image_format: 415,
   idempotency_key_reused: 422,
+  output_exists: 409,
   parameter_out_of_range: 422,
   image_undecodable: 422,
   url_not_allowed: 422,

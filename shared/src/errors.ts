@@ -21,6 +21,7 @@ export const ErrorCode = z
     "too_many_jobs_in_flight",
     "idempotency_in_progress",
     "idempotency_key_reused",
+    "output_exists",
     "job_not_cancelable",
     "upload_not_ready",
     "upload_expired",

@@ -102,6 +102,5 @@ async function writeOnce(files: R2Bucket, key: string, bytes: Uint8Array, conten
     return "replayed";
   }
   log("warn", "output write refused: already written", { object: key, sha256, existing: existing?.customMetadata?.sha256 ?? null });
-  // No code of its own yet: "idempotency_key_reused" is the nearest (one signed URL, two different bodies).
-  throw new AppError("idempotency_key_reused", "this output was already written with different bytes; signed output URLs write once", { status: 409 });
+  throw new AppError("output_exists", "this output was already written with different bytes; signed output URLs write once");
 }
