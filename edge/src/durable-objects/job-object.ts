@@ -15,6 +15,7 @@ import { enqueueWebhook } from "../webhooks/enqueue.js";
 import { cacheResult } from "../jobs/result-cache.js";
 import { releaseBlobs } from "../jobs/resolve-inputs.js";
 import { jobIndexWriter } from "./job-index-writer.js";
+import { poolMonitor } from "./pool-monitor.js";
 
 export interface DispatchMessage {
   job_id: string;
@@ -31,6 +32,8 @@ const MAX_QUEUED_MS = 2 * 3600 * 1000;
 const SSE_KEEP_ALIVE_MS = 15_000;
 /** Hand-backs from draining GPU functions that do not count as attempts; more than this and they do. */
 const MAX_HANDBACKS = 5;
+/** Longer than the dispatch backoff's cap (30 s) many times over: silence this long means a lost queue message. */
+const DISPATCH_SILENCE_MS = 5 * 60 * 1000;
 
 /**
  * One per job: the job's state machine, its event log (for SSE replay and webhooks),
@@ -90,6 +93,10 @@ export class JobObject extends DurableObject<AppBindings> {
   async prepareDispatch(attempt: number): Promise<{ request: GpuJobRequest; requestId: string | null } | null> {
     const s = this.stored;
     if (!s || !this.dispatch || s.core.status !== "queued" || s.core.attempt !== attempt) return null;
+    // Already with a GPU (a duplicate or wake-up message): one attempt never runs twice.
+    if (this.dispatch.lease_until_ms !== null) return null;
+    this.dispatch.last_try_ms = Date.now();
+    await this.persist();
     if (s.core.deadline_at && Date.parse(s.core.deadline_at) <= Date.now()) {
       await this.finish("aborted", { code: "deadline_exceeded", message: "the deadline passed before a GPU started the job", retryable: false });
       return null;
@@ -261,6 +268,22 @@ export class JobObject extends DurableObject<AppBindings> {
     await this.scheduleAlarm();
   }
 
+  /** When the dispatch consumer last looked at this attempt (or the attempt was queued). */
+  private lastDispatchActivity(): number {
+    return Math.max(this.dispatch!.queued_since_ms, this.dispatch!.last_try_ms ?? 0);
+  }
+
+  /**
+   * The GPU slot this job held is free again (it finished, failed over or was canceled):
+   * the pool monitor hands it at once to the job of the model that has waited longest,
+   * instead of leaving the GPU idle until that job's backoff runs out.
+   */
+  private freeGpuSlot(): void {
+    if (!this.dispatch?.pool) return;
+    const model = this.stored!.core.model;
+    this.ctx.waitUntil(poolMonitor(this.env).capacityFreed(model).catch((e: unknown) => log("warn", "could not wake a waiting job", { model, error: String(e) })));
+  }
+
   /** Attempts that count against MAX_ATTEMPTS: hand-backs from draining GPU functions do not. */
   private attemptsUsed(): number {
     return this.stored!.core.attempt - (this.dispatch?.handbacks ?? 0);
@@ -305,6 +328,7 @@ export class JobObject extends DurableObject<AppBindings> {
 
   private async retry(error: JobError): Promise<void> {
     const s = this.stored!;
+    this.freeGpuSlot();
     const next = s.core.attempt + 1;
     this.dispatch!.lease_until_ms = null;
     this.dispatch!.queued_since_ms = Date.now();
@@ -356,6 +380,12 @@ export class JobObject extends DurableObject<AppBindings> {
         if (pool) this.ctx.waitUntil(this.tellPoolToCancel(pool, s.core.id));
       } else if (s.core.status === "queued" && this.dispatch.lease_until_ms === null && this.dispatch.queued_since_ms + MAX_QUEUED_MS <= now) {
         await this.finish("failed", { code: "no_capacity", message: "no GPU function took the job in time", retryable: true });
+      } else if (s.core.status === "queued" && this.dispatch.lease_until_ms === null && this.lastDispatchActivity() + DISPATCH_SILENCE_MS <= now) {
+        // No dispatch try for longer than any backoff: the queue lost the message. Send another.
+        log("warn", "dispatch message re-sent: none seen for a while", { job_id: s.core.id, request_id: s.request_id ?? null, attempt: s.core.attempt });
+        this.dispatch.last_try_ms = now;
+        await this.persist();
+        await this.env.DISPATCH_QUEUE.send({ job_id: s.core.id, attempt: s.core.attempt } satisfies DispatchMessage);
       } else if (this.dispatch.lease_until_ms !== null && this.dispatch.lease_until_ms <= now) {
         const error = { code: "worker_lost", message: "the GPU function stopped reporting", retryable: true } as const;
         if (this.attemptsUsed() < this.config.maxAttempts) await this.retry(error);
@@ -433,6 +463,7 @@ export class JobObject extends DurableObject<AppBindings> {
 
   private async onTerminal(): Promise<void> {
     const s = this.stored!;
+    this.freeGpuSlot();
     await this.env.KEY_GUARDS.get(this.env.KEY_GUARDS.idFromName(s.key_id)).releaseSlot(s.core.id);
     for (const w of this.streams) void w.close().catch(() => {});
     this.streams.clear();
@@ -521,7 +552,7 @@ export class JobObject extends DurableObject<AppBindings> {
     if (!isTerminal(s.core.status)) {
       if (s.core.deadline_at) times.push(Date.parse(s.core.deadline_at));
       if (this.dispatch.lease_until_ms !== null) times.push(this.dispatch.lease_until_ms);
-      else if (s.core.status === "queued") times.push(this.dispatch.queued_since_ms + MAX_QUEUED_MS);
+      else if (s.core.status === "queued") times.push(this.dispatch.queued_since_ms + MAX_QUEUED_MS, this.lastDispatchActivity() + DISPATCH_SILENCE_MS);
     } else if (s.core.expires_at && !s.core.data_removed) {
       times.push(Date.parse(s.core.expires_at));
     }

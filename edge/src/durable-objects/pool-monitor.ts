@@ -7,6 +7,8 @@ const MONITOR_NAME = "gpu-pools";
 /** How long a pool's health is trusted before the next dispatch probes it again (a failed pool is retried as often). */
 export const HEALTH_TTL_MS = 10_000;
 const PROBE_TIMEOUT_MS = 2_000;
+/** Bounds the memory of the wake-up list; jobs beyond it still get their backoff retries. */
+const MAX_WAITING_PER_MODEL = 10_000;
 
 /**
  * The edge's view of its GPU-function pools, shared by every isolate. Health is
@@ -18,6 +20,8 @@ const PROBE_TIMEOUT_MS = 2_000;
 export class PoolMonitor extends DurableObject<AppBindings> {
   private readonly pools = new Map<string, PoolHealth>();
   private readonly probes = new Map<string, Promise<PoolHealth>>();
+  /** Per model, jobs that found every pool busy, oldest first (soft state: their backoff is the fallback). */
+  private readonly waiting = new Map<string, Map<string, number>>();
 
   /** The pools to try for one dispatch, best first; empty when none of `urls` is healthy. */
   async choose(urls: string[]): Promise<string[]> {
@@ -28,6 +32,29 @@ export class PoolMonitor extends DurableObject<AppBindings> {
   report(url: string, outcome: DispatchOutcome, error: string | null = null): void {
     const known = this.pools.get(url);
     if (known) this.pools.set(url, afterDispatch(known, outcome, Date.now(), error));
+  }
+
+  /** A job found every pool of its model busy: it is woken when a GPU slot frees, oldest first. */
+  wait(model: string, jobId: string, attempt: number): void {
+    let queue = this.waiting.get(model);
+    if (!queue) this.waiting.set(model, (queue = new Map()));
+    if (queue.size < MAX_WAITING_PER_MODEL || queue.has(jobId)) queue.set(jobId, attempt);
+  }
+
+  /** The job reached a GPU: nothing to wake. */
+  dispatched(model: string, jobId: string): void {
+    this.waiting.get(model)?.delete(jobId);
+  }
+
+  /** A job of `model` left its GPU: the longest-waiting job of the model is sent to dispatch now. */
+  async capacityFreed(model: string): Promise<string | null> {
+    const queue = this.waiting.get(model);
+    const next = queue?.entries().next();
+    if (!queue || !next || next.done) return null;
+    const [jobId, attempt] = next.value;
+    queue.delete(jobId);
+    await this.env.DISPATCH_QUEUE.send({ job_id: jobId, attempt });
+    return jobId;
   }
 
   snapshot(): PoolHealth[] {

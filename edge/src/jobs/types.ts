@@ -47,6 +47,8 @@ export interface DispatchState {
   last_stage: string | null;
   /** Jobs handed back by draining GPU functions (absent in state written before hand-backs existed). */
   handbacks?: number;
+  /** When the dispatch consumer last tried this attempt; long silence means a lost message. */
+  last_try_ms?: number;
 }
 
 export const r2Keys = {

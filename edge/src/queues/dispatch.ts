@@ -73,6 +73,7 @@ async function dispatchOne(message: Message<unknown>, env: AppBindings, config: 
     const result = await sendToPool(pool, request, requestId, config);
     if (result.kind === "accepted") {
       await monitor.report(pool, "accepted");
+      await monitor.dispatched(request.model, job_id);
       await job.markDispatched(attempt, pool);
       log("info", "job dispatched", { job_id, request_id: requestId, attempt, pool });
       message.ack();
@@ -90,6 +91,8 @@ async function dispatchOne(message: Message<unknown>, env: AppBindings, config: 
   }
   if (candidates.length === 0) log("warn", "no healthy GPU pool for the model; waiting", { job_id, request_id: requestId, model: request.model });
   await job.markWaitingForCapacity(attempt);
+  // Woken as soon as a GPU slot of the model frees; the backoff retry is the fallback.
+  await monitor.wait(request.model, job_id, attempt);
   message.retry({ delaySeconds: dispatchBackoffSeconds(message.attempts, retryAfter) });
 }
 
