@@ -4,6 +4,7 @@ import { consumeDispatch, consumeDispatchDeadLetters } from "./queues/dispatch.j
 import { consumeWebhookDeadLetters, consumeWebhooks } from "./queues/webhooks.js";
 import { purgeExpiredUploads } from "./jobs/purge-uploads.js";
 import { sweepReleasedBlobs } from "./jobs/resolve-inputs.js";
+import { requeueStalledDeliveries } from "./webhooks/requeue-stalled.js";
 
 export { JobObject } from "./durable-objects/job-object.js";
 export { KeyGuard } from "./durable-objects/key-guard.js";
@@ -24,5 +25,6 @@ export default {
   async scheduled(_controller, env) {
     await purgeExpiredUploads(env);
     await sweepReleasedBlobs(env);
+    await requeueStalledDeliveries(env);
   },
 } satisfies ExportedHandler<AppBindings>;

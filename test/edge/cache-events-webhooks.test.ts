@@ -126,6 +126,23 @@ describe("webhooks", () => {
     expect(payload.data.job.output[0].url).toContain("/files/");
   });
 
+  it("queues again a pending delivery whose queue message was lost (cron)", async () => {
+    const { requeueStalledDeliveries, STALLED_AFTER_MS } = await import("../../edge/src/webhooks/requeue-stalled.js");
+    const { key } = await createKey(freshOwner());
+    const job = await runToSuccess(key, tinyJob({ webhook: { url: HOOK } }));
+    // Nothing consumes the queue here: the delivery stays pending, as if its message were lost.
+    const later = Date.now() + STALLED_AFTER_MS + 60_000;
+    const stalled = await env.DB.prepare(`SELECT id FROM webhook_deliveries WHERE job_id = ? AND status = 'pending'`).bind(job.id).all<{ id: string }>();
+    expect(stalled.results).toHaveLength(1);
+    expect(await requeueStalledDeliveries(env as never, Date.now())).toBe(0); // not overdue yet
+    expect(await requeueStalledDeliveries(env as never, later)).toBeGreaterThanOrEqual(1);
+    const row = await env.DB.prepare(`SELECT next_attempt_at FROM webhook_deliveries WHERE id = ?`).bind(stalled.results[0]!.id).first<{ next_attempt_at: string }>();
+    expect(Date.parse(row!.next_attempt_at)).toBe(later);
+    // Its new message is at work: the next sweep at the same time leaves it alone.
+    const again = await env.DB.prepare(`SELECT COUNT(*) AS n FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at < ?`).bind(new Date(later - STALLED_AFTER_MS).toISOString()).first<{ n: number }>();
+    expect(again!.n).toBe(0);
+  });
+
   it("retries a failing receiver, logs every attempt, and can redeliver", async () => {
     const { key } = await createKey(freshOwner());
     const job = await runToSuccess(key, tinyJob({ webhook: { url: HOOK, events: ["job.succeeded", "job.progress"] } }));
