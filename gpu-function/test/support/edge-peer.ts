@@ -21,6 +21,8 @@ export class EdgePeer {
   readonly callbacks = new Map<string, RecordedCallback[]>();
   readonly uploads = new Map<string, Buffer>();
   badSignatures = 0;
+  /** Jobs whose next callback is answered "canceled", as the edge does after a user's cancel. */
+  readonly cancelJobs = new Set<string>();
   private readonly held = new Map<string, { promise: Promise<void>; release: () => void }>();
   private server!: Server;
   base = "";
@@ -126,7 +128,7 @@ export class EdgePeer {
       const list = this.callbacks.get(name) ?? [];
       list.push({ body: JSON.parse(raw) as GpuCallback, headers: req.headers });
       this.callbacks.set(name, list);
-      return void res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok: true, cancel: false }));
+      return void res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok: true, cancel: this.cancelJobs.has(name) }));
     }
     res.writeHead(404).end();
   }
