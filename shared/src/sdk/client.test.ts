@@ -1,20 +1,10 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { EcomidClient } from "./client.js";
+import { describe, expect, it } from "vitest";
 import { EcomidApiError, parseRetryAfter } from "./errors.js";
-import { fakeJob, problem, sendJson, startFakeApi, type FakeHandler } from "./fake-api.test-util.js";
+import { fakeJob, problem, sendJson, fakeApiPerTest } from "./fake-api.test-util.js";
 
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
-let stop: (() => Promise<void>) | undefined;
-afterEach(async () => {
-  await stop?.();
-  stop = undefined;
-});
-
-async function setup(handler: FakeHandler) {
-  const fake = await startFakeApi(handler);
-  stop = fake.close;
-  return { fake, client: new EcomidClient({ baseUrl: `${fake.baseUrl}/v1/`, apiKey: "ek_test_abc" }) };
-}
+// A base URL with a trailing path and slash, as users paste it.
+const setup = fakeApiPerTest("/v1/");
 
 describe("EcomidClient errors", () => {
   it("turns a problem response into an EcomidApiError with code, detail, request id, field errors and Retry-After", async () => {

@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { afterEach } from "vitest";
 import type { Job } from "../api/job.js";
+import { EcomidClient } from "./client.js";
 
 export interface SeenRequest {
   method: string;
@@ -99,5 +101,22 @@ export function fakeJob(overrides: Partial<Job> = {}): Job {
     deadline_at: null,
     expires_at: null,
     ...overrides,
+  };
+}
+
+/**
+ * For a test file: each test starts its own fake API with `setup(handler)` and gets an
+ * SDK client for it (`baseUrl` + `basePath`); the fake is stopped after every test.
+ */
+export function fakeApiPerTest(basePath = "") {
+  let stop: (() => Promise<void>) | undefined;
+  afterEach(async () => {
+    await stop?.();
+    stop = undefined;
+  });
+  return async function setup(handler: FakeHandler) {
+    const fake = await startFakeApi(handler);
+    stop = fake.close;
+    return { fake, client: new EcomidClient({ baseUrl: `${fake.baseUrl}${basePath}`, apiKey: "ek_test_abc" }) };
   };
 }

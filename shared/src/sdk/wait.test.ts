@@ -1,20 +1,9 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { JobEvent } from "../api/job.js";
-import { EcomidClient } from "./client.js";
 import { EcomidTimeoutError } from "./errors.js";
-import { fakeJob, problem, sendJson, sseFrame, startFakeApi, type FakeHandler } from "./fake-api.test-util.js";
+import { fakeJob, problem, sendJson, sseFrame, fakeApiPerTest } from "./fake-api.test-util.js";
 
-let stop: (() => Promise<void>) | undefined;
-afterEach(async () => {
-  await stop?.();
-  stop = undefined;
-});
-
-async function setup(handler: FakeHandler) {
-  const fake = await startFakeApi(handler);
-  stop = fake.close;
-  return { fake, client: new EcomidClient({ baseUrl: fake.baseUrl, apiKey: "ek_test_abc" }) };
-}
+const setup = fakeApiPerTest();
 
 const sseHeaders = { "content-type": "text/event-stream" };
 
