@@ -18,7 +18,7 @@ export interface GpuChaosOptions {
   kills: number;
   /** After a restart, jobs run undisturbed for a random time in this range (ms) ... */
   quietMs: [number, number];
-  /** ... then, once a job is in flight, the kill lands a random time in this range later (ms): any stage of a job, or just after it. */
+  /** ... then, once a job is in flight, the kill lands a random time in this range later (ms), at any stage of that job or of the next one. */
   strikeMs: [number, number];
   gpuEnv?: Record<string, string>;
 }
@@ -59,11 +59,18 @@ export class GpuChaos {
     while (!this.stopped && this.kills.length < this.options.kills) {
       await this.pause(this.rng.between(...this.options.quietMs));
       // Wait for work, so that most kills hit a job; the strike delay then picks the point within it.
-      while (!this.stopped && (await this.inFlight()) < 1) await sleep(100);
+      await this.untilJobInFlight();
       await this.pause(this.rng.between(...this.options.strikeMs));
+      // A job that ended before the strike leaves an idle process, whose death tests nothing:
+      // the kill then lands as soon as the next job starts, so every kill meets a job.
+      await this.untilJobInFlight();
       if (this.stopped) return;
       await this.killAndRestart();
     }
+  }
+
+  private async untilJobInFlight(): Promise<void> {
+    while (!this.stopped && (await this.inFlight()) < 1) await sleep(50);
   }
 
   private async pause(ms: number): Promise<void> {
