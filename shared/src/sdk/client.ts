@@ -6,6 +6,8 @@ import { Model } from "../api/models.js";
 import { Upload } from "../api/uploads.js";
 import { EcomidApiError, EcomidResponseError } from "./errors.js";
 import { buildJobForm, type FileInput, toBlob } from "./files.js";
+import { sleep } from "./sleep.js";
+import { DEFAULT_RETRY_POLICY, isRepeatable, retryDelayMs, type Attempt, type RetryPolicy } from "./retry.js";
 import { waitForJob, type WaitOptions } from "./wait.js";
 
 export interface EcomidClientOptions {
@@ -14,6 +16,12 @@ export interface EcomidClientOptions {
   apiKey: string;
   /** A fetch to use instead of the global one (tests, proxies, instrumentation). */
   fetch?: typeof fetch;
+  /**
+   * Automatic retries of repeatable requests after a broken connection, 429, 502, 503
+   * or 504 (default: 2 retries, 0.5 s doubling with jitter, Retry-After honoured up to
+   * 20 s). `{ maxRetries: 0 }` turns them off.
+   */
+  retry?: Partial<RetryPolicy>;
 }
 
 /** The request as callers write it: optional fields may be left out and take the model's defaults. */
@@ -23,7 +31,10 @@ export type ListJobsParams = Partial<Omit<z.input<typeof ListJobsQuery>, "cursor
 export interface CreateJobOptions {
   /** Parts for `{ file: name }` image references; their presence makes the request multipart. */
   files?: Record<string, FileInput>;
-  /** Makes retrying the creation safe: a replay returns the first job (24 h, per key). */
+  /**
+   * Makes retrying the creation safe: a replay returns the first job (24 h, per key).
+   * Without one the client makes one per call, so its own retries never create a second job.
+   */
   idempotencyKey?: string;
   signal?: AbortSignal;
 }
@@ -43,24 +54,47 @@ export class EcomidClient {
   readonly baseUrl: string;
   private readonly apiKey: string;
   private readonly fetchImpl: typeof fetch;
+  private readonly retryPolicy: RetryPolicy;
 
   constructor(options: EcomidClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, "").replace(/\/v1$/, "");
     this.apiKey = options.apiKey;
     // Bound, because a detached `fetch` throws "Illegal invocation" in browsers.
     this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.retryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
   }
 
-  /** A raw authenticated call; non-2xx becomes EcomidApiError. */
+  /**
+   * A raw authenticated call; non-2xx becomes EcomidApiError. A repeatable request
+   * (see retry.ts) is sent again after a broken connection or a 429/502/503/504.
+   * Bodies must be re-readable (string, Blob, FormData, bytes), as all of this client's are.
+   */
   async send(method: string, path: string, init: { body?: BodyInit; headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<Response> {
-    const response = await this.fetchImpl(`${this.baseUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${this.apiKey}`, ...init.headers },
-      ...(init.body !== undefined ? { body: init.body } : {}),
-      ...(init.signal ? { signal: init.signal } : {}),
-    });
-    if (!response.ok) throw await EcomidApiError.fromResponse(response);
-    return response;
+    const headers = { authorization: `Bearer ${this.apiKey}`, ...init.headers };
+    const repeatable = isRepeatable(method, headers);
+    for (let retry = 1; ; retry++) {
+      let attempt: Attempt;
+      let failure: unknown;
+      try {
+        const response = await this.fetchImpl(`${this.baseUrl}${path}`, {
+          method,
+          headers,
+          ...(init.body !== undefined ? { body: init.body } : {}),
+          ...(init.signal ? { signal: init.signal } : {}),
+        });
+        if (response.ok) return response;
+        failure = await EcomidApiError.fromResponse(response);
+        attempt = { kind: "response", status: response.status, retryAfterSeconds: (failure as EcomidApiError).retryAfter };
+      } catch (e) {
+        // The caller's own abort (or timeout) is an answer, not a failure to work around.
+        if (init.signal?.aborted || !(e instanceof TypeError)) throw e;
+        failure = e;
+        attempt = { kind: "network_error" };
+      }
+      const delay = repeatable ? retryDelayMs(this.retryPolicy, retry, attempt, Math.random()) : null;
+      if (delay === null) throw failure;
+      await sleep(delay, init.signal);
+    }
   }
 
   private async json<S extends z.ZodType>(schema: S, method: string, path: string, body?: unknown, extra: { headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<z.output<S>> {
@@ -73,7 +107,7 @@ export class EcomidClient {
 
   /** POST /v1/jobs: JSON, or multipart when files are given. */
   async createJob(request: CreateJobParams, options: CreateJobOptions = {}): Promise<Job> {
-    const headers: Record<string, string> = options.idempotencyKey ? { "idempotency-key": options.idempotencyKey } : {};
+    const headers: Record<string, string> = { "idempotency-key": options.idempotencyKey ?? `sdk-${crypto.randomUUID()}` };
     const signal = options.signal ? { signal: options.signal } : {};
     if (!options.files || Object.keys(options.files).length === 0) return this.json(Job, "POST", "/v1/jobs", request, { headers, ...signal });
     // fetch sets the multipart boundary itself when the body is FormData.

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { afterEach } from "vitest";
 import type { Job } from "../api/job.js";
-import { EcomidClient } from "./client.js";
+import { EcomidClient, type EcomidClientOptions } from "./client.js";
 
 export interface SeenRequest {
   method: string;
@@ -106,9 +106,9 @@ export function fakeJob(overrides: Partial<Job> = {}): Job {
 
 /**
  * For a test file: each test starts its own fake API with `setup(handler)` and gets an
- * SDK client for it (`baseUrl` + `basePath`); the fake is stopped after every test.
+ * SDK client for it (`baseUrl` + `basePath`, then `clientOptions`); the fake is stopped after every test.
  */
-export function fakeApiPerTest(basePath = "") {
+export function fakeApiPerTest(basePath = "", clientOptions: Partial<EcomidClientOptions> = {}) {
   let stop: (() => Promise<void>) | undefined;
   afterEach(async () => {
     await stop?.();
@@ -117,6 +117,6 @@ export function fakeApiPerTest(basePath = "") {
   return async function setup(handler: FakeHandler) {
     const fake = await startFakeApi(handler);
     stop = fake.close;
-    return { fake, client: new EcomidClient({ baseUrl: `${fake.baseUrl}${basePath}`, apiKey: "ek_test_abc" }) };
+    return { fake, client: new EcomidClient({ baseUrl: `${fake.baseUrl}${basePath}`, apiKey: "ek_test_abc", ...clientOptions }) };
   };
 }

@@ -3,7 +3,8 @@ import type { JobEvent } from "../api/job.js";
 import { EcomidTimeoutError } from "./errors.js";
 import { fakeJob, problem, sendJson, sseFrame, fakeApiPerTest } from "./fake-api.test-util.js";
 
-const setup = fakeApiPerTest();
+// The client's own retries are off: these tests count and time waitForJob's requests.
+const setup = fakeApiPerTest("", { retry: { maxRetries: 0 } });
 
 const sseHeaders = { "content-type": "text/event-stream" };
 

@@ -1,6 +1,7 @@
 import { isTerminal, type Job, JobEvent } from "../api/job.js";
 import type { EcomidClient } from "./client.js";
 import { EcomidApiError, EcomidTimeoutError } from "./errors.js";
+import { sleep } from "./sleep.js";
 import { parseSse } from "./sse.js";
 
 export interface WaitOptions {
@@ -120,20 +121,4 @@ function parseEvent(data: string): JobEvent | null {
   } catch {
     return null;
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const done = () => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    };
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }

@@ -1,5 +1,8 @@
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { isRepeatable } from "../../../shared/src/sdk/retry.js";
+import { sleep } from "../../e2e/support/net.js";
 
 /**
  * The public API as a customer calls it, bound to one stack (test/e2e/support/api.ts
@@ -27,11 +30,29 @@ export interface JobLogEvent {
 }
 
 export class ApiClient {
+  /** Requests sent again after a broken connection (reported by the suites that care). */
+  connectionRetries = 0;
+
   constructor(private readonly stack: StackAddress) {}
 
-  fetch(path: string, init: RequestInit = {}): Promise<Response> {
-    const headers = { authorization: `Bearer ${this.stack.apiKey}`, ...(init.headers as Record<string, string> | undefined) };
-    return fetch(`${this.stack.edgeUrl}${path}`, { ...init, headers, redirect: "manual", signal: init.signal ?? AbortSignal.timeout(30_000) });
+  /**
+   * One call; a read or a request with an Idempotency-Key is sent again (twice at most)
+   * when the connection breaks under it, as the SDK does (shared/src/sdk/retry.ts): a
+   * keep-alive socket that the dev server closes just as a request goes out is the
+   * client's problem, not a finding about the API.
+   */
+  async fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers: Record<string, string> = { authorization: `Bearer ${this.stack.apiKey}`, ...(init.headers as Record<string, string> | undefined) };
+    const repeatable = isRepeatable(init.method ?? "GET", headers);
+    for (let retry = 0; ; retry++) {
+      try {
+        return await fetch(`${this.stack.edgeUrl}${path}`, { ...init, headers, redirect: "manual", signal: init.signal ?? AbortSignal.timeout(30_000) });
+      } catch (e) {
+        if (!repeatable || retry >= 2 || !(e instanceof TypeError)) throw e;
+        this.connectionRetries++;
+        await sleep(100 * (retry + 1));
+      }
+    }
   }
 
   async json(path: string, init: RequestInit = {}): Promise<Json> {
@@ -46,7 +67,8 @@ export class ApiClient {
     const form = new FormData();
     form.set("request", JSON.stringify({ model: "ecomid-tiny", input: { reference_images: [{ file: "face" }], ...input }, ...extra }));
     form.set("face", new Blob([new Uint8Array(face)], { type: "image/png" }), "face.png");
-    const r = await this.fetch("/v1/jobs", { method: "POST", body: form });
+    // The key makes a re-send after a broken connection a replay, never a second job.
+    const r = await this.fetch("/v1/jobs", { method: "POST", body: form, headers: { "idempotency-key": `rel-${randomUUID()}` } });
     const body = (await r.json()) as Json;
     if (r.status !== 201) throw new Error(`POST /v1/jobs gave ${r.status}: ${JSON.stringify(body)}`);
     return body;
