@@ -17,20 +17,32 @@ export interface StackInfo {
   dispatchToken: string;
   edgePid: number;
   leaseSeconds: number;
+  /** More GPU functions serving the same model, each a pool of its own (StackOptions.extraGpuPools). */
+  extraGpus: ExtraGpu[];
+}
+
+/** A second (third, ...) GPU-function pool: its process is named `name` (log file, PID file). */
+export interface ExtraGpu {
+  name: string;
+  url: string;
+  port: number;
 }
 
 const ROOT = resolve(import.meta.dirname, "../../..");
 /** Short, so the GPU-loss test does not wait long; the GPU function's heartbeat (1 s) keeps healthy jobs well inside it. */
 const LEASE_SECONDS = 4;
 const HEARTBEAT_SECONDS = 1;
-const GPU_PID_FILE = "gpu-function.pid";
+const GPU_NAME = "gpu-function";
 /** Loading and warming the tiny bundle takes ~20 s alone; on 2 busy cores with workerd starting beside it, more. */
 const GPU_READY_TIMEOUT_MS = 150_000;
 const EDGE_READY_TIMEOUT_MS = 90_000;
 
-/** Starts a GPU-function process (its own process group) on `port`; resolves once its model is loaded. */
-export async function startGpuFunction(stateDir: string, port: number, dispatchToken: string, extraEnv: Record<string, string> = {}): Promise<Started> {
-  const gpu = startGroup(stateDir, "gpu-function", process.execPath, ["--import", "tsx", "gpu-function/src/server/main.ts"], {
+/**
+ * Starts a GPU-function process (its own process group) on `port`; resolves once its
+ * model is loaded. `name` names its log and PID files (the stack's main one by default).
+ */
+export async function startGpuFunction(stateDir: string, port: number, dispatchToken: string, extraEnv: Record<string, string> = {}, name = GPU_NAME): Promise<Started> {
+  const gpu = startGroup(stateDir, name, process.execPath, ["--import", "tsx", "gpu-function/src/server/main.ts"], {
     PORT: String(port),
     HOST: "127.0.0.1",
     BUNDLE_DIR: join(ROOT, "bundles/tiny"),
@@ -39,29 +51,31 @@ export async function startGpuFunction(stateDir: string, port: number, dispatchT
     HEARTBEAT_SECONDS: String(HEARTBEAT_SECONDS),
     ...extraEnv,
   }, ROOT);
-  // The current GPU function, for a test that kills it (its successor overwrites this).
-  writeFileSync(join(stateDir, GPU_PID_FILE), String(gpu.pid));
+  // The current process of that name, for a test that kills it (its successor overwrites this).
+  writeFileSync(join(stateDir, `${name}.pid`), String(gpu.pid));
   await waitForHealthy(`http://127.0.0.1:${port}/health`, GPU_READY_TIMEOUT_MS, gpu.exited).catch((e: unknown) => {
-    throw withLogTail(e, stateDir, "gpu-function");
+    throw withLogTail(e, stateDir, name);
   });
   return gpu;
 }
 
-export const currentGpuPid = (stateDir: string) => Number(readFileSync(join(stateDir, GPU_PID_FILE), "utf8"));
+export const currentGpuPid = (stateDir: string, name = GPU_NAME) => Number(readFileSync(join(stateDir, `${name}.pid`), "utf8"));
 
 /** What a suite may change about the stack it starts; the defaults are the e2e suite's. */
 export interface StackOptions {
   /** Extra `--var`s for the edge (they win over the defaults below). */
   edgeVars?: Record<string, string>;
-  /** Extra environment for the GPU-function process. */
+  /** Extra environment for the GPU-function processes. */
   gpuEnv?: Record<string, string>;
+  /** How many more GPU functions to start, each listed as one more pool of the model (default 0). */
+  extraGpuPools?: number;
 }
 
-function startEdge(stateDir: string, ports: { edge: number; inspector: number; gpu: number }, secrets: { signing: string; dispatch: string }, extraVars: Record<string, string> = {}): Started {
+function startEdge(stateDir: string, ports: { edge: number; inspector: number; gpus: number[] }, secrets: { signing: string; dispatch: string }, extraVars: Record<string, string> = {}): Started {
   const base = `http://127.0.0.1:${ports.edge}`;
   const vars = {
     PUBLIC_BASE_URL: base,
-    GPU_POOLS: JSON.stringify({ "ecomid-tiny": [`http://127.0.0.1:${ports.gpu}`] }),
+    GPU_POOLS: JSON.stringify({ "ecomid-tiny": ports.gpus.map((port) => `http://127.0.0.1:${port}`) }),
     // --var beats .dev.vars, so a developer's local secrets never leak into the run.
     SIGNING_SECRET: secrets.signing,
     GPU_DISPATCH_TOKEN: secrets.dispatch,
@@ -88,18 +102,27 @@ export async function startStack(options: StackOptions = {}): Promise<StackInfo>
     const dispatchToken = randomBytes(24).toString("hex");
     const signing = randomBytes(32).toString("hex");
     // The GPU function loads its model (the slow part) while the database is prepared.
-    const gpuReady = startGpuFunction(stateDir, gpuPort, dispatchToken, options.gpuEnv);
+    const extraGpus: ExtraGpu[] = [];
+    for (let i = 1; i <= (options.extraGpuPools ?? 0); i++) {
+      const port = await freePort();
+      extraGpus.push({ name: `${GPU_NAME}-${i + 1}`, url: `http://127.0.0.1:${port}`, port });
+    }
+    // Side by side: each loads its model while the database is prepared.
+    const gpuReady = Promise.all([
+      startGpuFunction(stateDir, gpuPort, dispatchToken, options.gpuEnv),
+      ...extraGpus.map((g) => startGpuFunction(stateDir, g.port, dispatchToken, options.gpuEnv, g.name)),
+    ]);
     gpuReady.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
     const persistTo = join(stateDir, "wrangler");
     applyLocalMigrations(persistTo);
     const { key } = await createLocalKey("e2e-owner", ["jobs:read", "jobs:write"], "e2e", persistTo);
-    const edge = startEdge(stateDir, { edge: edgePort, inspector: inspectorPort, gpu: gpuPort }, { signing, dispatch: dispatchToken }, options.edgeVars);
+    const edge = startEdge(stateDir, { edge: edgePort, inspector: inspectorPort, gpus: [gpuPort, ...extraGpus.map((g) => g.port)] }, { signing, dispatch: dispatchToken }, options.edgeVars);
     const edgeUrl = `http://127.0.0.1:${edgePort}`;
     await waitForHealthy(`${edgeUrl}/health`, EDGE_READY_TIMEOUT_MS, edge.exited).catch((e: unknown) => {
       throw withLogTail(e, stateDir, "edge");
     });
     await gpuReady;
-    return { stateDir, edgeUrl, gpuUrl: `http://127.0.0.1:${gpuPort}`, gpuPort, apiKey: key, dispatchToken, edgePid: edge.pid, leaseSeconds: LEASE_SECONDS };
+    return { stateDir, edgeUrl, gpuUrl: `http://127.0.0.1:${gpuPort}`, gpuPort, apiKey: key, dispatchToken, edgePid: edge.pid, leaseSeconds: LEASE_SECONDS, extraGpus };
   } catch (e) {
     await stopStack(stateDir);
     throw e;
