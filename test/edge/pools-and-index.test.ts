@@ -3,6 +3,9 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../edge/src/index.js";
 import { BLOB_RELEASE_GRACE_MS, sweepReleasedBlobs } from "../../edge/src/jobs/resolve-inputs.js";
 import { afterDispatch, fromProbe, rankPools, type PoolHealth } from "../../edge/src/pools/pool-ranking.js";
+import { jobIndexWriter } from "../../edge/src/durable-objects/job-index-writer.js";
+import type { StoredJob } from "../../edge/src/jobs/types.js";
+import { newId } from "../../edge/src/lib/ids.js";
 import { api, createKey, multipartJob, testEnv, tinyJob } from "./helpers.js";
 
 const freshOwner = () => `o${crypto.randomUUID().slice(0, 8)}`;
@@ -150,6 +153,29 @@ describe("listing index", () => {
     const key = keys[0]!;
     const listed = (await (await api("/v1/jobs?limit=50", key)).json()) as { data: Array<{ id: string }> };
     expect(listed.data.map((j) => j.id).sort()).toEqual([...ids].sort());
+  });
+
+  it("a listing waits for rows still queued in the index writer (a backlog of several batches)", async () => {
+    const owner = freshOwner();
+    const { key } = await createKey(owner);
+    const first = await newJob(key, 1);
+    await jobIndexWriter(testEnv).flush();
+    const row = await env.DB.prepare("SELECT body FROM jobs WHERE id = ?").bind(first).first<{ body: string }>();
+    const template = JSON.parse(row!.body) as StoredJob;
+    // More rows than one D1 batch takes, handed over without waiting: while the first batch is
+    // written the rest queue in the writer, so a listing that did not flush would miss them.
+    const ids = Array.from({ length: 250 }, (_, i) => newId("job", Date.now() + i));
+    const writer = jobIndexWriter(testEnv);
+    const handed = ids.map((id) => writer.upsert({ ...template, core: { ...template.core, id } }));
+    const listed = new Set<string>();
+    let cursor: string | null = null;
+    do {
+      const page = (await (await api(`/v1/jobs?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`, key)).json()) as { data: Array<{ id: string }>; has_more: boolean; next_cursor: string | null };
+      for (const j of page.data) listed.add(j.id);
+      cursor = page.has_more ? page.next_cursor : null;
+    } while (cursor);
+    expect([...listed].sort()).toEqual([first, ...ids].sort());
+    await Promise.all(handed);
   });
 });
 
