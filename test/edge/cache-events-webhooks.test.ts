@@ -103,7 +103,7 @@ describe("Server-Sent Events", () => {
     let seen = "";
     while (!seen.includes("job.queued")) seen += decoder.decode((await reader.read()).value);
     // The interval's own tick, called directly rather than waiting 15 s.
-    await runInDurableObject(env.JOBS.get(env.JOBS.idFromName(created.id)), (instance) => (instance as unknown as { pingStreams(): void }).pingStreams());
+    await runInDurableObject(env.JOBS.get(env.JOBS.idFromName(created.id)), (instance) => (instance as unknown as { streams: { ping(): void } }).streams.ping());
     while (!seen.includes(": keep-alive")) seen += decoder.decode((await reader.read()).value);
     expect(seen.endsWith(": keep-alive\n\n")).toBe(true);
     await reader.cancel();

@@ -12,9 +12,11 @@ import { hmacSha256 } from "../lib/crypto.js";
 import { log } from "../lib/log.js";
 import { signFileUrl } from "../lib/signed-urls.js";
 import { enqueueWebhook } from "../webhooks/enqueue.js";
+import { dueAction, jobClock, nextAlarmAt } from "../jobs/job-timers.js";
 import { cacheResult } from "../jobs/result-cache.js";
 import { releaseBlobs } from "../jobs/resolve-inputs.js";
 import { jobIndexWriter } from "./job-index-writer.js";
+import { EventStreams } from "./event-streams.js";
 import { poolMonitor } from "./pool-monitor.js";
 
 export interface DispatchMessage {
@@ -26,14 +28,8 @@ export type CallbackOutcome = { status: number; answer: GpuCallbackAnswer; code?
 
 const MAX_OUTPUT_BYTES = 40 * 1024 * 1024;
 const DISPATCH_URL_TTL_SECONDS = 2 * 3600;
-/** A backstop behind the dispatch queue's own retries and dead-letter queue: no job waits unseen forever. */
-const MAX_QUEUED_MS = 2 * 3600 * 1000;
-/** Below the 100 s idle timeout of Cloudflare's proxy and common load balancers' 60 s. */
-const SSE_KEEP_ALIVE_MS = 15_000;
 /** Hand-backs from draining GPU functions that do not count as attempts; more than this and they do. */
 const MAX_HANDBACKS = 5;
-/** Longer than the dispatch backoff's cap (30 s) many times over: silence this long means a lost queue message. */
-const DISPATCH_SILENCE_MS = 5 * 60 * 1000;
 
 /**
  * One per job: the job's state machine, its event log (for SSE replay and webhooks),
@@ -43,7 +39,7 @@ const DISPATCH_SILENCE_MS = 5 * 60 * 1000;
  */
 export class JobObject extends DurableObject<AppBindings> {
   private readonly sql: SqlStorage;
-  private readonly streams = new Set<WritableStreamDefaultWriter<Uint8Array>>();
+  private readonly streams = new EventStreams();
   private stored: StoredJob | null = null;
   private dispatch: DispatchState | null = null;
 
@@ -268,11 +264,6 @@ export class JobObject extends DurableObject<AppBindings> {
     await this.scheduleAlarm();
   }
 
-  /** When the dispatch consumer last looked at this attempt (or the attempt was queued). */
-  private lastDispatchActivity(): number {
-    return Math.max(this.dispatch!.queued_since_ms, this.dispatch!.last_try_ms ?? 0);
-  }
-
   /**
    * The GPU slot this job held is free again (it finished, failed over or was canceled):
    * the pool monitor hands it at once to the job of the model that has waited longest,
@@ -360,8 +351,7 @@ export class JobObject extends DurableObject<AppBindings> {
     this.stored = null; // a mirror write still running writes nothing more
     await this.mirrorDone;
     await jobIndexWriter(this.env).remove(s.core.id);
-    for (const w of this.streams) await w.close().catch(() => {});
-    this.streams.clear();
+    await this.streams.closeAll();
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.dispatch = null;
@@ -372,69 +362,50 @@ export class JobObject extends DurableObject<AppBindings> {
     if (!s || !this.dispatch) return;
     if (this.sql.exec(`SELECT 1 FROM state WHERE name = 'mirror_dirty'`).toArray().length) await this.flushMirror();
     const now = Date.now();
-    if (!isTerminal(s.core.status)) {
-      if (s.core.deadline_at && Date.parse(s.core.deadline_at) <= now) {
+    switch (dueAction(jobClock(s, this.dispatch), now)) {
+      case "deadline": {
         const error = { code: "deadline_exceeded", message: "the job's deadline passed", retryable: false } as const;
         const pool = this.dispatch.pool;
         await this.finish(s.core.status === "queued" && !s.core.started_at ? "aborted" : "failed", error);
         if (pool) this.ctx.waitUntil(this.tellPoolToCancel(pool, s.core.id));
-      } else if (s.core.status === "queued" && this.dispatch.lease_until_ms === null && this.dispatch.queued_since_ms + MAX_QUEUED_MS <= now) {
+        break;
+      }
+      case "queued_too_long":
         await this.finish("failed", { code: "no_capacity", message: "no GPU function took the job in time", retryable: true });
-      } else if (s.core.status === "queued" && this.dispatch.lease_until_ms === null && this.lastDispatchActivity() + DISPATCH_SILENCE_MS <= now) {
-        // No dispatch try for longer than any backoff: the queue lost the message. Send another.
+        break;
+      case "resend_dispatch":
         log("warn", "dispatch message re-sent: none seen for a while", { job_id: s.core.id, request_id: s.request_id ?? null, attempt: s.core.attempt });
         this.dispatch.last_try_ms = now;
         await this.persist();
         await this.env.DISPATCH_QUEUE.send({ job_id: s.core.id, attempt: s.core.attempt } satisfies DispatchMessage);
-      } else if (this.dispatch.lease_until_ms !== null && this.dispatch.lease_until_ms <= now) {
+        break;
+      case "lease_expired": {
         const error = { code: "worker_lost", message: "the GPU function stopped reporting", retryable: true } as const;
         if (this.attemptsUsed() < this.config.maxAttempts) await this.retry(error);
         else await this.finish("failed", { ...error, message: `the GPU function stopped reporting on all ${this.attemptsUsed()} attempts`, retryable: false });
+        break;
       }
-    } else if (s.core.expires_at && Date.parse(s.core.expires_at) <= now && !s.core.data_removed) {
-      await this.deleteObjects();
-      await this.update({ data_removed: true });
+      case "retention_ended":
+        await this.deleteObjects();
+        await this.update({ data_removed: true });
+        break;
+      case "none":
+        break;
     }
     await this.scheduleAlarm();
   }
 
   // ---- Server-Sent Events ----------------------------------------------------
 
+  /** GET /v1/jobs/{id}/events lands here: the events after `?after=`, then live ones while the job runs. */
   override async fetch(request: Request): Promise<Response> {
     const after = Number(new URL(request.url).searchParams.get("after") ?? "0") || 0;
-    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-    const writer = writable.getWriter();
     const rows = this.sql.exec<{ sequence: number; type: string; at: string; data: string }>(
       `SELECT sequence, type, at, data FROM events WHERE sequence > ? ORDER BY sequence`,
       after,
     );
-    const encoder = new TextEncoder();
-    const replay = ["retry: 2000\n\n", ...[...rows].map((r) => sseFrame(r.sequence, r.type, { sequence: r.sequence, type: r.type, at: r.at, data: JSON.parse(r.data) }))];
-    void writer.write(encoder.encode(replay.join("")));
-    if (!this.stored || isTerminal(this.stored.core.status)) void writer.close();
-    else {
-      this.streams.add(writer);
-      this.keepAlive ??= setInterval(() => this.pingStreams(), SSE_KEEP_ALIVE_MS);
-    }
-    return new Response(readable, {
-      headers: { "content-type": "text/event-stream", "cache-control": "no-store", "x-accel-buffering": "no" },
-    });
-  }
-
-  /**
-   * A comment frame on every open stream: proxies and load balancers close connections
-   * that stay silent (a job can wait minutes for a GPU), and a write to a client that
-   * went away tells us to drop it.
-   */
-  private keepAlive: ReturnType<typeof setInterval> | null = null;
-  private pingStreams(): void {
-    if (this.streams.size === 0 && this.keepAlive) {
-      clearInterval(this.keepAlive);
-      this.keepAlive = null;
-      return;
-    }
-    const ping = new TextEncoder().encode(": keep-alive\n\n");
-    for (const w of this.streams) w.write(ping).catch(() => this.streams.delete(w));
+    const missed = [...rows].map((r) => ({ sequence: r.sequence, type: r.type, at: r.at, data: JSON.parse(r.data) as unknown }));
+    return this.streams.open(missed, this.stored !== null && !isTerminal(this.stored.core.status));
   }
 
   // ---- internals -----------------------------------------------------------
@@ -465,8 +436,7 @@ export class JobObject extends DurableObject<AppBindings> {
     const s = this.stored!;
     this.freeGpuSlot();
     await this.env.KEY_GUARDS.get(this.env.KEY_GUARDS.idFromName(s.key_id)).releaseSlot(s.core.id);
-    for (const w of this.streams) void w.close().catch(() => {});
-    this.streams.clear();
+    void this.streams.closeAll();
   }
 
   private async update(patch: Partial<StoredJob["core"]>): Promise<void> {
@@ -537,8 +507,7 @@ export class JobObject extends DurableObject<AppBindings> {
     const at = new Date().toISOString();
     const seq = (this.sql.exec<{ n: number | null }>(`SELECT MAX(sequence) AS n FROM events`).one().n ?? 0) + 1;
     this.sql.exec(`INSERT INTO events (sequence, type, at, data) VALUES (?, ?, ?, ?)`, seq, type, at, JSON.stringify(data));
-    const frame = new TextEncoder().encode(sseFrame(seq, type, { sequence: seq, type, at, data: { ...data, ...liveOnly } }));
-    for (const w of this.streams) w.write(frame).catch(() => this.streams.delete(w));
+    this.streams.broadcast({ sequence: seq, type, at, data: { ...data, ...liveOnly } });
     const hook = s.core.webhook;
     if (hook && (hook.events as string[]).includes(type)) {
       await enqueueWebhook(this.env, { ownerId: s.owner_id, jobId: s.core.id, type, sequence: seq, url: hook.url });
@@ -546,17 +515,9 @@ export class JobObject extends DurableObject<AppBindings> {
   }
 
   private async scheduleAlarm(): Promise<void> {
-    const s = this.stored;
-    if (!s || !this.dispatch) return;
-    const times: number[] = [];
-    if (!isTerminal(s.core.status)) {
-      if (s.core.deadline_at) times.push(Date.parse(s.core.deadline_at));
-      if (this.dispatch.lease_until_ms !== null) times.push(this.dispatch.lease_until_ms);
-      else if (s.core.status === "queued") times.push(this.dispatch.queued_since_ms + MAX_QUEUED_MS, this.lastDispatchActivity() + DISPATCH_SILENCE_MS);
-    } else if (s.core.expires_at && !s.core.data_removed) {
-      times.push(Date.parse(s.core.expires_at));
-    }
-    if (times.length) await this.ctx.storage.setAlarm(Math.min(...times));
+    if (!this.stored || !this.dispatch) return;
+    const at = nextAlarmAt(jobClock(this.stored, this.dispatch));
+    if (at !== null) await this.ctx.storage.setAlarm(at);
     else await this.ctx.storage.deleteAlarm();
   }
 
@@ -584,10 +545,6 @@ export class JobObject extends DurableObject<AppBindings> {
       // The GPU also learns of the cancel from its next callback's answer.
     }
   }
-}
-
-function sseFrame(id: number, event: string, payload: unknown): string {
-  return `id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(payload)}\n\n`;
 }
 
 /** updated_at never goes backwards or repeats, so `updated_after` paging misses nothing. */

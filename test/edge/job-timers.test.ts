@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { DISPATCH_SILENCE_MS, dueAction, MAX_QUEUED_MS, nextAlarmAt, type JobClock } from "../../edge/src/jobs/job-timers.js";
+
+const T0 = 1_800_000_000_000;
+const clock = (over: Partial<JobClock> = {}): JobClock => ({
+  status: "queued", deadlineAtMs: null, leaseUntilMs: null, queuedSinceMs: T0, lastDispatchTryMs: T0, expiresAtMs: null, dataRemoved: false, ...over,
+});
+
+describe("job timers (pure)", () => {
+  it("a queued job waits for the silence check first, then the no-capacity backstop", () => {
+    const queued = clock();
+    expect(nextAlarmAt(queued)).toBe(T0 + DISPATCH_SILENCE_MS);
+    expect(dueAction(queued, T0 + DISPATCH_SILENCE_MS - 1)).toBe("none");
+    expect(dueAction(queued, T0 + DISPATCH_SILENCE_MS)).toBe("resend_dispatch");
+    // A dispatch try pushes the silence check forward; the backstop stays where it was.
+    const tried = clock({ lastDispatchTryMs: T0 + MAX_QUEUED_MS - 1000 });
+    expect(nextAlarmAt(tried)).toBe(T0 + MAX_QUEUED_MS);
+    expect(dueAction(tried, T0 + MAX_QUEUED_MS)).toBe("queued_too_long");
+  });
+
+  it("a job on a GPU is watched by its lease alone, and a deadline beats every other timer", () => {
+    const running = clock({ status: "running", leaseUntilMs: T0 + 4000 });
+    expect(nextAlarmAt(running)).toBe(T0 + 4000);
+    expect(dueAction(running, T0 + 3999)).toBe("none");
+    expect(dueAction(running, T0 + 4000)).toBe("lease_expired");
+    // Queued with a lease (dispatched, not started yet): the lease, not the queue timers.
+    expect(dueAction(clock({ leaseUntilMs: T0 + 4000 }), T0 + DISPATCH_SILENCE_MS)).toBe("lease_expired");
+    const withDeadline = clock({ status: "running", leaseUntilMs: T0 + 4000, deadlineAtMs: T0 + 2000 });
+    expect(nextAlarmAt(withDeadline)).toBe(T0 + 2000);
+    expect(dueAction(withDeadline, T0 + 5000)).toBe("deadline");
+  });
+
+  it("a finished job wakes once, when its retention ends, and never after its data is gone", () => {
+    const done = clock({ status: "succeeded", expiresAtMs: T0 + 3600_000, deadlineAtMs: T0, leaseUntilMs: T0 });
+    expect(nextAlarmAt(done)).toBe(T0 + 3600_000);
+    expect(dueAction(done, T0 + 3599_999)).toBe("none");
+    expect(dueAction(done, T0 + 3600_000)).toBe("retention_ended");
+    const purged = { ...done, dataRemoved: true };
+    expect(nextAlarmAt(purged)).toBeNull();
+    expect(dueAction(purged, T0 + 7200_000)).toBe("none");
+  });
+});
