@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createLocalKey } from "../../../scripts/keys.js";
@@ -51,6 +52,8 @@ export interface LoadReport {
   errors: string[];
   /** Requests sent again because wrangler's dev proxy, not the worker, answered that the worker restarted. */
   devProxyRetries: number;
+  /** Repeatable requests (polls; submissions, which carry an Idempotency-Key) sent again after a broken connection, as the SDK does. */
+  connectionRetries: number;
 }
 
 /** wrangler dev's proxy answers this itself (no request id) when its hop to the worker breaks, and asks for a retry. */
@@ -72,17 +75,29 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   let submitted = 0;
   let rateLimited = 0;
   let devProxyRetries = 0;
+  let connectionRetries = 0;
   let seedCounter = 1000;
 
-  /** One request; a 429 is waited out (Retry-After) and sent again; anything else unexpected is an error. */
+  /**
+   * One request; a 429 is waited out (Retry-After) and sent again; so is a broken
+   * connection, once per request (every request here is repeatable: GETs, and
+   * submissions with an Idempotency-Key); anything else unexpected is an error.
+   */
   const request = async (kind: string, key: string, path: string, init: RequestInit = {}): Promise<Record<string, unknown> | null> => {
+    const headers = { authorization: `Bearer ${key}`, ...(init.method === "POST" ? { "idempotency-key": `load-${randomUUID()}` } : {}), ...(init.headers as Record<string, string>) };
+    let resentAfterBreak = false;
     for (;;) {
       const t0 = performance.now();
       let res: Response;
       try {
-        res = await fetch(o.baseUrl + path, { ...init, headers: { authorization: `Bearer ${key}`, ...(init.headers as Record<string, string>) } });
+        res = await fetch(o.baseUrl + path, { ...init, headers });
       } catch (e) {
-        errors.push(`${kind} ${path}: ${e instanceof Error ? e.message : String(e)}`);
+        if (e instanceof TypeError && !resentAfterBreak) {
+          resentAfterBreak = true;
+          connectionRetries++;
+          continue;
+        }
+        errors.push(`${kind} ${path}: ${e instanceof Error ? `${e.message}${e.cause ? ` (${String(e.cause)})` : ""}` : String(e)}`);
         return null;
       }
       const text = await res.text();
@@ -157,7 +172,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
       return [kind, { count: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99) }];
     }),
   );
-  return { clients: o.clients, keys: o.keys.length, seconds, submitted, terminal, served, notTerminal: [...open], rateLimited, kinds, errors, devProxyRetries };
+  return { clients: o.clients, keys: o.keys.length, seconds, submitted, terminal, served, notTerminal: [...open], rateLimited, kinds, errors, devProxyRetries, connectionRetries };
 }
 
 export interface LoadStack {
@@ -211,7 +226,7 @@ export function formatLoadReport(r: LoadReport): string {
   const lines = [
     `load: ${r.clients} clients over ${r.keys} keys, ${r.seconds.toFixed(1)} s (including the drain of open jobs)`,
     `  jobs submitted ${r.submitted}, terminal ${JSON.stringify(r.terminal)} (succeeded on the GPU ${r.served.gpu ?? 0}, from the cache ${r.served.cache ?? 0}), not terminal ${r.notTerminal.length}, ${(((r.terminal.succeeded ?? 0) / r.seconds) * 60).toFixed(0)} jobs/min`,
-    `  429 answers honoured (Retry-After) ${r.rateLimited}, sent again after a dev-proxy restart answer ${r.devProxyRetries}, errors ${r.errors.length}`,
+    `  429 answers honoured (Retry-After) ${r.rateLimited}, sent again after a dev-proxy restart answer ${r.devProxyRetries}, after a broken connection ${r.connectionRetries}, errors ${r.errors.length}`,
     ...Object.entries(r.kinds).map(([k, s]) => `  ${k.padEnd(7)} ${String(s.count).padStart(7)} requests  ${(s.count / r.seconds).toFixed(1).padStart(7)} req/s  p50 ${s.p50.toFixed(1)} ms  p99 ${s.p99.toFixed(1)} ms`),
     ...r.errors.slice(0, 20).map((e) => `  ERROR ${e}`),
   ];
