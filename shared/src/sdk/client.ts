@@ -69,31 +69,29 @@ export class EcomidClient {
    * (see retry.ts) is sent again after a broken connection or a 429/502/503/504.
    * Bodies must be re-readable (string, Blob, FormData, bytes), as all of this client's are.
    */
-  async send(method: string, path: string, init: { body?: BodyInit; headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<Response> {
-    const headers = { authorization: `Bearer ${this.apiKey}`, ...init.headers };
+  send(method: string, path: string, init: { body?: BodyInit; headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<Response> {
+    return this.fetchWithRetries(`${this.baseUrl}${path}`, method, { authorization: `Bearer ${this.apiKey}`, ...init.headers }, init.body, init.signal);
+  }
+
+  private async fetchWithRetries(url: string, method: string, headers: Record<string, string>, body?: BodyInit, signal?: AbortSignal): Promise<Response> {
     const repeatable = isRepeatable(method, headers);
     for (let retry = 1; ; retry++) {
       let attempt: Attempt;
       let failure: unknown;
       try {
-        const response = await this.fetchImpl(`${this.baseUrl}${path}`, {
-          method,
-          headers,
-          ...(init.body !== undefined ? { body: init.body } : {}),
-          ...(init.signal ? { signal: init.signal } : {}),
-        });
+        const response = await this.fetchImpl(url, { method, headers, ...(body !== undefined ? { body } : {}), ...(signal ? { signal } : {}) });
         if (response.ok) return response;
         failure = await EcomidApiError.fromResponse(response);
         attempt = { kind: "response", status: response.status, retryAfterSeconds: (failure as EcomidApiError).retryAfter };
       } catch (e) {
         // The caller's own abort (or timeout) is an answer, not a failure to work around.
-        if (init.signal?.aborted || !(e instanceof TypeError)) throw e;
+        if (signal?.aborted || !(e instanceof TypeError)) throw e;
         failure = e;
         attempt = { kind: "network_error" };
       }
       const delay = repeatable ? retryDelayMs(this.retryPolicy, retry, attempt, Math.random()) : null;
       if (delay === null) throw failure;
-      await sleep(delay, init.signal);
+      await sleep(delay, signal);
     }
   }
 
@@ -122,9 +120,9 @@ export class EcomidClient {
     const upload = await this.json(Upload, "POST", "/v1/uploads", { content_type: type, bytes: blob.size });
     if (!upload.upload_url) throw new EcomidResponseError(`upload ${upload.id} came without an upload_url`);
     const target = new URL(upload.upload_url, this.baseUrl).toString();
-    // The signed URL is the credential; no Authorization header goes to it.
-    const put = await this.fetchImpl(target, { method: "PUT", headers: { "content-type": type }, body: blob });
-    if (!put.ok) throw await EcomidApiError.fromResponse(put);
+    // The signed URL is the credential; no Authorization header goes to it. A PUT of the
+    // same bytes again is harmless (uploads are stored by content hash), so it is retried.
+    await this.fetchWithRetries(target, "PUT", { "content-type": type }, blob);
     return upload.id;
   }
 

@@ -27,10 +27,11 @@ describe("retry policy", () => {
     expect(retryDelayMs(policy, 1, status(429, policy.maxDelayMs / 1000 + 1), 0.5)).toBeNull();
   });
 
-  it("repeats reads and requests with an Idempotency-Key only", () => {
+  it("repeats reads, PUTs and requests with an Idempotency-Key only", () => {
     expect(isRepeatable("GET", {})).toBe(true);
     expect(isRepeatable("get", {})).toBe(true);
     expect(isRepeatable("POST", { "Idempotency-Key": "k" })).toBe(true);
+    expect(isRepeatable("PUT", {})).toBe(true);
     expect(isRepeatable("POST", {})).toBe(false);
     expect(isRepeatable("DELETE", {})).toBe(false);
   });
@@ -70,6 +71,26 @@ describe("EcomidClient retries", () => {
     expect(fake.requests).toHaveLength(2);
     expect(fake.requests[1]!.body.byteLength).toBe(fake.requests[0]!.body.byteLength);
     expect(fake.requests[1]!.body.byteLength).toBeGreaterThan(0);
+  });
+
+  it("puts an upload's bytes again after a 503, without the API key", async () => {
+    let puts = 0;
+    const { client, fake } = await setup((req, res) => {
+      if (req.method === "POST") {
+        return sendJson(res, 201, {
+          id: "upl_1", object: "upload", status: "pending", content_type: "image/png", bytes: 6,
+          upload_url: "/files/u?sig=1", upload_url_expires_at: "2026-11-26T08:15:00.000Z", width: null, height: null, sha256: null,
+          created_at: "2026-11-26T08:00:00.000Z", expires_at: "2026-11-27T08:00:00.000Z",
+        });
+      }
+      if (++puts === 1) return sendJson(res, 503, problem(503, "no_capacity", "busy"), { "retry-after": "0" });
+      sendJson(res, 201, { bytes: 6 });
+    });
+    expect(await client.uploadFile(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2]), "image/png")).toBe("upl_1");
+    const putRequests = fake.requests.filter((r) => r.method === "PUT");
+    expect(putRequests).toHaveLength(2);
+    expect(putRequests.map((r) => r.headers.authorization)).toEqual([undefined, undefined]);
+    expect(putRequests[1]!.body.byteLength).toBe(6);
   });
 
   it("does not repeat a POST without an Idempotency-Key (cancel), nor a refusal", async () => {

@@ -1,7 +1,7 @@
 /**
  * When the SDK sends a request again by itself. Only requests that are safe to repeat
- * (reads, and a job creation that carries an Idempotency-Key, so a repeat replays the
- * first job) are retried, and only after failures that say nothing about the request:
+ * (reads, an upload's PUT of the same bytes, and a job creation that carries an
+ * Idempotency-Key, so a repeat replays the first job) are retried, and only after failures that say nothing about the request:
  * the connection broke (a keep-alive socket closed under it, a reset), the API is
  * rate-limiting (429) or briefly unavailable (502, 503, 504). Pure functions.
  */
@@ -17,7 +17,8 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxRetries: 2, baseDelayMs: 500, maxDelayMs: 20_000 };
 
 const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
-const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+/** Safe or idempotent by HTTP's definition; DELETE is left out: a repeat would answer 404 to a delete that worked. */
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS", "PUT"]);
 
 /** A request may be sent twice without a second effect. */
 export function isRepeatable(method: string, headers: Record<string, string>): boolean {
