@@ -147,7 +147,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   for (const kind of Object.keys(latencies)) latencies[kind] = [];
   for (const k of Object.keys(terminal)) delete terminal[k];
   for (const k of Object.keys(served)) delete served[k];
-  if (errors.length) return { clients: o.clients, keys: o.keys.length, seconds: 0, submitted: 0, terminal, served, notTerminal: [...open], rateLimited, kinds: {}, errors, devProxyRetries };
+  if (errors.length) return { clients: o.clients, keys: o.keys.length, seconds: 0, submitted: 0, terminal, served, notTerminal: [...open], rateLimited, kinds: {}, errors, devProxyRetries, connectionRetries };
 
   const started = performance.now();
   const until = started + o.seconds * 1000;
