@@ -16,6 +16,7 @@ export function clientRateLimit(): MiddlewareHandler<AppEnv> {
     const client = c.req.header("cf-connecting-ip") ?? "local";
     const guard = c.env.KEY_GUARDS.get(c.env.KEY_GUARDS.idFromName(`client:${client}`));
     const result = await guard.admit([{ name: "public", capacity: config.publicRequestsPerMinute, windowSeconds: 60 }]);
+    // Nothing revokes an address's bucket today; KeyGuard's answer still has that case.
     if (result.revoked) throw new AppError("forbidden", "this client is blocked");
     const headers = rateLimitHeaders(result.buckets);
     if (!result.allowed) {

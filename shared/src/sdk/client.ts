@@ -65,8 +65,8 @@ export class EcomidClient {
   }
 
   /**
-   * A raw authenticated call; non-2xx becomes EcomidApiError. A repeatable request
-   * (see retry.ts) is sent again after a broken connection or a 429/502/503/504.
+   * A raw authenticated call; non-2xx becomes EcomidApiError. A repeatable request is
+   * sent again after a broken connection or a refusal that waiting fixes (retry.ts).
    * Bodies must be re-readable (string, Blob, FormData, bytes), as all of this client's are.
    */
   send(method: string, path: string, init: { body?: BodyInit; headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<Response> {
@@ -81,8 +81,9 @@ export class EcomidClient {
       try {
         const response = await this.fetchImpl(url, { method, headers, ...(body !== undefined ? { body } : {}), ...(signal ? { signal } : {}) });
         if (response.ok) return response;
-        failure = await EcomidApiError.fromResponse(response);
-        attempt = { kind: "response", status: response.status, retryAfterSeconds: (failure as EcomidApiError).retryAfter };
+        const refusal = await EcomidApiError.fromResponse(response);
+        failure = refusal;
+        attempt = { kind: "response", status: response.status, code: refusal.code, retryAfterSeconds: refusal.retryAfter };
       } catch (e) {
         // The caller's own abort (or timeout) is an answer, not a failure to work around.
         if (signal?.aborted || !(e instanceof TypeError)) throw e;

@@ -4,13 +4,19 @@ import { fakeJob, problem, sendJson, fakeApiPerTest } from "./fake-api.test-util
 import { DEFAULT_RETRY_POLICY, isRepeatable, retryDelayMs } from "./retry.js";
 
 const policy = DEFAULT_RETRY_POLICY;
-const status = (s: number, retryAfterSeconds: number | null = null) => ({ kind: "response" as const, status: s, retryAfterSeconds });
+const status = (s: number, retryAfterSeconds: number | null = null, code: string | null = null) => ({ kind: "response" as const, status: s, code, retryAfterSeconds });
 
 describe("retry policy", () => {
   it("retries broken connections, 429, 502, 503 and 504, and nothing a repeat cannot change", () => {
     for (const s of [429, 502, 503, 504]) expect(retryDelayMs(policy, 1, status(s), 0.5), `status ${s}`).not.toBeNull();
     expect(retryDelayMs(policy, 1, { kind: "network_error" }, 0.5)).not.toBeNull();
     for (const s of [400, 401, 403, 404, 409, 413, 422, 500]) expect(retryDelayMs(policy, 1, status(s), 0.5), `status ${s}`).toBeNull();
+  });
+
+  it("waits out a 409 only when the first send of the same Idempotency-Key is still being processed", () => {
+    expect(retryDelayMs(policy, 1, status(409, 1, "idempotency_in_progress"), 0.5)).toBe(1000);
+    expect(retryDelayMs(policy, 1, status(409, null, "idempotency_key_reused"), 0.5)).toBeNull();
+    expect(retryDelayMs(policy, 1, status(409, null, "job_not_cancelable"), 0.5)).toBeNull();
   });
 
   it("doubles the backoff per retry with full jitter, stops after maxRetries", () => {
@@ -62,6 +68,16 @@ describe("EcomidClient retries", () => {
     expect(keys[0]).toMatch(/^sdk-[0-9a-f-]{36}$/);
     expect(keys[1]).toBe(keys[0]);
     expect(fake.requests[1]!.body.equals(fake.requests[0]!.body)).toBe(true);
+  });
+
+  it("a resend that overtakes the first send of its key waits for it and gets the job", async () => {
+    let calls = 0;
+    const { client, fake } = await setup((_req, res) =>
+      ++calls === 1 ? sendJson(res, 409, problem(409, "idempotency_in_progress", "still processing"), { "retry-after": "0" }) : sendJson(res, 201, fakeJob()),
+    );
+    const job = await client.createJob({ model: "ecomid-tiny", input: { reference_images: [{ upload_id: "upl_x" }], prompt: "p" } }, { idempotencyKey: "order-7" });
+    expect(job.status).toBe("queued");
+    expect(fake.requests.map((r) => r.headers["idempotency-key"])).toEqual(["order-7", "order-7"]);
   });
 
   it("re-sends a multipart creation whole", async () => {

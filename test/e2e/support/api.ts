@@ -2,8 +2,7 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { inject } from "vitest";
-import { isRepeatable } from "../../../shared/src/sdk/retry.js";
-import { sleep, waitUntil } from "./net.js";
+import { fetchResendingOnBreak, waitUntil } from "./net.js";
 
 /** A small client for the public API as a customer meets it: plain fetch, the documented JSON. */
 // Loose on purpose: the tests assert the documented shapes with expect(), field by field.
@@ -20,21 +19,10 @@ export function authHeaders(): Record<string, string> {
   return { authorization: `Bearer ${stack().apiKey}` };
 }
 
-/**
- * One call. A read, or a request with an Idempotency-Key, is sent once more when its
- * connection breaks (a keep-alive socket closed by the dev server as the request went
- * out), as the SDK does: that is the client's lot, not a finding about the API.
- */
-export async function api(path: string, init: RequestInit = {}): Promise<Response> {
+/** One call; a broken connection under a repeatable request is not a failure (see fetchResendingOnBreak). */
+export function api(path: string, init: RequestInit = {}): Promise<Response> {
   const headers = { ...authHeaders(), ...(init.headers as Record<string, string>) };
-  const send = () => fetch(`${stack().edgeUrl}${path}`, { ...init, headers, redirect: "manual" });
-  try {
-    return await send();
-  } catch (e) {
-    if (!(e instanceof TypeError) || !isRepeatable(init.method ?? "GET", headers)) throw e;
-    await sleep(100);
-    return send();
-  }
+  return fetchResendingOnBreak(`${stack().edgeUrl}${path}`, { ...init, headers, redirect: "manual" });
 }
 
 /** POST /v1/jobs as multipart: the job JSON in the part named "request", each file in its own part. */

@@ -1,4 +1,5 @@
 import { createServer } from "node:net";
+import { isRepeatable } from "../../../shared/src/sdk/retry.js";
 
 /** A port that was free on 127.0.0.1 a moment ago (the OS picks it; the caller binds it next). */
 export function freePort(): Promise<number> {
@@ -14,6 +15,24 @@ export function freePort(): Promise<number> {
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * fetch, sent again (twice at most) when the connection breaks under a request that is
+ * safe to repeat (a read, or one with an Idempotency-Key), as the SDK does
+ * (shared/src/sdk/retry.ts): a keep-alive socket that the dev server closes just as a
+ * request goes out is the client's lot, not a finding about the API.
+ */
+export async function fetchResendingOnBreak(url: string, init: RequestInit & { headers: Record<string, string> }): Promise<Response> {
+  const repeatable = isRepeatable(init.method ?? "GET", init.headers);
+  for (let resent = 0; ; resent++) {
+    try {
+      return await fetch(url, init);
+    } catch (e) {
+      if (!repeatable || resent >= 2 || !(e instanceof TypeError)) throw e;
+      await sleep(100 * (resent + 1));
+    }
+  }
+}
 
 /** Polls until `check` returns a value (not undefined), or fails with `what` after `timeoutMs`. */
 export async function waitUntil<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, everyMs = 250): Promise<T> {

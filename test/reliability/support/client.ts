@@ -1,8 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { isRepeatable } from "../../../shared/src/sdk/retry.js";
-import { sleep } from "../../e2e/support/net.js";
+import { fetchResendingOnBreak } from "../../e2e/support/net.js";
 
 /**
  * The public API as a customer calls it, bound to one stack (test/e2e/support/api.ts
@@ -30,29 +29,12 @@ export interface JobLogEvent {
 }
 
 export class ApiClient {
-  /** Requests sent again after a broken connection (reported by the suites that care). */
-  connectionRetries = 0;
-
   constructor(private readonly stack: StackAddress) {}
 
-  /**
-   * One call; a read or a request with an Idempotency-Key is sent again (twice at most)
-   * when the connection breaks under it, as the SDK does (shared/src/sdk/retry.ts): a
-   * keep-alive socket that the dev server closes just as a request goes out is the
-   * client's problem, not a finding about the API.
-   */
-  async fetch(path: string, init: RequestInit = {}): Promise<Response> {
+  /** One call; a broken connection under a repeatable request is not a failure (see fetchResendingOnBreak). */
+  fetch(path: string, init: RequestInit = {}): Promise<Response> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.stack.apiKey}`, ...(init.headers as Record<string, string> | undefined) };
-    const repeatable = isRepeatable(init.method ?? "GET", headers);
-    for (let retry = 0; ; retry++) {
-      try {
-        return await fetch(`${this.stack.edgeUrl}${path}`, { ...init, headers, redirect: "manual", signal: init.signal ?? AbortSignal.timeout(30_000) });
-      } catch (e) {
-        if (!repeatable || retry >= 2 || !(e instanceof TypeError)) throw e;
-        this.connectionRetries++;
-        await sleep(100 * (retry + 1));
-      }
-    }
+    return fetchResendingOnBreak(`${this.stack.edgeUrl}${path}`, { ...init, headers, redirect: "manual", signal: init.signal ?? AbortSignal.timeout(30_000) });
   }
 
   async json(path: string, init: RequestInit = {}): Promise<Json> {
