@@ -14,6 +14,8 @@ export interface RawResponse {
   status: number;
   headers: Record<string, string>;
   body: Buffer;
+  /** The connection broke while the body was being read: `body` is what arrived before. */
+  cutShort: boolean;
 }
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -47,10 +49,10 @@ export function send(base: URL, req: RawRequest, timeoutMs = 60_000, onReusedSoc
         let size = 0;
         const flat: Record<string, string> = {};
         for (const [k, v] of Object.entries(res.headers)) flat[k] = Array.isArray(v) ? v.join(", ") : (v ?? "");
-        const finish = () => {
+        const finish = (cutShort = false) => {
           // An answer before a streamed body was all sent: stop sending the rest.
           if (body && !Buffer.isBuffer(body) && !r.writableFinished) r.destroy();
-          resolve({ status: res.statusCode ?? 0, headers: flat, body: Buffer.concat(chunks) });
+          resolve({ status: res.statusCode ?? 0, headers: flat, body: Buffer.concat(chunks), cutShort });
         };
         const isStream = (flat["content-type"] ?? "").startsWith("text/event-stream");
         const cut = isStream ? setTimeout(() => { res.destroy(); finish(); }, STREAM_READ_MS) : undefined;
@@ -59,7 +61,7 @@ export function send(base: URL, req: RawRequest, timeoutMs = 60_000, onReusedSoc
           if (size <= MAX_BODY_BYTES) chunks.push(c);
         });
         res.on("end", () => { clearTimeout(cut); finish(); });
-        res.on("error", () => { clearTimeout(cut); finish(); });
+        res.on("error", () => { clearTimeout(cut); finish(true); });
       },
     );
     r.on("timeout", () => r.destroy(new Error(`no answer within ${timeoutMs} ms`)));
