@@ -18,12 +18,11 @@ from .tensor_io import write_raw
 def graph_plan(c, sources: dict[str, list[str]], large: bool = False):
     """(module, spec, input maker) for every graph; `sources` maps graph name -> licence keys."""
     a = c.arch
-    tol = 1e-3 if large else 1e-4
     plan = [
         (c.clip_l, text.clip_l_spec(a, sources["clip_l"]), text.token_inputs(a)),
         (c.clip_g, text.clip_g_spec(a, sources["clip_g"]), text.token_inputs(a)),
-        (c.denoiser, denoiser_spec(a, True, sources["denoiser"], tol), denoiser_inputs(a)),
-        (c.denoiser_no_control, denoiser_spec(a, False, sources["denoiser_no_control"], tol), denoiser_inputs(a)),
+        (c.denoiser, denoiser_spec(a, True, sources["denoiser"]), denoiser_inputs(a)),
+        (c.denoiser_no_control, denoiser_spec(a, False, sources["denoiser_no_control"]), denoiser_inputs(a)),
         (c.vae_decoder, face.vae_decoder_spec(sources["vae_decoder"]),
          face.image_inputs("latents", lambda d: (d["batch"], 4, d["latent_height"], d["latent_width"]), -3, 3)),
         (c.resampler, face.resampler_spec(a, sources["resampler"]),

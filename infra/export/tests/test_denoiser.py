@@ -1,7 +1,13 @@
 """The fused denoiser's switches: id_weight = 0 and cn_scale = 0 must disable exactly, and modes must differ."""
 
+import json
+
 import pytest
 import torch
+
+from bounds import assert_within
+from conftest import REPO_ROOT
+from ecomid_export.float_error import relative_bound
 
 from ecomid_export.config import TINY
 from ecomid_export.graphs.denoiser import denoiser_inputs
@@ -67,4 +73,11 @@ def test_rows_are_independent(denoiser):
     first_only = {k: v[:1] for k, v in inputs.items()}
     with torch.no_grad():
         single = denoiser(*(first_only[k] for k in ORDER))
-    assert torch.allclose(both[:1], single, atol=1e-5)
+    # Batch 1 and 2 may sum in other orders: two evaluations of the tiny denoiser, whose rounding count at these
+    # sizes the tiny bundle's reference index holds (same architecture, other weights).
+    assert_within(single, both[:1], relative_bound(_tiny_roundings("denoiser")), "row 0")
+
+
+def _tiny_roundings(graph: str) -> int:
+    index = json.loads((REPO_ROOT / "bundles" / "tiny" / "reference" / "index.json").read_text())
+    return index["arithmetic"][graph]["roundings"]

@@ -12,7 +12,7 @@ ID_NOTES = ("id_tokens: cond rows get the ID tokens, uncond rows the uncond cons
             "id_weight / cn_scale per row; 0 disables exactly. timestep: the discrete index as float32.")
 
 
-def denoiser_spec(arch: ArchConfig, with_control: bool, sources: list[str], tolerance: float) -> GraphSpec:
+def denoiser_spec(arch: ArchConfig, with_control: bool, sources: list[str]) -> GraphSpec:
     c = arch.cross_attention_dim
     inputs = [
         TensorSpec("sample", ("batch", 4, "latent_height", "latent_width")),
@@ -35,7 +35,7 @@ def denoiser_spec(arch: ArchConfig, with_control: bool, sources: list[str], tole
                         " Same UNet weights without IdentityNet, for steps outside the ControlNet's window.")
     return GraphSpec(
         name=name, inputs=inputs, outputs=[TensorSpec("noise_pred", ("batch", 4, "latent_height", "latent_width"))],
-        sources=sources, notes=notes, tolerance=tolerance,
+        sources=sources, notes=notes,
         example_dims={"batch": 2, "latent_height": 8, "latent_width": 8, "text_tokens": 77, "id_tokens": 18,
                       "image_height": 64, "image_width": 64},
         verify_dims={"batch": 2, "latent_height": 16, "latent_width": 8, "text_tokens": 154, "id_tokens": 26,

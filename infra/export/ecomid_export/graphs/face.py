@@ -14,7 +14,7 @@ def scrfd_spec(sources: list[str]) -> GraphSpec:
     kps = [TensorSpec(f"kps_{s}", (f"anchors_{s}", 10)) for s in STRIDES]
     return GraphSpec(
         name="scrfd", inputs=[TensorSpec("input", (1, 3, "size", "size"))], outputs=scores + boxes + kps,
-        sources=sources, tolerance=1e-4,
+        sources=sources,
         notes="FIXTURE: a tiny SCRFD-shaped network fitted to the test images; it finds the one face in "
               "astronaut.png and none in coffee.png / chelsea.png, nothing else. anchors_s = 2 * (size / s)^2.",
         example_dims={"size": 640}, verify_dims={"size": 320},
@@ -30,7 +30,7 @@ def image_inputs(name: str, shape_of, low=-1.0, high=1.0):
 def arcface_spec(sources: list[str]) -> GraphSpec:
     return GraphSpec(
         name="arcface", inputs=[TensorSpec("input", ("batch", 3, 112, 112))],
-        outputs=[TensorSpec("embedding", ("batch", 512))], sources=sources, tolerance=1e-3,
+        outputs=[TensorSpec("embedding", ("batch", 512))], sources=sources,
         notes="Input (RGB - 127.5) / 127.5 of the 112x112 aligned crop; the embedding is used raw.",
         example_dims={"batch": 1}, verify_dims={"batch": 2},
     )
@@ -41,7 +41,7 @@ def retinaface_spec(sources: list[str]) -> GraphSpec:
         name="retinaface", inputs=[TensorSpec("input", (1, 3, "height", "width"))],
         outputs=[TensorSpec("loc", (1, "priors", 4)), TensorSpec("conf", (1, "priors", 2)),
                  TensorSpec("landms", (1, "priors", 10))],
-        sources=sources, tolerance=1e-3,
+        sources=sources,
         notes="Input BGR minus (104, 117, 123) at native size; conf is softmaxed; priors built by the caller. "
               "In the tiny bundle a FIXTURE fitted to the test images (the astronaut's face only).",
         example_dims={"height": 256, "width": 256}, verify_dims={"height": 192, "width": 320},
@@ -51,7 +51,7 @@ def retinaface_spec(sources: list[str]) -> GraphSpec:
 def id_prep_spec(sources: list[str]) -> GraphSpec:
     return GraphSpec(
         name="id_prep", inputs=[TensorSpec("aligned_face", (1, 3, 512, 512))],
-        outputs=[TensorSpec("eva_input", (1, 3, 336, 336))], sources=sources, tolerance=1e-3,
+        outputs=[TensorSpec("eva_input", (1, 3, 336, 336))], sources=sources,
         notes="Input: the FFHQ-aligned face, RGB in [0, 1]. BiSeNet parsing, background whitened, the rest gray, "
               "antialiased bicubic resize to 336, CLIP normalisation.",
         example_dims={}, verify_dims={},
@@ -63,7 +63,7 @@ def id_encoder_spec(arch: ArchConfig, sources: list[str]) -> GraphSpec:
         name="id_encoder",
         inputs=[TensorSpec("eva_input", ("batch", 3, 336, 336)), TensorSpec("arcface_embedding", ("batch", 512))],
         outputs=[TensorSpec("id_tokens", ("batch", arch.id_tokens, arch.cross_attention_dim))],
-        sources=sources, tolerance=1e-4,
+        sources=sources,
         notes="EVA02 visual tower + L2-normalised embedding + raw ArcFace + PuLID v1 IDEncoder. "
               "The uncond tokens (zero inputs) are constants.uncond_id_tokens.",
         example_dims={"batch": 1}, verify_dims={"batch": 2},
@@ -82,7 +82,7 @@ def resampler_spec(arch: ArchConfig, sources: list[str]) -> GraphSpec:
     return GraphSpec(
         name="resampler", inputs=[TensorSpec("arcface_embedding", ("batch", 1, 512))],
         outputs=[TensorSpec("face_tokens", ("batch", arch.resampler.num_queries, arch.cross_attention_dim))],
-        sources=sources, tolerance=1e-4,
+        sources=sources,
         notes="IdentityNet's context. The uncond tokens (zero input) are constants.uncond_resampler_tokens.",
         example_dims={"batch": 1}, verify_dims={"batch": 2},
     )
@@ -91,7 +91,7 @@ def resampler_spec(arch: ArchConfig, sources: list[str]) -> GraphSpec:
 def vae_decoder_spec(sources: list[str]) -> GraphSpec:
     return GraphSpec(
         name="vae_decoder", inputs=[TensorSpec("latents", ("batch", 4, "latent_height", "latent_width"))],
-        outputs=[TensorSpec("image", ("batch", 3, "image_height", "image_width"))], sources=sources, tolerance=1e-4,
+        outputs=[TensorSpec("image", ("batch", 3, "image_height", "image_width"))], sources=sources,
         notes="Input latents / scaling_factor; output RGB in [-1, 1] (clamp, then (x + 1) * 127.5).",
         example_dims={"batch": 1, "latent_height": 8, "latent_width": 8},
         verify_dims={"batch": 1, "latent_height": 16, "latent_width": 8},

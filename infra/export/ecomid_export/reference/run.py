@@ -10,10 +10,12 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import onnx
 import torch
 from tokenizers import Tokenizer
 
 from ..face_detection import detect, torch_runner
+from ..float_error import count_roundings
 from ..manifest import ALL_SAMPLERS
 from ..models.id_attention import ID_MODES
 from ..tensor_io import write_json, write_raw
@@ -136,10 +138,22 @@ def write_references(components, manifest: dict, bundle_dir: Path, images_dir: P
                        "images are HWC uint8 RGB. Rows of batched tensors are [cond, uncond]. Face crops use SCRFD's "
                        "keypoints for both the ArcFace and the FFHQ crop (one detection), Umeyama similarity. "
                        "<sampler>_latents_step<i>: latents after the i-th diffusers scheduler.step call (dpm_2_karras "
-                       "makes two calls per step except the last, one model evaluation each).",
+                       "makes two calls per step except the last, one model evaluation each). arithmetic: per graph, "
+                       "the rounding count the parity tests' float32 bounds derive from "
+                       "(infra/export/ecomid_export/float_error.py), at this run's sizes.",
         "parameters": PARAMETERS, "detection_size": det_size, "tensors": out.index,
+        "arithmetic": graph_rounding_counts(bundle_dir, manifest, {
+            "batch": 2, "latent_height": h // 8, "latent_width": w // 8, "image_height": h, "image_width": w,
+            "text_tokens": ids_l.shape[1], "id_tokens": fixed["id_tokens"].shape[1], "size": det_size,
+            "height": image.shape[0], "width": image.shape[1]}),
     })
     print(f"reference outputs: {len(out.index)} tensors in {folder}")
+
+
+def graph_rounding_counts(bundle_dir: Path, manifest: dict, dims: dict[str, int]) -> dict:
+    """Each graph's rounding count at this run's sizes: what the parity tests' float32 bounds derive from."""
+    return {name: count_roundings(onnx.load(str(bundle_dir / graph["file"]), load_external_data=False), dims).to_json()
+            for name, graph in manifest["graphs"].items()}
 
 
 def _sample(denoiser, scheduler, noise, fixed, p, out, sampler):
