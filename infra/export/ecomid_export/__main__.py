@@ -4,6 +4,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from .cpu_kernels import pin_avx2_kernels
+
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -39,6 +41,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     if args.tiny_random:
+        pin_avx2_kernels()  # before torch loads: the same bits on AVX2 and AVX-512 machines
         from .tiny.build import build_tiny_bundle  # noqa: PLC0415 - keeps --help fast
 
         manifest, components = build_tiny_bundle(args.out, args.images)

@@ -1,3 +1,4 @@
+import subprocess
 import sys
 from pathlib import Path
 
@@ -19,3 +20,19 @@ def tiny_bundle() -> Path:
 @pytest.fixture(scope="session")
 def images_dir() -> Path:
     return REPO_ROOT / "test" / "fixtures" / "images"
+
+
+@pytest.fixture(scope="session")
+def rebuilt_tiny_bundle(tmp_path_factory, images_dir) -> Path:
+    """The tiny bundle and its references rebuilt from scratch (about a minute), as a maintainer would: by the CLI,
+    in a process of its own, so its CPU kernels are chosen before torch loads (cpu_kernels.py)."""
+    out = tmp_path_factory.mktemp("rebuilt-tiny")
+    subprocess.run([sys.executable, "-m", "ecomid_export", "--tiny-random", "--out", str(out), "--images", str(images_dir)],
+                   cwd=EXPORT_DIR, check=True, stdout=subprocess.DEVNULL)
+    return out
+
+
+@pytest.fixture(scope="session", params=["committed", "rebuilt"])
+def any_tiny_bundle(request, tiny_bundle) -> Path:
+    """Each check of the committed bundle holds for a fresh rebuild too: the rebuild is judged by what matters."""
+    return tiny_bundle if request.param == "committed" else request.getfixturevalue("rebuilt_tiny_bundle")
