@@ -1,5 +1,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { ModelBundle } from "../src/runtime/bundle.js";
+import type { GraphOptimizationLevel } from "../src/runtime/onnx.js";
+import type { Point } from "../src/preprocess/similarity-transform.js";
+import { relativeBound } from "./float-bounds.js";
 
 /** Reads the PyTorch reference outputs committed beside the tiny bundle (raw little-endian + index.json). */
 export const TINY_BUNDLE = "bundles/tiny";
@@ -11,9 +15,41 @@ interface Entry {
   shape: number[];
 }
 
-const index = JSON.parse(readFileSync(join(REF_DIR, "index.json"), "utf8")) as { tensors: Record<string, Entry>; parameters: Record<string, unknown> };
+const index = JSON.parse(readFileSync(join(REF_DIR, "index.json"), "utf8")) as {
+  tensors: Record<string, Entry>;
+  parameters: Record<string, unknown>;
+  detection_size: number;
+  /** Per graph, its rounding count at the reference run's sizes (infra/export/ecomid_export/float_error.py). */
+  arithmetic: Record<string, { roundings: number }>;
+};
 
 export const referenceParameters = index.parameters;
+export const referenceDetectionSize = index.detection_size;
+
+/**
+ * float32's bound (float-bounds.ts) for graphs run one after another, each `runs[graph]` times, against the
+ * PyTorch reference: the rounding counts add.
+ */
+export function referenceBound(runs: Record<string, number>, amplification = 1): number {
+  let roundings = 0;
+  for (const [graph, times] of Object.entries(runs)) {
+    const counted = index.arithmetic[graph];
+    if (!counted) throw new Error(`no rounding count for graph ${graph}`);
+    roundings += times * counted.roundings;
+  }
+  return relativeBound(roundings, amplification);
+}
+
+/**
+ * The tiny bundle on CPU as the parity tests run it. ECOMID_TEST_ORT_THREADS and ECOMID_TEST_ORT_OPTIMIZATION
+ * (disabled | basic | extended | all) vary onnxruntime's kernels and fusions, which change its summation
+ * orders as another CPU would (scripts/test-numeric-variants.sh); the default is one thread, all fusions.
+ */
+export function openTinyBundle(): Promise<ModelBundle> {
+  const threads = Number(process.env.ECOMID_TEST_ORT_THREADS ?? 1);
+  const optimization = (process.env.ECOMID_TEST_ORT_OPTIMIZATION ?? "all") as GraphOptimizationLevel;
+  return ModelBundle.open(TINY_BUNDLE, { provider: "cpu", intraOpThreads: threads, graphOptimizationLevel: optimization }, { skipHashes: true });
+}
 
 export function reference(name: string): { data: Float32Array | Uint8Array; shape: number[] } {
   const e = index.tensors[name];
@@ -27,6 +63,12 @@ export function referenceF32(name: string) {
   const r = reference(name);
   if (!(r.data instanceof Float32Array)) throw new Error(`${name} is not float32`);
   return r as { data: Float32Array; shape: number[] };
+}
+
+/** The reference's five SCRFD keypoints (float32, source pixels). */
+export function referenceKeypoints(): Point[] {
+  const k = referenceF32("face_keypoints").data;
+  return [0, 1, 2, 3, 4].map((i) => [k[2 * i]!, k[2 * i + 1]!] as const);
 }
 
 export function referenceU8(name: string) {

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ModelBundle } from "../runtime/bundle.js";
+import type { ModelBundle } from "../runtime/bundle.js";
 import type { Tensor } from "../runtime/tensor.js";
-import { referenceF32, referenceParameters, relativeError, TINY_BUNDLE } from "../../test/reference.js";
+import { scaledError } from "../../test/float-bounds.js";
+import { openTinyBundle, referenceBound, referenceF32, referenceParameters } from "../../test/reference.js";
 import { concatLastAxis, SdxlTextEncoder, timeIds, type RunnableGraph } from "./text-encoder.js";
 import { ClipTokenizer, PromptTooLongError } from "./tokenizer.js";
 
@@ -24,7 +25,7 @@ let clipG: RecordingGraph;
 let encoder: SdxlTextEncoder;
 
 beforeAll(async () => {
-  bundle = await ModelBundle.open(TINY_BUNDLE, { provider: "cpu", intraOpThreads: 1 }, { skipHashes: true });
+  bundle = await openTinyBundle();
   clipL = new RecordingGraph(await bundle.graph("clip_l"));
   clipG = new RecordingGraph(await bundle.graph("clip_g"));
   const pads = bundle.manifest.tokenizer.pad_token_id;
@@ -43,22 +44,23 @@ describe("SdxlTextEncoder on the tiny bundle", () => {
     expect(sentG).toEqual(Array.from(referenceF32("input_ids_clip_g").data));
   });
 
-  it("matches the reference encoder_hidden_states and text_embeds within relative 1e-4", async () => {
+  it("matches the reference encoder_hidden_states and text_embeds within the text towers' float32 bounds", async () => {
     const { encoderHiddenStates, textEmbeds } = await encoder.encode({ prompt, negativePrompt });
     const hidden = referenceF32("encoder_hidden_states");
     const pooled = referenceF32("text_embeds");
     expect(encoderHiddenStates.dims).toEqual(hidden.shape);
     expect(textEmbeds.dims).toEqual(pooled.shape);
-    const errors = { hidden: relativeError(encoderHiddenStates.data, hidden.data), pooled: relativeError(textEmbeds.data, pooled.data) };
-    console.info("text parity, relative error", errors);
-    expect(errors.hidden).toBeLessThan(1e-4);
-    expect(errors.pooled).toBeLessThan(1e-4);
+    const errors = { hidden: scaledError(encoderHiddenStates.data, hidden.data), pooled: scaledError(textEmbeds.data, pooled.data) };
+    console.info("text parity, error / max(1, |reference|)", errors);
+    // The hidden states are CLIP-L's and CLIP-G's side by side: the larger of the two bounds covers both.
+    expect(errors.hidden).toBeLessThanOrEqual(Math.max(referenceBound({ clip_l: 1 }), referenceBound({ clip_g: 1 })));
+    expect(errors.pooled).toBeLessThanOrEqual(referenceBound({ clip_g: 1 }));
   });
 
   it("is wired the same way by fromBundle", async () => {
     const fromBundle = await SdxlTextEncoder.fromBundle(bundle);
     const a = await fromBundle.encode({ prompt, negativePrompt });
-    expect(relativeError(a.textEmbeds.data, referenceF32("text_embeds").data)).toBeLessThan(1e-4);
+    expect(scaledError(a.textEmbeds.data, referenceF32("text_embeds").data)).toBeLessThanOrEqual(referenceBound({ clip_g: 1 }));
   });
 
   it("encodes one row alone as the cond row of the pair (guidance 1 skips uncond)", async () => {
@@ -66,7 +68,9 @@ describe("SdxlTextEncoder on the tiny bundle", () => {
     const single = await encoder.encodeRows([{ text: prompt, field: "prompt" }]);
     expect(single.encoderHiddenStates.dims).toEqual([1, 77, 24]);
     const n = single.encoderHiddenStates.data.length;
-    expect(relativeError(single.encoderHiddenStates.data, pair.encoderHiddenStates.data.subarray(0, n))).toBeLessThan(1e-6);
+    // Batch 1 and batch 2 may take other kernels, so two evaluations of the towers: their bound.
+    const bound = Math.max(referenceBound({ clip_l: 1 }), referenceBound({ clip_g: 1 }));
+    expect(scaledError(single.encoderHiddenStates.data, pair.encoderHiddenStates.data.subarray(0, n))).toBeLessThanOrEqual(bound);
   });
 
   it("refuses a too-long negative prompt before running any graph", async () => {

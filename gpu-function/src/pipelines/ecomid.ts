@@ -78,10 +78,11 @@ export class EcomidPipeline {
     private readonly scheduler: NoiseScheduleConfig,
   ) {}
 
-  static async load(bundle: ModelBundle): Promise<EcomidPipeline> {
-    const [faces, text, identity] = await Promise.all([FaceAnalysis.fromBundle(bundle), SdxlTextEncoder.fromBundle(bundle), IdentityEncoder.fromBundle(bundle)]);
+  /** `faces`: the bundle's own face analysis, unless a parity test brings one that reports the reference's detection. */
+  static async load(bundle: ModelBundle, faces?: FaceAnalysis): Promise<EcomidPipeline> {
+    const [analysis, text, identity] = await Promise.all([faces ?? FaceAnalysis.fromBundle(bundle), SdxlTextEncoder.fromBundle(bundle), IdentityEncoder.fromBundle(bundle)]);
     await Promise.all([bundle.graph("denoiser"), bundle.graph("denoiser_no_control"), bundle.graph("vae_decoder")]);
-    return new EcomidPipeline(bundle, faces, text, identity, parseSchedulerConfig(bundle.manifest.scheduler));
+    return new EcomidPipeline(bundle, analysis, text, identity, parseSchedulerConfig(bundle.manifest.scheduler));
   }
 
   async run(job: EcomidJob, hooks: PipelineHooks = {}): Promise<PipelineResult> {

@@ -1,16 +1,12 @@
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ModelBundleManifest } from "../../../shared/src/manifest/manifest.js";
-import { maxAbsDiff, referenceF32, referenceU8, TINY_BUNDLE } from "../../test/reference.js";
+import { maxAbsDiff, referenceF32, referenceKeypoints, referenceU8, TINY_BUNDLE } from "../../test/reference.js";
 import { decodeImage, type RgbImage } from "../runtime/image.js";
 import { arcfaceCrop, ffhqCrop } from "./face-crops.js";
 import { similarityTransform, type Point } from "./similarity-transform.js";
 
 const manifest = JSON.parse(readFileSync(`${TINY_BUNDLE}/manifest.json`, "utf8")) as ModelBundleManifest;
-const referenceKeypoints = (): Point[] => {
-  const k = referenceF32("face_keypoints").data;
-  return [0, 1, 2, 3, 4].map((i) => [k[2 * i]!, k[2 * i + 1]!] as const);
-};
 
 describe("face crops from the reference keypoints", () => {
   let astronaut: RgbImage;

@@ -5,10 +5,14 @@ import type { Tensor, TensorData } from "./tensor.js";
 export type ProviderChoice = "auto" | "cuda" | "cpu";
 export type Provider = "cuda" | "cpu";
 
+export type GraphOptimizationLevel = "disabled" | "basic" | "extended" | "all";
+
 export interface SessionOptions {
   provider: ProviderChoice;
   /** Threads for one graph on CPU; 0 lets onnxruntime decide. */
   intraOpThreads?: number;
+  /** onnxruntime's graph fusions (default "all"); fewer change its summation order, not its results beyond rounding. */
+  graphOptimizationLevel?: GraphOptimizationLevel;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -30,7 +34,7 @@ export class Graph {
    */
   static async load(name: string, path: string, options: SessionOptions): Promise<Graph> {
     const base: ort.InferenceSession.SessionOptions = {
-      graphOptimizationLevel: "all",
+      graphOptimizationLevel: options.graphOptimizationLevel ?? "all",
       ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
     };
     if (options.provider !== "cpu") {
