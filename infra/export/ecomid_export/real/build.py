@@ -18,8 +18,8 @@ from ..models.vae_decoder import VaeDecoder
 from ..onnx_export import OPSET
 from ..tiny.tokenizer import write_tokenizer
 from .antelopev2 import copy_antelopev2
-from .loaders import (load_eva, load_facexlib, load_identitynet, load_instantid_resampler, load_pulid, load_sdxl,
-                      load_vae_override)
+from .loaders import load_eva, load_facexlib, load_identitynet, load_instantid_resampler, load_pulid
+from .sdxl import load_sdxl, load_vae_override
 
 SOURCES = {"clip_l": ["sdxl"], "clip_g": ["sdxl"], "denoiser": ["sdxl", "ecomid", "pulid"],
            "denoiser_no_control": ["sdxl", "pulid"], "vae_decoder": ["sdxl"], "resampler": ["instantid"],

@@ -1,5 +1,6 @@
-"""Reading published weight files: safetensors, or pickled torch files with tensors only."""
+"""Reading published weight files: safetensors (single or sharded with an index), or pickled torch files."""
 
+import json
 from pathlib import Path
 
 import torch
@@ -7,9 +8,14 @@ from safetensors.torch import load_file
 
 
 LFS_POINTER_PREFIX = b"version https://git-lfs"
+# What diffusers and transformers name a component's weights, preferred first; each may be sharded, with
+# `<name>.index.json` mapping every tensor to its shard (diffusers' and transformers' `save_pretrained`).
+COMPONENT_WEIGHT_NAMES = ("diffusion_pytorch_model.safetensors", "model.safetensors",
+                          "diffusion_pytorch_model.fp16.safetensors", "model.fp16.safetensors")
 
 
 def read_tensors(path: Path) -> dict[str, torch.Tensor]:
+    """Every tensor of one file. Pickles load with weights_only: never execute code from a downloaded file."""
     if not path.is_file():
         raise FileNotFoundError(f"weight file not found: {path}")
     with path.open("rb") as f:
@@ -18,11 +24,27 @@ def read_tensors(path: Path) -> dict[str, torch.Tensor]:
             raise ValueError(f"{path} is a Git LFS pointer, not the weights: fetch it with `git lfs pull` or download the file")
     if path.suffix == ".safetensors":
         return load_file(str(path))
-    # weights_only: never execute code from a downloaded pickle.
     data = torch.load(str(path), map_location="cpu", weights_only=True)
     if isinstance(data, dict) and "state_dict" in data and isinstance(data["state_dict"], dict):
         data = data["state_dict"]
     return data
+
+
+def read_component(folder: Path) -> dict[str, torch.Tensor]:
+    """A diffusers/transformers component folder's weights (unet/, vae/, text_encoder/, a ControlNet folder)."""
+    for name in COMPONENT_WEIGHT_NAMES:
+        index = folder / f"{name}.index.json"
+        if index.is_file():
+            shards = sorted(set(json.loads(index.read_text())["weight_map"].values()))
+            tensors = {}
+            for shard in shards:
+                tensors.update(read_tensors(folder / shard))
+            return tensors
+        if (folder / name).is_file():
+            return read_tensors(folder / name)
+    found = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else "no such folder"
+    raise FileNotFoundError(f"no weights in {folder}: expected one of {', '.join(COMPONENT_WEIGHT_NAMES)} "
+                            f"(or its .index.json with shards); found {found}")
 
 
 def strip_prefix(tensors: dict, prefix: str) -> dict:
