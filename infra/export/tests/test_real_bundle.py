@@ -53,3 +53,22 @@ def test_published_onnx_dims_get_distinct_valid_symbols():
     image = _dims(helper.make_tensor_value_info("input.1", TensorProto.FLOAT, [1, 3, "?", "?"]))
     assert scores == ("t_448_dim0", 1) and boxes == ("t_471_dim0", 4)
     assert image == (1, 3, "t_input_1_dim2", "t_input_1_dim3")
+
+
+def test_fp16_denoiser_halves_every_weight_and_keeps_the_fidelity_softmax_in_fp32(real_bundle):
+    """infra/export/README.md, Precision: the ID K/V projections (to_k_ip, to_v_ip) are fp16 like every UNet weight
+    (the published PuLID SDXL file is fp16; the reference applies them in the UNet's dtype); one fp32 island per ID
+    layer is the fidelity mode's unscaled-logit softmax (spec section 6)."""
+    import onnx
+    from onnx import TensorProto
+
+    from ecomid_export.config import TINY
+    from ecomid_export.published.attention_layers import cross_attention_layers
+
+    model = onnx.load(str(real_bundle / "graphs" / "denoiser.onnx"), load_external_data=False)
+    weights = [i for i in model.graph.initializer if len(i.dims) == 2]  # every Linear (to_k_ip / to_v_ip among them)
+    assert weights and {i.data_type for i in weights} == {TensorProto.FLOAT16}
+    inferred = onnx.shape_inference.infer_shapes(model)
+    types = {v.name: v.type.tensor_type.elem_type for v in [*inferred.graph.value_info, *inferred.graph.input]}
+    softmax_inputs = [types.get(n.input[0]) for n in inferred.graph.node if n.op_type == "Softmax"]
+    assert softmax_inputs.count(TensorProto.FLOAT) == len(cross_attention_layers(TINY))
