@@ -7,6 +7,8 @@ tests pass TINY with files written in the same layouts (ecomid_export/published/
 
 from pathlib import Path
 
+import torch
+
 from ..config import ArchConfig
 from ..models.bisenet import BiSeNet
 from ..models.denoiser import Denoiser, build_identitynet
@@ -17,6 +19,7 @@ from ..models.retinaface import RetinaFace
 from ..strict_load import WeightMismatchError, load_strict, take_prefix
 from .identitynet_config import check_identitynet_config, refuse_foreign_controlnet
 from .pulid_layouts import pulid_sections
+from .materialize import materialized
 from .weights import read_component, read_tensors, strip_prefix
 
 FACEXLIB_DETECTION = "detection_Resnet50_Final.pth"
@@ -29,10 +32,11 @@ def batch_norm_counters(module) -> list[str]:
     return [k for k in module.state_dict() if k.endswith("num_batches_tracked")]
 
 
-def load_identitynet(path: Path, arch: ArchConfig):
+def load_identitynet(path: Path, arch: ArchConfig, dtype: torch.dtype = torch.float32):
     """EcomID's IdentityNet: its published diffusion_pytorch_model.safetensors (no config), or a diffusers
-    ControlNet folder, whose config.json must be InstantID's ControlNet config (at `arch`'s widths)."""
-    model = build_identitynet(arch)
+    ControlNet folder, whose config.json must be InstantID's ControlNet config (at `arch`'s widths).
+    Allocated in `dtype` from the start (the published file is 5 GB of fp32)."""
+    model = materialized(lambda: build_identitynet(arch), dtype)
     if path.is_dir():
         check_identitynet_config(path, model.config)
         tensors = read_component(path)
@@ -43,12 +47,15 @@ def load_identitynet(path: Path, arch: ArchConfig):
     return model
 
 
-def load_pulid(path: Path, denoiser: Denoiser, id_mlp: IdEncoderMlp) -> None:
+def load_pulid(path: Path, denoiser: Denoiser | None, id_mlp: IdEncoderMlp | None) -> None:
     """IDEncoder (`image_proj.*`) and the ID attention K/V of layer N (`ip_adapter.N.to_{k,v}_ip.weight`), from
-    the ComfyUI file or, renamed, PuLID's original pulid_v1.bin."""
+    the ComfyUI file or, renamed, PuLID's original pulid_v1.bin; one part alone when the other target is None
+    (the export builds the ID encoder and the denoisers at different times)."""
     image_proj, ip_adapter = pulid_sections(path)
-    load_strict(id_mlp, image_proj, f"PuLID {path.name} (image_proj)")
-    load_strict(denoiser.id_attention, ip_adapter, f"PuLID {path.name} (ip_adapter)")
+    if id_mlp is not None:
+        load_strict(id_mlp, image_proj, f"PuLID {path.name} (image_proj)")
+    if denoiser is not None:
+        load_strict(denoiser.id_attention, ip_adapter, f"PuLID {path.name} (ip_adapter)")
 
 
 def load_instantid_resampler(path: Path, resampler: Resampler) -> None:
