@@ -128,3 +128,19 @@ def test_fp16_fix_vae_folder_its_single_file_and_old_attention_names_load_the_sa
     assert "decoder.mid_block.attentions.0.proj_attn.weight" in old_file
     for key, value in loaded["folder"].items():  # the fp16-fix writer and the old-names writer share seed 60
         assert torch.equal(value, loaded["single file"][key]) and torch.equal(value, loaded["old names"][key]), key
+
+
+def test_the_streaming_safetensors_writer_writes_the_libraries_bytes(tmp_path):
+    from safetensors.torch import save_file
+
+    from ecomid_export.published.safetensors_stream import layout_of, write_safetensors
+
+    g = torch.Generator().manual_seed(0)
+    tensors = {"b.f32": torch.randn(3, 5, generator=g), "a.f16": torch.randn(7, generator=g).half(),
+               "position_ids": torch.arange(77).unsqueeze(0), "logit_scale": torch.tensor(4.6),
+               "z.bf16": torch.randn(2, 2, generator=g).bfloat16(), "empty": torch.zeros(0, 4),
+               "u8": torch.arange(5, dtype=torch.uint8), "f64": torch.zeros(2, dtype=torch.float64),
+               "i32": torch.ones(3, dtype=torch.int32), "bool": torch.ones(2, dtype=torch.bool)}
+    save_file(tensors, str(tmp_path / "library.safetensors"), metadata={"format": "pt"})
+    write_safetensors(tmp_path / "streamed.safetensors", layout_of(tensors), tensors.__getitem__, {"format": "pt"})
+    assert (tmp_path / "streamed.safetensors").read_bytes() == (tmp_path / "library.safetensors").read_bytes()

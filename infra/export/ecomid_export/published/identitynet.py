@@ -3,7 +3,8 @@
 Layout sources: alimama-creative/SDXL-EcomID on Hugging Face publishes `diffusion_pytorch_model.safetensors`
 alone (fp32, about 5 GB, no config.json); InstantX/InstantID publishes `ControlNetModel/config.json` +
 `diffusion_pytorch_model.safetensors`, the config below (its architecture fields), which EcomID's IdentityNet
-follows (ecomid-pipeline.md section 1). Written by diffusers' ControlNetModel.save_pretrained.
+follows (ecomid-pipeline.md section 1). Layout read off diffusers' ControlNetModel, config written by its
+save_config.
 """
 
 from pathlib import Path
@@ -12,7 +13,8 @@ import torch
 from diffusers import ControlNetModel
 
 from ..config import ArchConfig
-from .random_weights import no_silent_zeros
+from .random_weights import random_tensor
+from .safetensors_stream import layout_of, write_safetensors
 from .sdxl_diffusers import unet_config
 
 INSTANTID_CONTROLNET_CONFIG = {
@@ -42,10 +44,16 @@ def controlnet_config(arch: ArchConfig, **changes) -> dict:
 
 
 def write_identitynet(folder: Path, arch: ArchConfig, seed: int = 0, with_config: bool = False, **changes) -> Path:
-    """EcomID's upload (weights alone) by default; `with_config` writes the folder as InstantID publishes its own."""
-    torch.manual_seed(seed)
-    model = no_silent_zeros(ControlNetModel(**controlnet_config(arch, **changes)), seed)
-    model.save_pretrained(folder, safe_serialization=True)
-    if not with_config:
-        (folder / "config.json").unlink()
+    """EcomID's upload (weights alone) by default; `with_config` adds config.json, as InstantID publishes its own.
+    The weights are written one tensor at a time (the full-size file is 5 GB of fp32) in the bytes diffusers'
+    save_pretrained writes (safetensors with {"format": "pt"}), names and shapes read off diffusers'
+    ControlNetModel on the meta device."""
+    with torch.device("meta"):
+        model = ControlNetModel(**controlnet_config(arch, **changes))
+    if with_config:
+        model.save_config(folder)
+    layout = layout_of(model.state_dict())
+    generator = torch.Generator().manual_seed(seed)
+    write_safetensors(folder / "diffusion_pytorch_model.safetensors", layout,
+                      lambda name: random_tensor(name, layout[name][0], generator), metadata={"format": "pt"})
     return folder

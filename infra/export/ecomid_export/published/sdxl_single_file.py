@@ -18,11 +18,13 @@ Key names are the ones diffusers' single-file loader recognises SDXL base by (CH
 from pathlib import Path
 
 import torch
-from safetensors.torch import save_file
+from diffusers import AutoencoderKL, UNet2DConditionModel
+from transformers import CLIPTextConfig, CLIPTextModel
 
 from ..config import ArchConfig
-from .random_weights import random_state
-from .sdxl_diffusers import seeded_text_encoder, seeded_unet, seeded_vae, transformers4_clip_state
+from .random_weights import random_tensor
+from .safetensors_stream import layout_of, write_safetensors
+from .sdxl_diffusers import text_encoder_config, transformers4_clip_state, unet_config, vae_config
 from .sgm_keys import unet_to_ldm, vae_to_ldm
 
 CLIP_L_PREFIX = "conditioner.embedders.0.transformer."
@@ -48,24 +50,27 @@ def open_clip_text_layout(arch: ArchConfig) -> dict[str, tuple[int, ...]]:
     return layout
 
 
-def sgm_checkpoint(arch: ArchConfig, seed: int = 0) -> dict[str, torch.Tensor]:
-    unet = seeded_unet(arch, seed)
-    blocks = unet.config
-    up_has_attention = ["CrossAttn" in t for t in blocks.up_block_types]
-    checkpoint = unet_to_ldm(unet.state_dict(), blocks.layers_per_block, up_has_attention)
-    del unet
-    clip_l = transformers4_clip_state(seeded_text_encoder(arch, False, seed + 1))
-    clip_l["text_model.embeddings.position_ids"] = torch.arange(arch.max_text_length).unsqueeze(0)
-    checkpoint.update({CLIP_L_PREFIX + k: v for k, v in clip_l.items()})
-    open_clip = random_state(open_clip_text_layout(arch), seed + 2)
-    open_clip["logit_scale"] = torch.tensor(4.6052)  # log(100), as CLIP trains it
-    checkpoint.update({OPEN_CLIP_PREFIX + k: v for k, v in open_clip.items()})
-    vae = seeded_vae(arch, seed + 3)
-    checkpoint.update(vae_to_ldm(vae.state_dict(), len(vae.config.block_out_channels)))
-    return {k: (v.half() if v.is_floating_point() else v).contiguous() for k, v in checkpoint.items()}
+def sgm_layout(arch: ArchConfig) -> dict[str, tuple[tuple[int, ...], torch.dtype]]:
+    """Every tensor's name, shape and dtype: read off diffusers' and transformers' own modules built from SDXL's
+    published configs on the meta device (no memory), renamed into the SGM layout."""
+    with torch.device("meta"):
+        unet = UNet2DConditionModel(**unet_config(arch))
+        clip_l = CLIPTextModel(CLIPTextConfig(**text_encoder_config(arch, False)))
+        vae = AutoencoderKL(**vae_config(arch))
+    up_has_attention = ["CrossAttn" in t for t in unet.config.up_block_types]
+    tensors = unet_to_ldm(unet.state_dict(), unet.config.layers_per_block, up_has_attention)
+    tensors.update({CLIP_L_PREFIX + k: v for k, v in transformers4_clip_state(clip_l).items()})
+    tensors.update(vae_to_ldm(vae.state_dict(), len(vae.config.block_out_channels)))
+    layout = layout_of(tensors, torch.float16)
+    layout[CLIP_L_PREFIX + "text_model.embeddings.position_ids"] = ((1, arch.max_text_length), torch.int64)
+    layout.update({OPEN_CLIP_PREFIX + k: (shape, torch.float16) for k, shape in open_clip_text_layout(arch).items()})
+    return layout
 
 
 def write_sdxl_single_file(path: Path, arch: ArchConfig, seed: int = 0) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_file(sgm_checkpoint(arch, seed), str(path))
-    return path
+    """Seeded values, one tensor at a time (a full-size file is 6.9 GB), in safetensors' own byte layout."""
+    generator = torch.Generator().manual_seed(seed)
+    fixed = {CLIP_L_PREFIX + "text_model.embeddings.position_ids": torch.arange(arch.max_text_length).unsqueeze(0),
+             OPEN_CLIP_PREFIX + "logit_scale": torch.tensor(4.6052)}  # log(100), as CLIP trains it
+    layout = sgm_layout(arch)
+    return write_safetensors(path, layout, lambda name: fixed[name] if name in fixed else random_tensor(name, layout[name][0], generator))
