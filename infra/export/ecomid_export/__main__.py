@@ -1,4 +1,5 @@
-"""CLI: python -m ecomid_export --tiny-random --out bundles/tiny | python -m ecomid_export --sdxl ... --out DIR"""
+"""CLI: python -m ecomid_export --tiny-random --out bundles/tiny | python -m ecomid_export --sdxl ... --out DIR |
+python -m ecomid_export rehearse --work DIR (rehearsal/run.py)"""
 
 import argparse
 import sys
@@ -41,6 +42,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["rehearse"]:
+        from .rehearsal.run import main as rehearse  # noqa: PLC0415
+
+        return rehearse(argv[1:])
     args = parse_args(argv)
     if args.tiny_random:
         pin_avx2_kernels()  # before torch loads: the same bits on AVX2 and AVX-512 machines

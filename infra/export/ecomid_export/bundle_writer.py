@@ -14,6 +14,7 @@ from .manifest import write_manifest
 from .models.denoiser import build_unet
 from .models.id_attention import cross_attention_names
 from .onnx_export import OPSET, compare_with_onnxruntime, export_graph, external_data_files, torch_outputs
+from .peak_rss import PeakRss
 from .tensor_io import write_raw
 
 
@@ -55,18 +56,22 @@ def export_all(plan, out_dir: Path, progress=None) -> dict[str, dict]:
             print(f"  {spec.name}: done by an earlier run, kept")
             continue
         started = time.monotonic()
-        built = module if isinstance(module, torch.nn.Module) else module()
-        export_graph(built, spec, make_inputs, out_dir)
-        expected = torch_outputs(built, spec, make_inputs)
+        with PeakRss() as building:
+            built = module if isinstance(module, torch.nn.Module) else module()
+            export_graph(built, spec, make_inputs, out_dir)
+            expected = torch_outputs(built, spec, make_inputs)
+            del built
+            gc.collect()
         exported = time.monotonic()
-        del built
-        gc.collect()
-        compare_with_onnxruntime(expected, spec, make_inputs, out_dir)
+        with PeakRss() as verifying:
+            compare_with_onnxruntime(expected, spec, make_inputs, out_dir)
         externals = [f"graphs/{name}" for name in external_data_files(out_dir / spec.file)]
         entries[spec.name] = spec.to_manifest(OPSET, externals)
         if progress is not None:
             progress.record(spec.name, entries[spec.name])
-        print(f"  {spec.name}: {time.monotonic() - started:.1f} s (built and exported {exported - started:.1f} s)")
+        print(f"  {spec.name}: {time.monotonic() - started:.1f} s; build + export {exported - started:.1f} s, peak RSS "
+              f"{building.peak_mb:.0f} MB; onnxruntime verification {time.monotonic() - exported:.1f} s, peak RSS "
+              f"{verifying.peak_mb:.0f} MB")
     return entries
 
 

@@ -40,36 +40,49 @@ def export_with_streamed_weights(module: torch.nn.Module, spec: GraphSpec, make_
     """Graphs of gigabytes: the exporter traces the graph without its weights (they become inputs named as in
     the module's state dict), then each weight is written straight from the module into `<file>.data`, one
     tensor at a time. The exporter's own way holds every weight again (and again when folding constants:
-    3x a 1.4 GB fp16 CLIP-G measured here), which a 16 GB denoiser cannot afford; onnxruntime folds the
-    weights' transposes when it loads the graph instead."""
+    3x a 1.4 GB fp16 CLIP-G measured here), which a 16 GB denoiser cannot afford. The one fold that matters is
+    done here while streaming: a Linear's weight reaches its MatMul through a Transpose, which onnxruntime
+    would otherwise fold at load into a transposed copy of every weight (the fp16 denoiser's session then
+    outgrew 24 GiB here)."""
     _export(module, spec, make_inputs, path, with_weights=False)
     model = onnx.load(str(path))
     declared = {t.name for t in spec.inputs}
     weights = module.state_dict(keep_vars=False)
-    data_file = path.name + ".data"
-    kept_inputs, offset = [], 0
-    with (path.parent / data_file).open("wb") as data:
-        for value in model.graph.input:
-            if value.name in declared:
-                kept_inputs.append(value)
-                continue
-            if value.name not in weights:
-                raise VerificationError(f"{spec.name}: exported input {value.name} is neither declared nor a weight")
-            array = weights[value.name].detach().contiguous().numpy()
+    unknown = [v.name for v in model.graph.input if v.name not in declared and v.name not in weights]
+    if unknown:
+        raise VerificationError(f"{spec.name}: exported inputs {unknown[:3]} are neither declared nor weights")
+    folded = {}  # a Transpose's output -> (the weight, its permutation)
+    for node in list(model.graph.node):
+        if node.op_type == "Transpose" and node.input[0] in weights and node.input[0] not in declared:
+            perm = next((list(a.ints) for a in node.attribute if a.name == "perm"), None)
+            folded[node.output[0]] = (node.input[0], perm)
+            model.graph.node.remove(node)
+    used = {name for node in model.graph.node for name in node.input}
+    tensors = {name: weights[name] for name in (v.name for v in model.graph.input) if name not in declared and name in used}
+    tensors.update({out: weights[name].permute(*(perm or reversed(range(weights[name].ndim)))) for out, (name, perm) in folded.items()})
+    _stream_initializers(model, tensors, path.name + ".data", path.parent)
+    kept_inputs = [v for v in model.graph.input if v.name in declared]
+    del model.graph.input[:]
+    model.graph.input.extend(kept_inputs)
+    onnx.save_model(model, str(path))
+
+
+def _stream_initializers(model: onnx.ModelProto, tensors: dict[str, torch.Tensor], data_file: str, folder: Path) -> None:
+    offset = 0
+    with (folder / data_file).open("wb") as data:
+        for name, value in tensors.items():
+            array = value.detach().contiguous().numpy()
             padding = -offset % EXTERNAL_DATA_ALIGNMENT
             data.write(b"\0" * padding)
             offset += padding
             data.write(array.tobytes())
-            tensor = onnx.TensorProto(name=value.name, dims=array.shape, data_type=value.type.tensor_type.elem_type,
+            tensor = onnx.TensorProto(name=name, dims=array.shape, data_type=onnx.helper.np_dtype_to_tensor_dtype(array.dtype),
                                       data_location=onnx.TensorProto.EXTERNAL)
             for key, entry in (("location", data_file), ("offset", str(offset)), ("length", str(array.nbytes))):
                 tensor.external_data.add(key=key, value=entry)
             model.graph.initializer.append(tensor)
             offset += array.nbytes
-    del model.graph.input[:]
-    model.graph.input.extend(kept_inputs)
-    onnx.save_model(model, str(path))
-    (path.parent / data_file).chmod(0o644)  # the server may run as another user
+    (folder / data_file).chmod(0o644)  # the server may run as another user
 
 
 def _export(module: torch.nn.Module, spec: GraphSpec, make_inputs: InputMaker, path: Path, with_weights: bool = True) -> None:

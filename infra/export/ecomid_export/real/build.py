@@ -11,6 +11,7 @@ from ..manifest import ALL_SAMPLERS, SCHEDULER, model_facts, preprocessing
 from ..models.half_precision import HalfPrecision
 from ..models.text_encoders import BOS_TOKEN_ID, EOS_TOKEN_ID
 from ..onnx_export import OPSET
+from ..peak_rss import PeakRss
 from ..tiny.tokenizer import write_tokenizer
 from .antelopev2 import copy_antelopev2
 from .components import build_id_encoder, build_resampler, lazy_components
@@ -53,7 +54,9 @@ def build_real_bundle(args, arch: ArchConfig = REAL) -> dict:
     started = time.monotonic()
     half = getattr(args, "precision", "fp16") == "fp16"
     c = lazy_components(args, arch, torch.float16 if half else torch.float32)
-    constants = write_real_constants(args, arch)
+    with PeakRss() as peak:
+        constants = write_real_constants(args, arch)
+    print(f"  constants: {time.monotonic() - started:.1f} s, peak RSS {peak.peak_mb:.0f} MB")
     plan = [step for step in graph_plan(c, SOURCES, large=True) if step[1].name not in ("arcface", "scrfd")]
     progress = ExportProgress(args.out, inputs_fingerprint(args))
     graphs = export_all(apply_precision(plan, args), args.out, progress)
@@ -75,7 +78,9 @@ def build_real_bundle(args, arch: ArchConfig = REAL) -> dict:
                       "pad_token_id": {"clip_l": EOS_TOKEN_ID, "clip_g": 0}},
         "extra_sources": ["clip-bpe"],
     }
+    hashing = time.monotonic()
     manifest = finish_manifest(args.out, header, graphs, constants)
+    print(f"  manifest (sha256 of every file): {time.monotonic() - hashing:.1f} s")
     progress.complete()
     total = sum(f["bytes"] for f in manifest["files"])
     print(f"bundle {args.bundle_id}: {len(manifest['files'])} files, {total / 1e9:.2f} GB, {time.monotonic() - started:.0f} s")
