@@ -15,9 +15,9 @@ export interface SessionOptions {
   graphOptimizationLevel?: GraphOptimizationLevel;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
   /**
-   * "all" (default): every graph's session stays loaded. "one": a graph's session is created when it runs and
-   * the bundle unloads every other one first, so one graph's weights are in memory at a time: onnxruntime's CPU
-   * provider holds an fp16 graph in fp32 (the real denoiser takes 17 GB), and not all fit in a machine's memory.
+   * "all" (default): every graph's session stays loaded. "one": a graph's session is created when it runs, in
+   * the CPU provider's least-memory settings (leastMemoryOptions), and the bundle unloads every other one first,
+   * so one graph's weights are in memory at a time: a full-size bundle's graphs do not all fit in 24 GiB on CPU.
    * Sessions are created again per job: for a CPU rehearsal, not for serving.
    */
   graphsInMemory?: "all" | "one";
@@ -61,7 +61,7 @@ export class Graph {
    */
   static onDemand(name: string, path: string, options: SessionOptions, names: { inputs: string[]; outputs: string[] }, beforeLoad: (g: Graph) => Promise<void>): Graph {
     if (options.provider !== "cpu") throw new GraphRunError(`graph ${name}: graphsInMemory "one" is for the CPU provider only`);
-    const load = () => ort.InferenceSession.create(path, { ...baseOptions(options), executionProviders: ["cpu"] });
+    const load = () => ort.InferenceSession.create(path, { ...leastMemoryOptions(options), executionProviders: ["cpu"] });
     return new Graph(name, null, "cpu", { load, beforeLoad, ...names });
   }
 
@@ -121,6 +121,23 @@ export class Graph {
   async release(): Promise<void> {
     await this.unload();
   }
+}
+
+/**
+ * The CPU provider has no fp16 kernels on x86 and casts every fp16 weight to fp32. Optimised ("all"), it folds
+ * those casts into fp32 copies held for the session, then prepacks them: the real fp16 denoiser grew past 20 GB
+ * here. Unoptimised, without prepacking or the arena, each cast is made when its node runs and freed after:
+ * 0.2 GB after loading, 4.8 GB at its peak in a run (infra/export's verification uses the same settings).
+ * Slower per step, which a rehearsal on CPU can afford. An explicit graphOptimizationLevel still wins.
+ */
+function leastMemoryOptions(options: SessionOptions): ort.InferenceSession.SessionOptions {
+  return {
+    ...baseOptions(options),
+    graphOptimizationLevel: options.graphOptimizationLevel ?? "disabled",
+    enableCpuMemArena: false,
+    enableMemPattern: false,
+    extra: { session: { disable_prepacking: "1" } },
+  };
 }
 
 function baseOptions(options: SessionOptions): ort.InferenceSession.SessionOptions {
