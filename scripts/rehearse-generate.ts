@@ -7,8 +7,8 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { GpuJobSpec } from "../shared/src/protocol/gpu-protocol.js";
 import { EcomidPipeline } from "../gpu-function/src/pipelines/ecomid.js";
+import { localJobSpec } from "../gpu-function/src/pipelines/local-job.js";
 import { ModelBundle } from "../gpu-function/src/runtime/bundle.js";
 
 const [bundleDir, outDir, threads = "2"] = process.argv.slice(2);
@@ -24,25 +24,7 @@ const pipeline = await EcomidPipeline.load(bundle);
 const loadSeconds = seconds(t0);
 console.log(`bundle verified (sha256 of every file) in ${verifySeconds} s; pipeline ready in ${loadSeconds} s`);
 
-const spec: GpuJobSpec = {
-  prompt: "a studio portrait, soft light",
-  negative_prompt: "",
-  reference_images: [{ url: "rehearsal", content_type: "image/png", sha256: "x", bytes: astronaut.byteLength }],
-  keypoints: { type: "reference" },
-  identity_strength: 0.3,
-  structure_strength: 0.8,
-  id_mode: "fidelity",
-  id_noise: 0,
-  steps: 2,
-  guidance: 3.5,
-  sampler: "euler",
-  seed: 1,
-  width: 512,
-  height: 512,
-  num_outputs: 1,
-  output_format: "png",
-  output_quality: 90,
-};
+const spec = localJobSpec({ bytes: astronaut.byteLength, contentType: "image/png" }, { prompt: "a studio portrait, soft light", steps: 2, seed: 1 });
 // Seconds per step: the first from the denoising total less the later steps (it also creates the denoiser's
 // session), each later one from one latents to the next.
 const stepEnds: number[] = [];

@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { GpuJobSpec } from "../../shared/src/protocol/gpu-protocol.js";
 import { EcomidPipeline } from "../src/pipelines/ecomid.js";
+import { localJobSpec } from "../src/pipelines/local-job.js";
 import { ModelBundle } from "../src/runtime/bundle.js";
 import { runExporter } from "./support/export-venv.js";
 
@@ -28,25 +28,7 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const spec: GpuJobSpec = {
-  prompt: "a studio portrait",
-  negative_prompt: "",
-  reference_images: [{ url: "unused", content_type: "image/png", sha256: "x", bytes: astronaut.byteLength }],
-  keypoints: { type: "reference" },
-  identity_strength: 0.3,
-  structure_strength: 0.8,
-  id_mode: "fidelity",
-  id_noise: 0,
-  steps: 2,
-  guidance: 3.5,
-  sampler: "euler",
-  seed: 7,
-  width: 512,
-  height: 512,
-  num_outputs: 1,
-  output_format: "png",
-  output_quality: 90,
-};
+const spec = localJobSpec({ bytes: astronaut.byteLength, contentType: "image/png" }, { prompt: "a studio portrait", steps: 2, seed: 7 });
 
 describe("a bundle built in real mode from published-layout files", () => {
   it("loads after its files are verified against the manifest, with fp16 graphs and the antelopev2 names", async () => {

@@ -7,12 +7,17 @@ import time
 SAMPLE_SECONDS = 0.1
 
 
-def resident_mb() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
+def proc_mb(path: str, field: str) -> float:
+    """A `Field:  N kB` line of a /proc file, in MB."""
+    with open(path) as lines:
+        for line in lines:
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
-    return 0.0
+    raise RuntimeError(f"no {field} in {path}")
+
+
+def resident_mb() -> float:
+    return proc_mb("/proc/self/status", "VmRSS")
 
 
 class PeakRss:

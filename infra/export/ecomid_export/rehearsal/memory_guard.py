@@ -9,15 +9,13 @@ import signal
 import threading
 import time
 
+from ..peak_rss import proc_mb
+
 FLOOR_MB = 1536
 
 
 def available_mb() -> float:
-    with open("/proc/meminfo") as meminfo:
-        for line in meminfo:
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError("no MemAvailable in /proc/meminfo")
+    return proc_mb("/proc/meminfo", "MemAvailable")
 
 
 def volunteer_for_oom_killer() -> None:
