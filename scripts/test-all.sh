@@ -33,6 +33,11 @@ for deploy_env in local staging production; do
   fi
 done
 
+# Before vitest: gpu-function/test/real-mode-bundle.test.ts builds a bundle with the exporter (idempotent, 0 s when reused).
+echo "== the exporter's Python environment (infra/export/setup_venv.sh)"
+venv_ok=1
+bash infra/export/setup_venv.sh || venv_ok=0
+
 echo "== vitest (edge in workerd, node)"
 rm -f .state/vitest.json
 npx vitest run --reporter=default --reporter=json --outputFile.json=.state/vitest.json || status=1
@@ -47,7 +52,7 @@ fi
 
 if [ -x infra/export/setup_venv.sh ] || [ -f infra/export/setup_venv.sh ]; then
   echo "== python (infra/export)"
-  if bash infra/export/setup_venv.sh; then
+  if [ "$venv_ok" = 1 ]; then
     rm -f .state/pytest.xml
     infra/export/.venv/bin/python -m pytest infra/export/tests -q -p no:cacheprovider --junitxml=.state/pytest.xml || status=1
     if [ -f .state/pytest.xml ]; then

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # GPU check for a lent GPU machine (one H100, about 15 minutes, NO internet).
 # Measures what can be measured with what was carried there, says plainly what could not,
-# and stops well inside 10 minutes (every step runs under `timeout`: at most about 7 min in all, typically 1-2).
+# Every step runs under `timeout`. Sections 1-2 take 1-2 min; section 3 (fp16 vs fp32 at 1024x1024, 30 steps) needs
+# a denoiser pair: a real bundle's, or the rehearsal's (built here in up to 25 min if the export venv is present).
 # Run from the repository root:  bash infra/bench/gpu-check.sh
 # Output goes to stdout and to $OUT/gpu-check.log ($OUT defaults to /tmp/ecomid-gpu-check).
 # What it needs (see infra/bench/README.md):
@@ -87,8 +88,38 @@ else
   missing+=("Python onnxruntime-gpu (fallback)")
 fi
 
+# 3. Precision: the fp16 denoiser against its fp32 twin on CUDA, 1024x1024, 30 steps (infra/bench/precision_check.py):
+#    the export verifies fp16 graphs only on onnxruntime's CPU provider, which runs them in fp32 (weights cast).
+#    Graphs: ECOMID_BUNDLE + ECOMID_BUNDLE_FP32 (a real bundle and the same export with --precision fp32), else the
+#    rehearsal's pair in $REHEARSAL_WORK (python -m ecomid_export.rehearsal.denoiser_pair, built here if the export
+#    venv exists: about 12 GB of seeded full-size files written, two exports, 25 GB of graphs).
+say
+REHEARSAL_WORK="${REHEARSAL_WORK:-/tmp/ecomid-rehearsal}"
+if [ -n "${ECOMID_BUNDLE:-}" ] && [ -n "${ECOMID_BUNDLE_FP32:-}" ]; then
+  FP16_GRAPH="$ECOMID_BUNDLE/graphs/denoiser.onnx"; FP32_GRAPH="$ECOMID_BUNDLE_FP32/graphs/denoiser.onnx"; GRAPH_SOURCE="real bundle $ECOMID_BUNDLE"
+else
+  FP16_GRAPH="$REHEARSAL_WORK/denoiser-fp16/graphs/denoiser.onnx"; FP32_GRAPH="$REHEARSAL_WORK/denoiser-fp32/graphs/denoiser.onnx"; GRAPH_SOURCE="rehearsal (seeded random weights)"
+  if { [ ! -f "$FP16_GRAPH" ] || [ ! -f "$FP32_GRAPH" ]; } && [ -x infra/export/.venv/bin/python ]; then
+    say "== building the rehearsal's fp16 and fp32 denoisers in $REHEARSAL_WORK (at most 25 min)"
+    (cd infra/export && timeout 1500 .venv/bin/python -m ecomid_export.rehearsal.denoiser_pair --work "$REHEARSAL_WORK") \
+      || say "(denoiser pair build failed or ran past 25 min: exit $?)"
+  fi
+fi
+if [ -n "$PY" ] && [ -f "$FP16_GRAPH" ] && [ -f "$FP32_GRAPH" ]; then
+  say "== precision on CUDA: fp16 vs fp32 denoiser ($GRAPH_SOURCE), 1024x1024, 30 steps, CFG 3.5"
+  if timeout 900 "$PY" infra/bench/precision_check.py --fp16 "$FP16_GRAPH" --fp32 "$FP32_GRAPH" | tee "$OUT_DIR/precision-cuda.json"; then
+    measured+=("fp16 vs fp32 denoiser on CUDA at 1024x1024, 30 steps: error and seconds per step ($GRAPH_SOURCE)")
+  else
+    missing+=("fp16 vs fp32 on CUDA (failed or past 15 min, see above)")
+  fi
+else
+  why=""; [ -z "$PY" ] && why="no onnxruntime-gpu; "
+  [ -f "$FP16_GRAPH" ] && [ -f "$FP32_GRAPH" ] || why="${why}no denoiser pair (set ECOMID_BUNDLE and ECOMID_BUNDLE_FP32, or carry $REHEARSAL_WORK, or the export venv to build it)"
+  missing+=("fp16 vs fp32 on CUDA: $why")
+fi
+
 say; say "== summary"
 for m in "${measured[@]}"; do say "measured:     $m"; done
 for m in "${missing[@]}"; do say "NOT measured: $m"; done
-say "never measurable here: real SDXL timings (the tiny bundle is a fixture; no real bundle is carried)"
+say "never measurable without a real bundle: real SDXL image quality (the rehearsal's weights are random; its timings and errors are the real architecture's)"
 say "log: $LOG"

@@ -28,7 +28,11 @@ export class ModelBundle {
     if (!g) {
       const spec = this.manifest.graphs[name];
       if (!spec) throw new Error(`bundle ${this.manifest.id} has no graph ${name}`);
-      g = Graph.load(name, join(this.dir, spec.file), this.sessionOptions);
+      const path = join(this.dir, spec.file);
+      g =
+        this.sessionOptions.graphsInMemory === "one"
+          ? Promise.resolve(Graph.onDemand(name, path, this.sessionOptions, { inputs: spec.inputs.map((t) => t.name), outputs: spec.outputs.map((t) => t.name) }, (loading) => this.unloadAllBut(loading)))
+          : Graph.load(name, path, this.sessionOptions);
       this.graphs.set(name, g);
     }
     return g;
@@ -39,6 +43,20 @@ export class ModelBundle {
     const bytes = await readFile(join(this.dir, spec.file));
     const data = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
     return float32(data, spec.shape as number[]);
+  }
+
+  /** The graphs whose sessions are in memory now. */
+  async loadedGraphs(): Promise<string[]> {
+    const graphs = await Promise.all(this.graphs.values());
+    return graphs.filter((g) => g.loaded).map((g) => g.name);
+  }
+
+  /** graphsInMemory "one": every other graph's session is freed before `keep` loads. */
+  private async unloadAllBut(keep: Graph): Promise<void> {
+    for (const g of this.graphs.values()) {
+      const graph = await g;
+      if (graph !== keep && graph.loaded) await graph.unload();
+    }
   }
 
   async release(): Promise<void> {

@@ -14,6 +14,8 @@ const Env = z.object({
   /** Skip sha256 of every bundle file at start (sizes are still checked); for very large bundles on trusted volumes. */
   BUNDLE_SKIP_HASHES: z.enum(["true", "false"]).default("false"),
   WORKER_ID: z.string().default(""),
+  /** "one": one graph's session in memory at a time (onnx.ts SessionOptions.graphsInMemory); CPU only, for rehearsals. */
+  GRAPHS_IN_MEMORY: z.enum(["all", "one"]).default("all"),
   /**
    * On SIGTERM/SIGINT, how long a job in flight may run on before it is stopped and
    * handed back to the edge (a retryable worker_shutdown failure). Keep it well under
@@ -43,6 +45,7 @@ export type ServiceConfig = {
   heartbeatMs: number;
   skipHashes: boolean;
   workerId: string;
+  graphsInMemory: "all" | "one";
   drainMs: number;
   stallMs: number;
 };
@@ -65,6 +68,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     heartbeatMs: v.HEARTBEAT_SECONDS * 1000,
     skipHashes: v.BUNDLE_SKIP_HASHES === "true",
     workerId: v.WORKER_ID || `gpu-${process.pid}`,
+    graphsInMemory: v.GRAPHS_IN_MEMORY,
     drainMs: v.DRAIN_SECONDS * 1000,
     stallMs: v.STALL_SECONDS * 1000,
   };

@@ -14,6 +14,13 @@ export interface SessionOptions {
   /** onnxruntime's graph fusions (default "all"); fewer change its summation order, not its results beyond rounding. */
   graphOptimizationLevel?: GraphOptimizationLevel;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /**
+   * "all" (default): every graph's session stays loaded. "one": a graph's session is created when it runs, in
+   * the CPU provider's least-memory settings (leastMemoryOptions), and the bundle unloads every other one first,
+   * so one graph's weights are in memory at a time: a full-size bundle's graphs do not all fit in 24 GiB on CPU.
+   * Sessions are created again per job: for a CPU rehearsal, not for serving.
+   */
+  graphsInMemory?: "all" | "one";
 }
 
 export class GraphRunError extends Error {
@@ -24,8 +31,9 @@ export class GraphRunError extends Error {
 export class Graph {
   private constructor(
     readonly name: string,
-    private readonly session: ort.InferenceSession,
+    private session: ort.InferenceSession | null,
     readonly provider: Provider,
+    private readonly onDemand: { load: () => Promise<ort.InferenceSession>; beforeLoad: (g: Graph) => Promise<void>; inputs: string[]; outputs: string[] } | null = null,
   ) {}
 
   /**
@@ -33,10 +41,7 @@ export class Graph {
    * no fallback of its own, so a missing CUDA provider library lands on CPU here, said plainly.
    */
   static async load(name: string, path: string, options: SessionOptions): Promise<Graph> {
-    const base: ort.InferenceSession.SessionOptions = {
-      graphOptimizationLevel: options.graphOptimizationLevel ?? "all",
-      ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
-    };
+    const base = baseOptions(options);
     if (options.provider !== "cpu") {
       try {
         const session = await ort.InferenceSession.create(path, { ...base, executionProviders: ["cuda"] });
@@ -50,17 +55,48 @@ export class Graph {
     return new Graph(name, session, "cpu");
   }
 
+  /**
+   * A CPU graph whose session is created at its first run after `beforeLoad` (which frees the others), and can be
+   * unloaded again; its input and output names come from the manifest, in the graph's order.
+   */
+  static onDemand(name: string, path: string, options: SessionOptions, names: { inputs: string[]; outputs: string[] }, beforeLoad: (g: Graph) => Promise<void>): Graph {
+    if (options.provider !== "cpu") throw new GraphRunError(`graph ${name}: graphsInMemory "one" is for the CPU provider only`);
+    const load = () => ort.InferenceSession.create(path, { ...leastMemoryOptions(options), executionProviders: ["cpu"] });
+    return new Graph(name, null, "cpu", { load, beforeLoad, ...names });
+  }
+
+  get loaded(): boolean {
+    return this.session !== null;
+  }
+
+  /** Frees the session; an on-demand graph loads it again at its next run. */
+  async unload(): Promise<void> {
+    const session = this.session;
+    this.session = null;
+    await session?.release();
+  }
+
+  private async ready(): Promise<ort.InferenceSession> {
+    if (!this.session) {
+      if (!this.onDemand) throw new GraphRunError(`graph ${this.name} was released`);
+      await this.onDemand.beforeLoad(this);
+      this.session = await this.onDemand.load();
+    }
+    return this.session;
+  }
+
   get inputNames(): readonly string[] {
-    return this.session.inputNames;
+    return this.onDemand?.inputs ?? this.session!.inputNames;
   }
 
   get outputNames(): readonly string[] {
-    return this.session.outputNames;
+    return this.onDemand?.outputs ?? this.session!.outputNames;
   }
 
   async run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor<Float32Array>>> {
-    const missing = this.session.inputNames.filter((n) => !(n in feeds));
-    const extra = Object.keys(feeds).filter((n) => !this.session.inputNames.includes(n));
+    const session = await this.ready();
+    const missing = session.inputNames.filter((n) => !(n in feeds));
+    const extra = Object.keys(feeds).filter((n) => !session.inputNames.includes(n));
     if (missing.length || extra.length) {
       throw new GraphRunError(`graph ${this.name}: missing inputs [${missing}] unexpected inputs [${extra}]`);
     }
@@ -68,7 +104,7 @@ export class Graph {
     for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(dtypeOf(t.data), t.data, t.dims);
     let results: ort.InferenceSession.ReturnType;
     try {
-      results = await this.session.run(ortFeeds);
+      results = await session.run(ortFeeds);
     } catch (e) {
       // Shapes and types, never tensor values, so logs stay small and free of user data.
       const described = Object.entries(feeds).map(([n, t]) => `${n}:${dtypeOf(t.data)}[${t.dims}]`).join(" ");
@@ -83,8 +119,32 @@ export class Graph {
   }
 
   async release(): Promise<void> {
-    await this.session.release();
+    await this.unload();
   }
+}
+
+/**
+ * The CPU provider has no fp16 kernels on x86 and casts every fp16 weight to fp32. Optimised ("all"), it folds
+ * those casts into fp32 copies held for the session, then prepacks them: the real fp16 denoiser grew past 20 GB
+ * here. Unoptimised, without prepacking or the arena, each cast is made when its node runs and freed after:
+ * 0.2 GB after loading, 4.8 GB at its peak in a run (infra/export's verification uses the same settings).
+ * Slower per step, which a rehearsal on CPU can afford. An explicit graphOptimizationLevel still wins.
+ */
+function leastMemoryOptions(options: SessionOptions): ort.InferenceSession.SessionOptions {
+  return {
+    ...baseOptions(options),
+    graphOptimizationLevel: options.graphOptimizationLevel ?? "disabled",
+    enableCpuMemArena: false,
+    enableMemPattern: false,
+    extra: { session: { disable_prepacking: "1" } },
+  };
+}
+
+function baseOptions(options: SessionOptions): ort.InferenceSession.SessionOptions {
+  return {
+    graphOptimizationLevel: options.graphOptimizationLevel ?? "all",
+    ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
+  };
 }
 
 function dtypeOf(data: TensorData): "float32" | "int64" | "int32" | "uint8" {

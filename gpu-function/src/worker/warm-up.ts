@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { EcomidPipeline } from "../pipelines/ecomid.js";
+import { localJobSpec } from "../pipelines/local-job.js";
 import type { ModelBundle } from "../runtime/bundle.js";
 import { encodeImage } from "../runtime/image.js";
 
@@ -12,25 +13,7 @@ export async function warmUp(pipeline: EcomidPipeline, bundle: ModelBundle): Pro
   const face = readFileSync(fileURLToPath(new URL("../../assets/warm-up-face.jpg", import.meta.url)));
   const size = bundle.manifest.limits.min_side;
   await pipeline.run({
-    spec: {
-      prompt: "a portrait",
-      negative_prompt: "",
-      reference_images: [{ url: "warm-up", content_type: "image/jpeg", sha256: "", bytes: face.byteLength }],
-      keypoints: { type: "reference" },
-      identity_strength: 0.3,
-      structure_strength: 0.8,
-      id_mode: "fidelity",
-      id_noise: 0,
-      steps: 1,
-      guidance: 3.5,
-      sampler: "euler",
-      seed: 0,
-      width: size,
-      height: size,
-      num_outputs: 1,
-      output_format: "webp",
-      output_quality: 50,
-    },
+    spec: localJobSpec({ bytes: face.byteLength, contentType: "image/jpeg" }, { width: size, height: size, output_format: "webp", output_quality: 50 }),
     references: [new Uint8Array(face)],
     keypointImage: null,
     intermediates: [],

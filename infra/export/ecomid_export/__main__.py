@@ -1,4 +1,5 @@
-"""CLI: python -m ecomid_export --tiny-random --out bundles/tiny | python -m ecomid_export --sdxl ... --out DIR"""
+"""CLI: python -m ecomid_export --tiny-random --out bundles/tiny | python -m ecomid_export --sdxl ... --out DIR |
+python -m ecomid_export rehearse --work DIR (rehearsal/run.py)"""
 
 import argparse
 import sys
@@ -27,6 +28,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     real.add_argument("--vae", type=Path, help="optional fp16-fix VAE (diffusers folder or .safetensors)")
     real.add_argument("--precision", choices=("fp16", "fp32"), default="fp16",
                       help="fp16 (with the spec's fp32 islands) for the denoisers, text towers, ID encoder, Resampler")
+    real.add_argument("--widths", choices=("real", "tiny"), default="real",
+                      help="tiny: the widths of the published-layout fixtures (python -m ecomid_export.published), for tests")
     real.add_argument("--bundle-id", default="ecomid-sdxl")
     real.add_argument("--bundle-version", default="0.1.0")
     args = parser.parse_args(argv)
@@ -39,6 +42,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["rehearse"]:
+        from .rehearsal.run import main as rehearse  # noqa: PLC0415
+
+        return rehearse(argv[1:])
     args = parse_args(argv)
     if args.tiny_random:
         pin_avx2_kernels()  # before torch loads: the same bits on AVX2 and AVX-512 machines
@@ -50,9 +57,10 @@ def main(argv: list[str]) -> int:
 
             write_references(components, manifest, args.out, args.images)
         return 0
+    from .config import REAL, TINY  # noqa: PLC0415
     from .real.build import build_real_bundle  # noqa: PLC0415
 
-    build_real_bundle(args)
+    build_real_bundle(args, TINY if args.widths == "tiny" else REAL)
     return 0
 
 

@@ -1,5 +1,6 @@
 """Export every graph of a bundle, verify each against torch, and write constants + manifest."""
 
+import gc
 import time
 from pathlib import Path
 
@@ -10,8 +11,11 @@ from .graphs import face, text
 from .graphs.common import generator, randn
 from .graphs.denoiser import denoiser_inputs, denoiser_spec
 from .manifest import write_manifest
+from .models.denoiser import build_unet
 from .models.id_attention import cross_attention_names
-from .onnx_export import OPSET, export_graph, external_data_files, verify_graph
+from .onnx_export import (OPSET, compare_with_onnxruntime, export_graph, external_data_files, torch_outputs,
+                          verification_bound)
+from .peak_rss import PeakRss
 from .tensor_io import write_raw
 
 
@@ -40,16 +44,35 @@ def graph_plan(c, sources: dict[str, list[str]], large: bool = False):
     return plan
 
 
-def export_all(plan, out_dir: Path) -> dict[str, dict]:
-    """Export + verify each graph; returns manifest graph entries. Raises on any error above its bound."""
+def export_all(plan, out_dir: Path, progress=None) -> dict[str, dict]:
+    """Export + verify each graph; returns manifest graph entries. Raises on any error above its bound.
+
+    A plan's module may be a function that builds it: it is then built when its turn comes and dropped before
+    onnxruntime loads the written file, so one graph's weights are in memory at a time. `progress`
+    (real/progress.py) skips graphs a previous run finished and records each one as it is verified."""
     entries = {}
     for module, spec, make_inputs in plan:
+        if progress is not None and (done := progress.finished(spec.name)) is not None:
+            entries[spec.name] = done
+            print(f"  {spec.name}: done by an earlier run, kept")
+            continue
         started = time.monotonic()
-        export_graph(module, spec, make_inputs, out_dir)
-        verify_graph(module, spec, make_inputs, out_dir)
+        with PeakRss() as building:
+            built = module if isinstance(module, torch.nn.Module) else module()
+            export_graph(built, spec, make_inputs, out_dir)
+            expected = torch_outputs(built, spec, make_inputs, relative_error=verification_bound(spec, out_dir))
+            del built
+            gc.collect()
+        exported = time.monotonic()
+        with PeakRss() as verifying:
+            compare_with_onnxruntime(expected, spec, make_inputs, out_dir)
         externals = [f"graphs/{name}" for name in external_data_files(out_dir / spec.file)]
         entries[spec.name] = spec.to_manifest(OPSET, externals)
-        print(f"  {spec.name}: {time.monotonic() - started:.1f} s")
+        if progress is not None:
+            progress.record(spec.name, entries[spec.name])
+        print(f"  {spec.name}: {time.monotonic() - started:.1f} s; build + export {exported - started:.1f} s, peak RSS "
+              f"{building.peak_mb:.0f} MB; onnxruntime verification {time.monotonic() - exported:.1f} s, peak RSS "
+              f"{verifying.peak_mb:.0f} MB")
     return entries
 
 
@@ -68,6 +91,12 @@ def write_constants(c, out_dir: Path) -> dict:
 
 def id_attention_layer_count(c) -> int:
     return len(cross_attention_names(c.denoiser.unet))
+
+
+def id_attention_layer_count_of(arch) -> int:
+    """The same, read off a UNet of `arch` on the meta device (no weights)."""
+    with torch.device("meta"):
+        return len(cross_attention_names(build_unet(arch)))
 
 
 def finish_manifest(out_dir: Path, header: dict, graphs: dict, constants: dict) -> dict:

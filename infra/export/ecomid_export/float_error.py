@@ -18,8 +18,10 @@ activations O(1)); where a caller knows it does (classifier-free guidance), it p
 """
 
 import math
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import onnx
 from onnx import numpy_helper
@@ -45,13 +47,14 @@ class RoundingCount:
         return {"roundings": self.roundings, "widest_sum": self.widest_sum}
 
 
-def count_roundings(model: onnx.ModelProto, dims: Mapping[str, int]) -> RoundingCount:
+def count_roundings(model: onnx.ModelProto, dims: Mapping[str, int], folder: Path | None = None) -> RoundingCount:
     """The most roundings on any input-to-output path of `model` run with its symbolic axes at `dims`
-    (names as the graph declares them; the batch never enters a sum)."""
+    (names as the graph declares them; the batch never enters a sum). `folder`: where the model's external
+    data lies, if it has any."""
     try:
         return _count(model, _inferred_shapes(model, dims))
     except UnknownSize:  # some Reshape defeats static inference: take the shapes of a run on zeros
-        return _count(model, _run_shapes(model, dims))
+        return _count(model, _run_shapes(model, dims, folder))
 
 
 class UnknownSize(ValueError):
@@ -114,7 +117,7 @@ def _inferred_shapes(model: onnx.ModelProto, dims: Mapping[str, int]) -> dict[st
             for v in values}
 
 
-def _run_shapes(model: onnx.ModelProto, dims: Mapping[str, int]) -> dict[str, list[int]]:
+def _run_shapes(model: onnx.ModelProto, dims: Mapping[str, int], folder: Path | None) -> dict[str, list[int]]:
     """Every value's shape from onnxruntime running the graph on zeros (any value gives the shapes)."""
     import numpy as np  # noqa: PLC0415 - only this fallback needs them
     import onnxruntime as ort  # noqa: PLC0415
@@ -123,7 +126,12 @@ def _run_shapes(model: onnx.ModelProto, dims: Mapping[str, int]) -> dict[str, li
     names = [o for n in concrete.graph.node for o in n.output if o]
     known = {o.name for o in concrete.graph.output}
     concrete.graph.output.extend(onnx.helper.make_empty_tensor_value_info(n) for n in names if n not in known)
-    session = ort.InferenceSession(concrete.SerializeToString(), providers=["CPUExecutionProvider"])
+    if folder is None:
+        session = ort.InferenceSession(concrete.SerializeToString(), providers=["CPUExecutionProvider"])
+    else:  # beside the original, so its external data is found (and mapped, not copied)
+        with tempfile.NamedTemporaryFile(dir=folder, suffix=".onnx") as copy:
+            onnx.save_model(concrete, copy.name)
+            session = ort.InferenceSession(copy.name, providers=["CPUExecutionProvider"])
     feeds = {i.name: np.zeros([d.dim_value for d in i.type.tensor_type.shape.dim],
                               onnx.helper.tensor_dtype_to_np_dtype(i.type.tensor_type.elem_type))
              for i in concrete.graph.input if i.name not in {t.name for t in concrete.graph.initializer}}

@@ -36,3 +36,14 @@ def rebuilt_tiny_bundle(tmp_path_factory, images_dir) -> Path:
 def any_tiny_bundle(request, tiny_bundle) -> Path:
     """Each check of the committed bundle holds for a fresh rebuild too: the rebuild is judged by what matters."""
     return tiny_bundle if request.param == "committed" else request.getfixturevalue("rebuilt_tiny_bundle")
+
+
+@pytest.fixture(scope="session")
+def published_inputs(tmp_path_factory, tiny_bundle):
+    """Every real-mode input at tiny widths, each in its publisher's layout (ecomid_export/published/)."""
+    from ecomid_export.config import TINY
+    from ecomid_export.published.all_inputs import write_all_inputs
+
+    root = tmp_path_factory.mktemp("published")
+    return write_all_inputs(root, TINY, tiny_bundle / "graphs" / "scrfd.onnx", tiny_bundle / "graphs" / "arcface.onnx",
+                            log=lambda _: None)

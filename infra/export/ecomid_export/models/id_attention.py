@@ -40,7 +40,9 @@ class IdAttentionProcessor(nn.Module):
     def _id_delta(self, attn, query, out, id_tokens, id_weight, id_mode):
         key_id = self.to_k_ip(id_tokens)
         out_ip = _multi_head(query, key_id, self.to_v_ip(id_tokens), attn.heads)
-        # fp32 island (spec 6): projections and the unscaled logits.
+        # fp32 island (spec 6): the orthogonal projection (alpha, its sum of squares) and the unscaled fidelity
+        # logits with their softmax. to_k_ip / to_v_ip above run in the UNet's dtype, as in the reference (ComfyUI
+        # casts only out and out_ip to float) and as published (ip-adapter_pulid_sdxl_fp16 is fp16).
         out32, ip32, q32, k32 = out.float(), out_ip.float(), query.float(), key_id.float()
         alpha = (out32 * ip32).sum(dim=1, keepdim=True) / ((out32 * out32).sum(dim=1, keepdim=True) + ALPHA_EPSILON)
         attention = torch.softmax(q32 @ k32.transpose(1, 2), dim=-1).mean(dim=1)  # [B, T], no head split

@@ -33,8 +33,22 @@ class IdPrep(nn.Module):
         self.register_buffer("white_labels", torch.tensor(WHITE_LABELS).view(1, -1, 1, 1), persistent=False)
 
     def forward(self, aligned_face):
-        labels = self.parser((aligned_face - self.parsing_mean) / self.parsing_std).argmax(dim=1, keepdim=True)
+        labels = self.logits(aligned_face).argmax(dim=1, keepdim=True)
         background = (labels == self.white_labels).any(dim=1, keepdim=True)
         gray = (aligned_face * self.gray_weights).sum(dim=1, keepdim=True).expand(-1, 3, -1, -1)
         whitened = torch.where(background, 1.0, gray)  # a scalar: ones_like would be folded into a 3 MB constant
         return (self.resize(whitened) - self.clip_mean) / self.clip_std
+
+    def logits(self, aligned_face):
+        return self.parser((aligned_face - self.parsing_mean) / self.parsing_std)
+
+    def undecided_outputs(self, aligned_face, relative_error: float):
+        """Output pixels another evaluation may legitimately compute differently: those whose resize taps reach
+        a pixel where the parser's two best classes are closer than two evaluations' logits may differ
+        (2 x relative_error x max(1, |logits|)), so the argmax may flip between white and gray there."""
+        logits = self.logits(aligned_face)
+        best = logits.topk(2, dim=1).values
+        margin = 2.0 * relative_error * max(1.0, float(logits.abs().max()))
+        tied = ((best[:, 0] - best[:, 1]) <= margin).float().unsqueeze(1)  # [1, 1, 512, 512]
+        reach = self.resize.reach(tied) > 0
+        return reach.expand(-1, 3, -1, -1)

@@ -40,3 +40,10 @@ class FixedBicubicResize(nn.Module):
     def forward(self, x):
         x = self._along_last(x)  # columns
         return self._along_last(x.transpose(-1, -2)).transpose(-1, -2)  # rows
+
+    def reach(self, x):
+        """Which outputs each input touches: the resize with its taps' absolute weights (no cancellation)."""
+        def along_last(t):
+            picked = torch.index_select(t, -1, self.indices).unflatten(-1, (self.size_out, self.taps))
+            return (picked * self.weights.abs()).sum(dim=-1)
+        return along_last(along_last(x).transpose(-1, -2)).transpose(-1, -2)

@@ -5,45 +5,22 @@ from types import SimpleNamespace
 
 import torch
 
-from ..bundle_writer import export_all, finish_manifest, graph_plan, id_attention_layer_count, write_constants
+from ..bundle_writer import export_all, finish_manifest, graph_plan, id_attention_layer_count_of, write_constants
 from ..config import REAL, ArchConfig
 from ..manifest import ALL_SAMPLERS, SCHEDULER, model_facts, preprocessing
-from ..models.denoiser import Denoiser
 from ..models.half_precision import HalfPrecision
-from ..models.id_encoder import IdEncoder
-from ..models.id_prep import IdPrep
-from ..models.resampler import Resampler
 from ..models.text_encoders import BOS_TOKEN_ID, EOS_TOKEN_ID
-from ..models.vae_decoder import VaeDecoder
 from ..onnx_export import OPSET
+from ..peak_rss import PeakRss
 from ..tiny.tokenizer import write_tokenizer
 from .antelopev2 import copy_antelopev2
-from .loaders import (load_eva, load_facexlib, load_identitynet, load_instantid_resampler, load_pulid, load_sdxl,
-                      load_vae_override)
+from .components import build_id_encoder, build_resampler, lazy_components
+from .progress import ExportProgress, inputs_fingerprint
 
 SOURCES = {"clip_l": ["sdxl"], "clip_g": ["sdxl"], "denoiser": ["sdxl", "ecomid", "pulid"],
            "denoiser_no_control": ["sdxl", "pulid"], "vae_decoder": ["sdxl"], "resampler": ["instantid"],
            "id_encoder": ["eva-clip", "pulid"], "id_prep": ["facexlib"], "retinaface": ["facexlib"],
            "arcface": ["antelopev2"], "scrfd": ["antelopev2"]}
-
-
-def load_components(args, arch: ArchConfig) -> SimpleNamespace:
-    print("loading SDXL ...")
-    unet, clip_l, clip_g, vae = load_sdxl(args.sdxl, arch)
-    if args.vae:
-        load_vae_override(args.vae, vae)
-    print("loading IdentityNet, PuLID, InstantID Resampler, EVA-CLIP, facexlib ...")
-    denoiser = Denoiser(unet, load_identitynet(args.identitynet, arch), arch.cross_attention_dim)
-    id_encoder = IdEncoder(arch)
-    load_pulid(args.pulid, denoiser, id_encoder.mlp)
-    load_eva(args.eva_clip, id_encoder.eva)
-    resampler = Resampler(arch.resampler, arch.cross_attention_dim)
-    load_instantid_resampler(args.instantid, resampler)
-    retinaface, parser = load_facexlib(args.facexlib, arch)
-    return SimpleNamespace(arch=arch, clip_l=clip_l.eval(), clip_g=clip_g.eval(), denoiser=denoiser.eval(),
-                           denoiser_no_control=denoiser.without_identitynet().eval(), vae_decoder=VaeDecoder(vae).eval(),
-                           resampler=resampler.eval(), id_encoder=id_encoder.eval(), id_prep=IdPrep(parser).eval(),
-                           retinaface=retinaface.eval(), arcface=None, scrfd=None)
 
 
 # Graphs that run in fp16 ("mixed": with fp32 islands inside). The VAE only when the fp16-fix VAE is given.
@@ -53,32 +30,43 @@ HALF_TOLERANCE = 5e-2
 
 
 def apply_precision(plan, args) -> list:
+    """fp16 graphs: their (lazily built) modules wrapped in HalfPrecision, their spec stating it."""
     if getattr(args, "precision", "fp16") != "fp16":
         return plan
     half = dict(HALF_GRAPHS, **({"vae_decoder": "float16"} if args.vae else {}))
     wrapped = []
-    for module, spec, make_inputs in plan:
+    for build, spec, make_inputs in plan:
         if spec.name in half:
-            module, spec.precision, spec.tolerance = HalfPrecision(module), half[spec.name], HALF_TOLERANCE
-        wrapped.append((module, spec, make_inputs))
+            build, spec.precision, spec.tolerance = (lambda b=build: HalfPrecision(b())), half[spec.name], HALF_TOLERANCE
+        wrapped.append((build, spec, make_inputs))
     return wrapped
+
+
+def write_real_constants(args, arch: ArchConfig) -> dict:
+    """The uncond ID and Resampler tokens, in fp32 from the fp32 modules (then freed)."""
+    constants_from = SimpleNamespace(arch=arch, id_encoder=build_id_encoder(args, arch), resampler=build_resampler(args, arch))
+    return write_constants(constants_from, args.out)
 
 
 @torch.no_grad()
 def build_real_bundle(args, arch: ArchConfig = REAL) -> dict:
     """`arch` is REAL except in tests, which feed tiny files in the published formats."""
     started = time.monotonic()
-    c = load_components(args, arch)
-    constants = write_constants(c, args.out)  # in fp32, before any graph is halved
+    half = getattr(args, "precision", "fp16") == "fp16"
+    c = lazy_components(args, arch, torch.float16 if half else torch.float32)
+    with PeakRss() as peak:
+        constants = write_real_constants(args, arch)
+    print(f"  constants: {time.monotonic() - started:.1f} s, peak RSS {peak.peak_mb:.0f} MB")
     plan = [step for step in graph_plan(c, SOURCES, large=True) if step[1].name not in ("arcface", "scrfd")]
-    graphs = export_all(apply_precision(plan, args), args.out)
+    progress = ExportProgress(args.out, inputs_fingerprint(args))
+    graphs = export_all(apply_precision(plan, args), args.out, progress)
     graphs.update(copy_antelopev2(args.antelopev2, args.out, OPSET))
     write_tokenizer(args.out / "tokenizer")
     header = {
         "format_version": 1, "id": args.bundle_id, "version": args.bundle_version, "fixture": False,
         "description": f"EcomID on {args.sdxl.name}: SDXL + PuLID v1 ID attention + EcomID IdentityNet. Includes "
                        "insightface antelopev2 models, released for non-commercial research only.",
-        "created_by": "python -m ecomid_export", "model": model_facts(c.arch, id_attention_layer_count(c)),
+        "created_by": "python -m ecomid_export", "model": model_facts(arch, id_attention_layer_count_of(arch)),
         "preprocessing": preprocessing(),
         "defaults": {"steps": 25, "guidance": 3.5, "sampler": "dpm_2_karras", "identity_weight": 0.3,
                      "structure_strength": 0.8, "id_mode": "fidelity", "width": 1024, "height": 1024},
@@ -90,7 +78,10 @@ def build_real_bundle(args, arch: ArchConfig = REAL) -> dict:
                       "pad_token_id": {"clip_l": EOS_TOKEN_ID, "clip_g": 0}},
         "extra_sources": ["clip-bpe"],
     }
+    hashing = time.monotonic()
     manifest = finish_manifest(args.out, header, graphs, constants)
+    print(f"  manifest (sha256 of every file): {time.monotonic() - hashing:.1f} s")
+    progress.complete()
     total = sum(f["bytes"] for f in manifest["files"])
     print(f"bundle {args.bundle_id}: {len(manifest['files'])} files, {total / 1e9:.2f} GB, {time.monotonic() - started:.0f} s")
     return manifest

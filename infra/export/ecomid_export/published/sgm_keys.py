@@ -1,9 +1,15 @@
-"""Write diffusers-layout SDXL modules back into the single-file (LDM / sgm) layout, for testing the
-single-file loading path without a real checkpoint. The inverse of diffusers' single_file_utils maps."""
+"""Diffusers-layout UNet and VAE tensors renamed into the single-file SGM/LDM layout of SDXL base 1.0.
+
+Layout source: Stability-AI/generative-models, sgm/modules/diffusionmodules/openaimodel.py (UNetModel:
+input_blocks / middle_block / output_blocks, ResBlock in_layers / emb_layers / out_layers / skip_connection,
+time_embed, label_emb) and sgm/modules/diffusionmodules/model.py (Encoder / Decoder: down.N.block, up.N.upsample,
+mid.attn_1 with 1x1-convolution q/k/v/proj_out); the same correspondence diffusers'
+scripts/convert_diffusers_to_original_sdxl.py writes. Our own renaming, checked by loading the result through
+diffusers' single_file_utils (the opposite direction).
+"""
 
 import re
 
-import torch
 
 RESNET = [("norm1", "in_layers.0"), ("conv1", "in_layers.2"), ("norm2", "out_layers.0"), ("conv2", "out_layers.3"),
           ("time_emb_proj", "emb_layers.1"), ("conv_shortcut", "skip_connection")]
@@ -22,8 +28,6 @@ def unet_to_ldm(state: dict, layers_per_block: int, up_has_attention: list[bool]
     per = layers_per_block + 1
     out = {}
     for key, value in state.items():
-        if key.endswith(("to_k_ip.weight", "to_v_ip.weight")):
-            continue
         head, _, tail = key.rpartition(".")
         if head in UNET_FIXED:
             out[f"{UNET_FIXED[head]}.{tail}"] = value
@@ -48,29 +52,6 @@ def unet_to_ldm(state: dict, layers_per_block: int, up_has_attention: list[bool]
         else:
             raise KeyError(key)
     return {f"model.diffusion_model.{k}": v for k, v in out.items()}
-
-
-def open_clip_to_ldm(state: dict, prefix: str = "conditioner.embedders.1.model.") -> dict:
-    out, qkv = {}, {}
-    fixed = {"text_model.embeddings.position_embedding.weight": "positional_embedding",
-             "text_model.embeddings.token_embedding.weight": "token_embedding.weight",
-             "text_model.final_layer_norm.weight": "ln_final.weight", "text_model.final_layer_norm.bias": "ln_final.bias"}
-    for key, value in state.items():
-        if key in fixed:
-            out[fixed[key]] = value
-        elif key == "text_projection.weight":
-            out["text_projection"] = value.T.contiguous()
-        elif m := re.match(r"text_model\.encoder\.layers\.(\d+)\.self_attn\.([qkv])_proj\.(weight|bias)", key):
-            qkv.setdefault((m[1], m[3]), {})[m[2]] = value
-        elif m := re.match(r"text_model\.encoder\.layers\.(\d+)\.(.*)", key):
-            rest = (m[2].replace("layer_norm1", "ln_1").replace("layer_norm2", "ln_2").replace("mlp.fc1", "mlp.c_fc")
-                    .replace("mlp.fc2", "mlp.c_proj").replace("self_attn.out_proj", "attn.out_proj"))
-            out[f"transformer.resblocks.{m[1]}.{rest}"] = value
-        elif key != "text_model.embeddings.position_ids":
-            raise KeyError(key)
-    for (layer, kind), parts in qkv.items():
-        out[f"transformer.resblocks.{layer}.attn.in_proj_{kind}"] = torch.cat([parts["q"], parts["k"], parts["v"]])
-    return {prefix + k: v for k, v in out.items()}
 
 
 def vae_to_ldm(state: dict, blocks: int) -> dict:
