@@ -30,15 +30,3 @@ export function guidanceAmplification(guidance: number): number {
 export function levelBound(distance: number, levelsPerUnit: number): number {
   return 1 + Math.floor(distance * levelsPerUnit);
 }
-
-/** max |actual - expected| / max(1, max |expected|): the measure the bounds are stated in. */
-export function scaledError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  if (actual.length !== expected.length) throw new Error(`length ${actual.length} != ${expected.length}`);
-  let diff = 0;
-  let scale = 1;
-  for (let i = 0; i < actual.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i]! - expected[i]!));
-    scale = Math.max(scale, Math.abs(expected[i]!));
-  }
-  return diff / scale;
-}

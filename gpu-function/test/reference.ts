@@ -77,16 +77,14 @@ export function referenceU8(name: string) {
   return r as { data: Uint8Array; shape: number[] };
 }
 
-/** Largest |a - b| relative to the largest |b|, the measure the parity tests bound. */
+/** Largest |a - b| relative to the largest |b|. */
 export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`length ${a.length} != ${b.length}`);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / (scale || 1);
+  return maxAbsDiff(a, b) / (maxAbs(b) || 1);
+}
+
+/** max |actual - expected| / max(1, max |expected|): the measure float32's bounds (float-bounds.ts) are stated in. */
+export function scaledError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  return maxAbsDiff(actual, expected) / Math.max(1, maxAbs(expected));
 }
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -94,4 +92,10 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let diff = 0;
   for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
   return diff;
+}
+
+export function maxAbs(values: ArrayLike<number>): number {
+  let largest = 0;
+  for (let i = 0; i < values.length; i++) largest = Math.max(largest, Math.abs(values[i]!));
+  return largest;
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { FLOAT32_UNIT_ROUNDOFF, guidanceAmplification, levelBound, scaledError } from "../../test/float-bounds.js";
-import { maxAbsDiff, openTinyBundle, referenceBound, referenceF32, referenceParameters, referenceU8, TINY_BUNDLE } from "../../test/reference.js";
+import { FLOAT32_UNIT_ROUNDOFF, guidanceAmplification, levelBound } from "../../test/float-bounds.js";
+import { maxAbs, maxAbsDiff, openTinyBundle, referenceBound, referenceF32, referenceParameters, referenceU8, TINY_BUNDLE, scaledError } from "../../test/reference.js";
 import type { ModelBundle } from "../runtime/bundle.js";
 import { float32 } from "../runtime/tensor.js";
 import { controlImageTensor, Denoiser } from "./denoiser.js";
@@ -51,10 +51,10 @@ describe("fused denoiser with CFG", () => {
     const next = sample.map((v, i) => v + step * eps[i]!);
     // The guided prediction is off by at most the denoiser's bound (x guidance) of its scale; the step scales
     // that by |sigma_next - sigma|; the update and the reference's float32 storage round once each.
-    const epsScale = Math.max(1, ...Array.from(eps, Math.abs));
+    const epsScale = Math.max(1, maxAbs(eps));
     const reference = referenceF32("euler_latents_step0").data;
     const allowed = Math.abs(step) * referenceBound({ denoiser: 1 }, guidanceAmplification(p.guidance)) * epsScale;
-    const storage = 2 * FLOAT32_UNIT_ROUNDOFF * Math.max(...Array.from(reference, Math.abs));
+    const storage = 2 * FLOAT32_UNIT_ROUNDOFF * maxAbs(reference);
     expect(maxAbsDiff(next, reference)).toBeLessThanOrEqual(allowed + storage);
     await bundle.release();
   });
@@ -69,7 +69,7 @@ describe("VAE decoder", () => {
     const bound = referenceBound({ vae_decoder: 1 });
     expect(scaledError(decoded.data, reference)).toBeLessThanOrEqual(bound);
     // Pixels are (x + 1) * 127.5, rounded: the float distance in levels, plus one rounding boundary.
-    expect(maxAbsDiff(rgb, referenceU8("euler_image").data)).toBeLessThanOrEqual(levelBound(bound * Math.max(1, ...Array.from(reference, Math.abs)), 127.5));
+    expect(maxAbsDiff(rgb, referenceU8("euler_image").data)).toBeLessThanOrEqual(levelBound(bound * Math.max(1, maxAbs(reference)), 127.5));
     await bundle.release();
   });
 });

@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { scaledError } from "../../test/float-bounds.js";
-import { maxAbsDiff, openTinyBundle, referenceBound, referenceDetectionSize, referenceF32, referenceKeypoints, referenceU8 } from "../../test/reference.js";
+import { maxAbs, maxAbsDiff, openTinyBundle, referenceBound, referenceDetectionSize, referenceF32, referenceKeypoints, referenceU8, scaledError } from "../../test/reference.js";
 import { drawKeypoints } from "../preprocess/draw-keypoints.js";
 import { keypointHint } from "../preprocess/keypoint-hint.js";
 import { keypointStyle } from "../preprocess/keypoint-style.js";
@@ -13,7 +12,6 @@ import { float32 } from "../runtime/tensor.js";
 import { FaceAnalysis, FaceNotDetectedError, type FaceAnalysisResult } from "./face-analysis.js";
 
 const image = async (name: string): Promise<RgbImage> => decodeImage(readFileSync(`test/fixtures/images/${name}`));
-const maxAbs = (values: ArrayLike<number>) => Array.from(values).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
 
 /**
  * How far a detection may move in source pixels when SCRFD's outputs move within float32's bound: a box edge or

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ModelBundle } from "../runtime/bundle.js";
 import type { Tensor } from "../runtime/tensor.js";
-import { FLOAT32_UNIT_ROUNDOFF, scaledError } from "../../test/float-bounds.js";
-import { openTinyBundle, referenceBound, referenceF32, referenceU8, relativeError } from "../../test/reference.js";
+import { FLOAT32_UNIT_ROUNDOFF } from "../../test/float-bounds.js";
+import { openTinyBundle, referenceBound, referenceF32, referenceU8, relativeError, scaledError } from "../../test/reference.js";
 import { IdentityEncoder, type IdentityReference } from "./identity-encoder.js";
 
 let bundle: ModelBundle;

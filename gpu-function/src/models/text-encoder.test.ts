@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ModelBundle } from "../runtime/bundle.js";
 import type { Tensor } from "../runtime/tensor.js";
-import { scaledError } from "../../test/float-bounds.js";
-import { openTinyBundle, referenceBound, referenceF32, referenceParameters } from "../../test/reference.js";
+import { openTinyBundle, referenceBound, referenceF32, referenceParameters, scaledError } from "../../test/reference.js";
 import { concatLastAxis, SdxlTextEncoder, timeIds, type RunnableGraph } from "./text-encoder.js";
 import { ClipTokenizer, PromptTooLongError } from "./tokenizer.js";
 

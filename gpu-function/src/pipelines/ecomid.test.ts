@@ -1,9 +1,10 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GpuJobSpec } from "../../../shared/src/protocol/gpu-protocol.js";
-import { guidanceAmplification, levelBound, scaledError } from "../../test/float-bounds.js";
+import { guidanceAmplification, levelBound } from "../../test/float-bounds.js";
 import { referenceJobSpec, type ReferenceParameters } from "../../test/reference-job.js";
 import {
+  maxAbs,
   maxAbsDiff,
   openTinyBundle,
   referenceBound,
@@ -12,6 +13,7 @@ import {
   referenceKeypoints,
   referenceParameters,
   referenceU8,
+  scaledError,
 } from "../../test/reference.js";
 import { FaceAnalysis, type Detection } from "../models/face-analysis.js";
 import type { ModelBundle } from "../runtime/bundle.js";
@@ -68,7 +70,7 @@ describe("EcomID pipeline parity with the PyTorch reference", () => {
       });
       const decoded = referenceF32(`${sampler}_decoded`).data;
       const bound = referenceBound({ ...conditioning, denoiser: latents.length, vae_decoder: 1 }, amplification);
-      const scale = Math.max(1, ...Array.from(decoded, Math.abs));
+      const scale = Math.max(1, maxAbs(decoded));
       expect(maxAbsDiff(result.outputs[0]!.rgb.data, referenceU8(`${sampler}_image`).data)).toBeLessThanOrEqual(levelBound(bound * scale, 127.5));
       expect(result.faces).toHaveLength(1);
       expect(result.chosenFace).toBe(0);
