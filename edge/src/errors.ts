@@ -45,7 +45,13 @@ export class AppError extends Error {
   constructor(
     readonly code: ErrorCode,
     readonly detail: string,
-    readonly options: { errors?: FieldError[]; headers?: Record<string, string>; status?: number } = {},
+    readonly options: {
+      errors?: FieldError[];
+      headers?: Record<string, string>;
+      status?: number;
+      /** RFC 9457 extension members, for machine readers beside `code` (e.g. `cancel` for a GPU function). */
+      extensions?: Record<string, unknown>;
+    } = {},
   ) {
     super(detail);
     this.status = options.status ?? statusForCode(code);
@@ -70,6 +76,7 @@ const TITLES: Record<number, string> = {
 
 export function problemBody(err: AppError, requestId: string): Problem {
   return {
+    ...err.options.extensions,
     type: `https://docs.ecomid.dev/errors/${err.code}`,
     title: TITLES[err.status] ?? "Error",
     status: err.status,

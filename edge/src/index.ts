@@ -10,6 +10,7 @@ export { JobObject } from "./durable-objects/job-object.js";
 export { KeyGuard } from "./durable-objects/key-guard.js";
 export { JobIndexWriter } from "./durable-objects/job-index-writer.js";
 export { PoolMonitor } from "./durable-objects/pool-monitor.js";
+export { PublicRateLimiter } from "./durable-objects/public-rate-limiter.js";
 
 const app = createApp();
 

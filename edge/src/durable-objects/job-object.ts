@@ -3,12 +3,10 @@ import { isTerminal, type JobEventType, type JobStatus } from "../../../shared/s
 import { OUTPUT_CONTENT_TYPES } from "../../../shared/src/api/job-input.js";
 import type { JobError } from "../../../shared/src/errors.js";
 import { GpuCallback, PROTOCOL_VERSION, type GpuCallbackAnswer, type GpuJobRequest } from "../../../shared/src/protocol/gpu-protocol.js";
-import { verifyCallback } from "../../../shared/src/protocol/signature.js";
 import { getConfig } from "../config/config.js";
 import type { AppBindings } from "../env.js";
 import { EXTENSION_BY_FORMAT, r2Keys, type DispatchState, type StoredJob } from "../jobs/types.js";
-import { base64Url } from "../lib/ids.js";
-import { hmacSha256 } from "../lib/crypto.js";
+import { callbackSecret } from "../jobs/callback-secret.js";
 import { log } from "../lib/log.js";
 import { signFileUrl } from "../lib/signed-urls.js";
 import { enqueueWebhook } from "../webhooks/enqueue.js";
@@ -24,7 +22,7 @@ export interface DispatchMessage {
   attempt: number;
 }
 
-export type CallbackOutcome = { status: number; answer: GpuCallbackAnswer; code?: "signature_invalid" | "signature_expired" | "stale_attempt" | "invalid_request"; detail?: string };
+export type CallbackOutcome = { status: number; answer: GpuCallbackAnswer; code?: "signature_invalid" | "not_found" | "stale_attempt" | "invalid_request"; detail?: string };
 
 const MAX_OUTPUT_BYTES = 40 * 1024 * 1024;
 const DISPATCH_URL_TTL_SECONDS = 2 * 3600;
@@ -43,16 +41,29 @@ export class JobObject extends DurableObject<AppBindings> {
   private stored: StoredJob | null = null;
   private dispatch: DispatchState | null = null;
 
+  /**
+   * Reads the job, if there is one. Tables are created once, by create(): an object
+   * reached for an id that was never a job (or was purged) writes nothing, and a job
+   * object that is instantiated again runs no schema statement.
+   */
   constructor(ctx: DurableObjectState, env: AppBindings) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.sql.exec(`CREATE TABLE IF NOT EXISTS events (sequence INTEGER PRIMARY KEY, type TEXT NOT NULL, at TEXT NOT NULL, data TEXT NOT NULL)`);
-    this.sql.exec(`CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+    if (!this.hasTables()) return;
     const rows = this.sql.exec<{ name: string; value: string }>(`SELECT name, value FROM state`).toArray();
     for (const r of rows) {
       if (r.name === "stored") this.stored = JSON.parse(r.value) as StoredJob;
       if (r.name === "dispatch") this.dispatch = JSON.parse(r.value) as DispatchState;
     }
+  }
+
+  private hasTables(): boolean {
+    return this.sql.exec(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'state'`).toArray().length > 0;
+  }
+
+  private createTables(): void {
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS events (sequence INTEGER PRIMARY KEY, type TEXT NOT NULL, at TEXT NOT NULL, data TEXT NOT NULL)`);
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value TEXT NOT NULL)`);
   }
 
   private get config() {
@@ -63,6 +74,7 @@ export class JobObject extends DurableObject<AppBindings> {
 
   async create(stored: StoredJob, options: { dispatch: boolean }): Promise<void> {
     if (this.stored) return; // a retried create is a no-op
+    this.createTables();
     this.stored = stored;
     this.dispatch = { pool: null, lease_until_ms: null, queued_since_ms: Date.now(), last_step: -1, last_stage: null };
     await this.persist();
@@ -97,7 +109,7 @@ export class JobObject extends DurableObject<AppBindings> {
       await this.finish("aborted", { code: "deadline_exceeded", message: "the deadline passed before a GPU started the job", retryable: false });
       return null;
     }
-    const secret = await this.callbackSecret(attempt);
+    const secret = await callbackSecret(this.config.signingSecret, s.core.id, attempt);
     const { publicBaseUrl: base, signingSecret } = this.config;
     const exp = Math.floor(Date.now() / 1000) + DISPATCH_URL_TTL_SECONDS;
     const get = async (img: { key: string; content_type: string; sha256: string; bytes: number }) => ({
@@ -186,25 +198,18 @@ export class JobObject extends DurableObject<AppBindings> {
     await this.finish("failed", error);
   }
 
-  /**
-   * The per-attempt callback secret, derived rather than stored: HMAC of the job and
-   * attempt under the edge's signing key. A redelivered dispatch gets the same secret,
-   * and dispatching costs no storage write.
-   */
-  private async callbackSecret(attempt: number): Promise<string> {
-    return base64Url(await hmacSha256(this.config.signingSecret, `callback-secret\n${this.stored!.core.id}\n${attempt}`));
-  }
 
   // ---- callbacks from the GPU function ------------------------------------
 
-  async callback(attempt: number, rawBody: string, signature: string | null): Promise<CallbackOutcome> {
+  /**
+   * A callback whose signature the worker has checked (routes/internal.ts). Every
+   * refusal tells the GPU function to stop; so does any answer once the job is over.
+   */
+  async callback(attempt: number, rawBody: string): Promise<CallbackOutcome> {
     const s = this.stored;
-    const secret = s && attempt >= 1 && attempt <= s.core.attempt ? await this.callbackSecret(attempt) : null;
-    if (!s || !secret) return { status: 403, answer: { ok: false, cancel: true }, code: "signature_invalid", detail: "unknown job or attempt" };
-    const check = await verifyCallback(secret, s.core.id, attempt, rawBody, signature);
-    if (check !== "ok") {
-      return { status: 403, answer: { ok: false, cancel: false }, code: check === "expired" ? "signature_expired" : "signature_invalid", detail: `callback signature ${check}` };
-    }
+    if (!s) return { status: 404, answer: { ok: false, cancel: true }, code: "not_found", detail: "the job no longer exists" };
+    // Only the edge can sign for an attempt it never dispatched; refused all the same.
+    if (attempt > s.core.attempt) return { status: 403, answer: { ok: false, cancel: true }, code: "signature_invalid", detail: "the callback's signature is not valid" };
     let parsed: GpuCallback;
     try {
       const r = GpuCallback.safeParse(JSON.parse(rawBody));
@@ -217,8 +222,8 @@ export class JobObject extends DurableObject<AppBindings> {
       return { status: 409, answer: { ok: false, cancel: true, ignored: true }, code: "stale_attempt", detail: "this attempt was superseded" };
     }
     if (isTerminal(s.core.status)) {
-      // Repeated or late callbacks change nothing; a canceled job tells the GPU to stop.
-      return { status: 200, answer: { ok: true, cancel: s.core.status !== "succeeded" && s.core.status !== "failed", ignored: true } };
+      // Repeated or late callbacks change nothing, and whatever still runs stops: the job is over.
+      return { status: 200, answer: { ok: true, cancel: true, ignored: true } };
     }
     await this.applyCallback(parsed);
     const now = this.stored!.core.status;

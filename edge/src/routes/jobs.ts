@@ -12,6 +12,7 @@ import { presentJob } from "../jobs/present.js";
 import type { StoredJob } from "../jobs/types.js";
 import { authenticate } from "../middleware/auth.js";
 import { canonicalJson, sha256Hex } from "../lib/crypto.js";
+import { JOB_ID_PATTERN } from "../lib/ids.js";
 import { parseJsonBytes, readBody, readJson, validate } from "../lib/parse.js";
 import { downloadUrl } from "../lib/signed-urls.js";
 import { withIdempotency } from "./idempotency.js";
@@ -112,7 +113,7 @@ jobRoutes.get("/", authenticate("jobs:read"), async (c) => {
  */
 async function ownedJobOr404(c: AppContext) {
   const id = c.req.param("id") ?? "";
-  if (!/^job_[0-9a-z]{26}$/.test(id)) throw new AppError("not_found", `no job ${id}`);
+  if (!JOB_ID_PATTERN.test(id)) throw new AppError("not_found", `no job ${id}`);
   const stub = c.env.JOBS.get(c.env.JOBS.idFromName(id));
   const stored = (await stub.get()) as StoredJob | null;
   if (!stored || stored.owner_id !== c.get("auth").ownerId) throw new AppError("not_found", `no job ${id}`);
