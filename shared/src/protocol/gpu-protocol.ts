@@ -9,7 +9,8 @@ import { JobInputFields } from "../api/job-input.js";
  * Edge -> GPU: POST {pool}/v1/jobs with a GpuJobRequest and
  * `Authorization: Bearer <dispatch token>`; the GPU answers 202, or 429/503 when full.
  * GPU -> edge: POST callback.url with a GpuCallback, signed with callback.secret
- * (see signature.ts). A callback answer says whether the job was canceled.
+ * (see signature.ts). A callback answer says whether the job was canceled; a refusal
+ * (CALLBACK_REFUSAL_STATUSES) means the attempt must stop.
  */
 export const PROTOCOL_VERSION = "ecomid.gpu/1";
 
@@ -105,4 +106,11 @@ export const GpuCallback = z
 export type GpuCallback = z.infer<typeof GpuCallback>;
 
 export const GpuCallbackAnswer = z.object({ ok: z.boolean(), cancel: z.boolean(), ignored: z.boolean().optional() });
+
+/**
+ * The edge refused the callback and the attempt must stop: a bad or expired signature
+ * (403), a job that no longer exists (404), an attempt that was superseded (409). The
+ * body is a problem document that says so with `cancel: true`; the status alone decides.
+ */
+export const CALLBACK_REFUSAL_STATUSES: readonly number[] = [403, 404, 409, 410];
 export type GpuCallbackAnswer = z.infer<typeof GpuCallbackAnswer>;
