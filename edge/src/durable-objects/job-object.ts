@@ -10,7 +10,7 @@ import { callbackSecret } from "../jobs/callback-secret.js";
 import { log } from "../lib/log.js";
 import { signFileUrl } from "../lib/signed-urls.js";
 import { enqueueWebhook } from "../webhooks/enqueue.js";
-import { dueAction, jobClock, nextAlarmAt } from "../jobs/job-timers.js";
+import { dueAction, jobClock, nextAlarmAt, outputSweepAt } from "../jobs/job-timers.js";
 import { cacheResult } from "../jobs/result-cache.js";
 import { releaseBlobs } from "../jobs/resolve-inputs.js";
 import { jobIndexWriter } from "./job-index-writer.js";
@@ -20,6 +20,12 @@ import { poolMonitor } from "./pool-monitor.js";
 export interface DispatchMessage {
   job_id: string;
   attempt: number;
+}
+
+/** A deleted job's prefix and when it is swept a last time (its output URLs' expiry plus a grace). */
+interface Tombstone {
+  prefix: string;
+  sweep_at_ms: number;
 }
 
 export type CallbackOutcome = { status: number; answer: GpuCallbackAnswer; code?: "signature_invalid" | "not_found" | "stale_attempt" | "invalid_request"; detail?: string };
@@ -40,6 +46,8 @@ export class JobObject extends DurableObject<AppBindings> {
   private readonly streams = new EventStreams();
   private stored: StoredJob | null = null;
   private dispatch: DispatchState | null = null;
+  /** What is left of a deleted job whose output PUT URLs were still valid: its prefix, swept again once they expire. */
+  private tombstone: Tombstone | null = null;
 
   /**
    * Reads the job, if there is one. Tables are created once, by create(): an object
@@ -54,6 +62,7 @@ export class JobObject extends DurableObject<AppBindings> {
     for (const r of rows) {
       if (r.name === "stored") this.stored = JSON.parse(r.value) as StoredJob;
       if (r.name === "dispatch") this.dispatch = JSON.parse(r.value) as DispatchState;
+      if (r.name === "tombstone") this.tombstone = JSON.parse(r.value) as Tombstone;
     }
   }
 
@@ -95,6 +104,19 @@ export class JobObject extends DurableObject<AppBindings> {
     return this.stored;
   }
 
+  /**
+   * Whether a signed output PUT of `attempt` may still write (files.ts asks before
+   * storing): only the current attempt of a job that is running, or that succeeded (a
+   * retried upload of the same bytes). A deleted or purged job, a superseded attempt and
+   * a job that ended otherwise take nothing, so the GPU function learns to stop.
+   */
+  acceptsOutputs(attempt: number): "ok" | "not_found" | "stale_attempt" {
+    const s = this.stored;
+    if (!s || s.core.data_removed) return "not_found";
+    if (attempt !== s.core.attempt) return "stale_attempt";
+    return isTerminal(s.core.status) && s.core.status !== "succeeded" ? "stale_attempt" : "ok";
+  }
+
   // ---- dispatch -----------------------------------------------------------
 
   /** Builds the GPU request for `attempt`, or null when the message is stale (job moved on). */
@@ -104,14 +126,17 @@ export class JobObject extends DurableObject<AppBindings> {
     // Already with a GPU (a duplicate or wake-up message): one attempt never runs twice.
     if (this.dispatch.lease_until_ms !== null) return null;
     this.dispatch.last_try_ms = Date.now();
-    await this.persist();
+    const exp = Math.floor(Date.now() / 1000) + DISPATCH_URL_TTL_SECONDS;
     if (s.core.deadline_at && Date.parse(s.core.deadline_at) <= Date.now()) {
+      await this.persist();
       await this.finish("aborted", { code: "deadline_exceeded", message: "the deadline passed before a GPU started the job", retryable: false });
       return null;
     }
+    // Recorded before the URLs exist: whatever deletes the job's files must know how long they can write.
+    this.dispatch.output_urls_expire_ms = Math.max(this.dispatch.output_urls_expire_ms ?? 0, exp * 1000);
+    await this.persist();
     const secret = await callbackSecret(this.config.signingSecret, s.core.id, attempt);
     const { publicBaseUrl: base, signingSecret } = this.config;
-    const exp = Math.floor(Date.now() / 1000) + DISPATCH_URL_TTL_SECONDS;
     const get = async (img: { key: string; content_type: string; sha256: string; bytes: number }) => ({
       url: await signFileUrl(base, signingSecret, { method: "GET", key: img.key, expiresAt: exp }),
       content_type: img.content_type,
@@ -347,11 +372,17 @@ export class JobObject extends DurableObject<AppBindings> {
     return { ok: true, stored: this.stored };
   }
 
-  /** Purges inputs, outputs and events; the job disappears from listings. */
+  /**
+   * Purges inputs, outputs and events; the job disappears from listings. While output
+   * PUT URLs handed to a GPU function are still valid, a tombstone keeps the job's
+   * prefix, and the alarm sweeps it once more after they expire: a write that raced
+   * the delete is removed too.
+   */
   async purge(): Promise<void> {
     const s = this.stored;
     if (!s) return;
     if (!isTerminal(s.core.status)) await this.cancel();
+    const sweepAt = outputSweepAt(this.dispatch?.output_urls_expire_ms, Date.now());
     await this.deleteObjects();
     this.stored = null; // a mirror write still running writes nothing more
     await this.mirrorDone;
@@ -360,10 +391,26 @@ export class JobObject extends DurableObject<AppBindings> {
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.dispatch = null;
+    if (sweepAt !== null) {
+      this.tombstone = { prefix: r2Keys.jobPrefix(s.owner_id, s.core.id), sweep_at_ms: sweepAt };
+      this.createTables();
+      this.sql.exec(`INSERT OR REPLACE INTO state (name, value) VALUES ('tombstone', ?)`, JSON.stringify(this.tombstone));
+      await this.ctx.storage.setAlarm(sweepAt);
+    }
+  }
+
+  /** The last sweep of a deleted job's prefix, once its URLs have expired; then the object holds nothing at all. */
+  private async sweepTombstone(tombstone: Tombstone): Promise<void> {
+    if (Date.now() < tombstone.sweep_at_ms) return this.ctx.storage.setAlarm(tombstone.sweep_at_ms);
+    await this.deletePrefix(tombstone.prefix);
+    this.tombstone = null;
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
   }
 
   override async alarm(): Promise<void> {
     const s = this.stored;
+    if (!s && this.tombstone) return this.sweepTombstone(this.tombstone);
     if (!s || !this.dispatch) return;
     if (this.sql.exec(`SELECT 1 FROM state WHERE name = 'mirror_dirty'`).toArray().length) await this.flushMirror();
     const now = Date.now();
@@ -391,8 +438,14 @@ export class JobObject extends DurableObject<AppBindings> {
         break;
       }
       case "retention_ended":
+        this.dispatch.output_sweep_at_ms = outputSweepAt(this.dispatch.output_urls_expire_ms, now);
         await this.deleteObjects();
         await this.update({ data_removed: true });
+        break;
+      case "sweep_outputs":
+        await this.deletePrefix(r2Keys.jobPrefix(s.owner_id, s.core.id));
+        this.dispatch.output_sweep_at_ms = null;
+        await this.persist();
         break;
       case "none":
         break;
@@ -530,7 +583,10 @@ export class JobObject extends DurableObject<AppBindings> {
     const s = this.stored!;
     const inputs = [...s.inputs.reference, ...(s.inputs.keypoint_image ? [s.inputs.keypoint_image] : [])].map((i) => i.key);
     await releaseBlobs(this.env, s.owner_id, s.core.id, inputs);
-    const prefix = r2Keys.jobPrefix(s.owner_id, s.core.id);
+    await this.deletePrefix(r2Keys.jobPrefix(s.owner_id, s.core.id));
+  }
+
+  private async deletePrefix(prefix: string): Promise<void> {
     let cursor: string | undefined;
     do {
       const page = await this.env.FILES.list({ prefix, ...(cursor ? { cursor } : {}) });

@@ -73,6 +73,7 @@ fileRoutes.put("/*", async (c) => {
       });
     }
   } else {
+    await assertJobTakesOutput(c.env, grant.key);
     sha256 = await sha256Hex(bytes);
     if ((await writeOnce(c.env.FILES, key, bytes, info.contentType, sha256)) === "replayed") {
       return c.json({ bytes: bytes.byteLength, sha256, width: info.width, height: info.height }, 200);
@@ -80,6 +81,21 @@ fileRoutes.put("/*", async (c) => {
   }
   return c.json({ bytes: bytes.byteLength, sha256, width: info.width, height: info.height }, 201);
 });
+
+const JOB_FILE_KEY = /^jobs\/[^/]+\/(job_[0-9a-z]{26})\/(?:outputs|intermediates)\/a(\d+)\//;
+
+/**
+ * An output PUT URL outlives what it was made for when the job is deleted, its data
+ * purged or its attempt superseded: the job object says whether this attempt may still
+ * write, and a refusal (404, 409) tells the GPU function to stop.
+ */
+async function assertJobTakesOutput(env: AppEnv["Bindings"], key: string): Promise<void> {
+  const m = JOB_FILE_KEY.exec(key);
+  if (!m) throw new AppError("signature_invalid", "this URL's signature is not valid for this file and method");
+  const verdict = await env.JOBS.get(env.JOBS.idFromName(m[1]!)).acceptsOutputs(Number(m[2]));
+  if (verdict === "not_found") throw new AppError("not_found", "the job no longer exists; its outputs are not taken");
+  if (verdict === "stale_attempt") throw new AppError("stale_attempt", "this attempt of the job is over; its outputs are not taken");
+}
 
 /**
  * Job outputs and intermediates are written once. Their keys are per attempt, so only
