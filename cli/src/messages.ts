@@ -23,6 +23,7 @@ export const ADVICE: Record<ErrorCode, string> = {
   output_exists: "That output was already stored with other bytes; signed output URLs write once.",
   job_not_cancelable: "The job has already finished, so there is nothing to cancel.",
   upload_not_ready: "The upload has not been completed yet; PUT the file to its upload_url first.",
+  upload_already_complete: "That upload already holds another image; an upload takes one file, so create a new upload for it.",
   upload_expired: "The upload expired; upload the image again.",
   unsupported_image_format: "Images must be JPEG, PNG or WebP.",
   image_too_large: "The image is too large: at most 15 MB and 40 megapixels.",

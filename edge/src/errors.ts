@@ -18,6 +18,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   job_not_cancelable: 409,
   stale_attempt: 409,
   upload_not_ready: 409,
+  upload_already_complete: 409,
   output_not_available: 410,
   upload_expired: 410,
   payload_too_large: 413,

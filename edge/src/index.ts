@@ -3,7 +3,7 @@ import { createApp } from "./app.js";
 import { consumeDispatch, consumeDispatchDeadLetters } from "./queues/dispatch.js";
 import { consumeWebhookDeadLetters, consumeWebhooks } from "./queues/webhooks.js";
 import { purgeExpiredUploads } from "./jobs/purge-uploads.js";
-import { sweepReleasedBlobs } from "./jobs/resolve-inputs.js";
+import { sweepReleasedBlobs } from "./jobs/input-blobs.js";
 import { requeueStalledDeliveries } from "./webhooks/requeue-stalled.js";
 
 export { JobObject } from "./durable-objects/job-object.js";

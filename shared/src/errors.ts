@@ -24,6 +24,7 @@ export const ErrorCode = z
     "output_exists",
     "job_not_cancelable",
     "upload_not_ready",
+    "upload_already_complete",
     "upload_expired",
     "unsupported_image_format",
     "image_too_large",

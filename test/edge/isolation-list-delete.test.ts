@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { api, completeJob, createKey, installPeer, multipartJob, runDispatch, tinyJob } from "./helpers.js";
-import { BLOB_RELEASE_GRACE_MS, sweepReleasedBlobs } from "../../edge/src/jobs/resolve-inputs.js";
+import { BLOB_RELEASE_GRACE_MS, sweepReleasedBlobs } from "../../edge/src/jobs/input-blobs.js";
 
 let peer: ReturnType<typeof installPeer>;
 beforeEach(() => {

@@ -12,7 +12,7 @@ import { signFileUrl } from "../lib/signed-urls.js";
 import { enqueueWebhook } from "../webhooks/enqueue.js";
 import { dueAction, jobClock, nextAlarmAt, outputSweepAt } from "../jobs/job-timers.js";
 import { cacheResult } from "../jobs/result-cache.js";
-import { releaseBlobs } from "../jobs/resolve-inputs.js";
+import { releaseBlobs } from "../jobs/input-blobs.js";
 import { jobIndexWriter } from "./job-index-writer.js";
 import { EventStreams } from "./event-streams.js";
 import { poolMonitor } from "./pool-monitor.js";
