@@ -5,15 +5,15 @@ import type { AppEnv } from "../env.js";
 import { AppError } from "../errors.js";
 import { JOB_ID_PATTERN } from "../lib/ids.js";
 import { authenticate } from "../middleware/auth.js";
-import { getOwnerSecrets, rotateOwnerSecret } from "../webhooks/owners.js";
+import { getOwnerSecrets, rotateOwnerSecret, type OwnerSecrets } from "../webhooks/owners.js";
 import { enqueueWebhook } from "../webhooks/enqueue.js";
 
 export const webhookRoutes = new Hono<AppEnv>();
 
-const presentSecret = (s: { current: string; previousValidUntil: string | null }) => ({
+const presentSecret = (s: OwnerSecrets) => ({
   object: "webhook_secret" as const,
   secret: s.current,
-  previous_valid_until: s.previousValidUntil,
+  previous_valid_until: s.retiredValidUntil,
 });
 
 webhookRoutes.get("/webhook_secret", authenticate("jobs:write"), async (c) => c.json(presentSecret(await getOwnerSecrets(c.env.DB, c.get("auth").ownerId))));
