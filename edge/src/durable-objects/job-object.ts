@@ -16,6 +16,7 @@ import { releaseBlobs } from "../jobs/input-blobs.js";
 import { jobIndexWriter } from "./job-index-writer.js";
 import { EventStreams } from "./event-streams.js";
 import { poolMonitor } from "./pool-monitor.js";
+import { fetchPool } from "../pools/pool-fetch.js";
 
 export interface DispatchMessage {
   job_id: string;
@@ -597,7 +598,7 @@ export class JobObject extends DurableObject<AppBindings> {
 
   private async tellPoolToCancel(pool: string, jobId: string): Promise<void> {
     try {
-      await fetch(`${pool}/v1/jobs/${jobId}/cancel`, {
+      await fetchPool(`${pool}/v1/jobs/${jobId}/cancel`, {
         method: "POST",
         headers: { authorization: `Bearer ${this.config.dispatchToken}` },
         signal: AbortSignal.timeout(5000),
