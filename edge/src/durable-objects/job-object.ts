@@ -12,6 +12,7 @@ import { signFileUrl } from "../lib/signed-urls.js";
 import { enqueueWebhook } from "../webhooks/enqueue.js";
 import { dueAction, jobClock, nextAlarmAt, outputSweepAt } from "../jobs/job-timers.js";
 import { cacheResult } from "../jobs/result-cache.js";
+import { successReportMismatch, wantsPreviews } from "../jobs/check-report.js";
 import { releaseBlobs } from "../jobs/input-blobs.js";
 import { jobIndexWriter } from "./job-index-writer.js";
 import { EventStreams } from "./event-streams.js";
@@ -197,7 +198,7 @@ export class JobObject extends DurableObject<AppBindings> {
       ),
       callback: { url: `${base}/internal/gpu/jobs/${s.core.id}/callbacks`, secret },
       deadline_at: s.core.deadline_at,
-      progress_previews: s.core.webhook?.events.includes("job.progress") ?? true,
+      progress_previews: wantsPreviews(s),
     };
     return { request, requestId: s.request_id ?? null };
   }
@@ -247,6 +248,8 @@ export class JobObject extends DurableObject<AppBindings> {
     if (s.core.attempt !== attempt) {
       return { status: 409, answer: { ok: false, cancel: true, ignored: true }, code: "stale_attempt", detail: "this attempt was superseded" };
     }
+    const mismatch = parsed.type === "succeeded" ? successReportMismatch(s, parsed) : null;
+    if (mismatch) return { status: 400, answer: { ok: false, cancel: false }, code: "invalid_request", detail: `the success report does not fit the job: ${mismatch}` };
     if (isTerminal(s.core.status)) {
       // Repeated or late callbacks change nothing, and whatever still runs stops: the job is over.
       return { status: 200, answer: { ok: true, cancel: true, ignored: true } };
@@ -275,7 +278,7 @@ export class JobObject extends DurableObject<AppBindings> {
         d.last_stage = p.stage;
         d.last_step = p.step;
         await this.update({ progress: p, substatus: p.stage === "uploading" ? "uploading" : p.stage === "denoising" ? "generating" : "preparing" });
-        await this.appendEvent("job.progress", { progress: p }, cb.preview ? { preview: cb.preview } : undefined);
+        await this.appendEvent("job.progress", { progress: p }, cb.preview && wantsPreviews(this.stored!) ? { preview: cb.preview } : undefined);
         break;
       }
       case "succeeded":
@@ -327,20 +330,22 @@ export class JobObject extends DurableObject<AppBindings> {
     const s = this.stored!;
     const attempt = s.core.attempt;
     const fmt = s.core.input.output_format;
-    // Trust but verify: every reported output must be in R2 at its attempt's key with the reported size.
-    const outputs = [];
-    for (const o of cb.outputs) {
-      const key = r2Keys.output(s.owner_id, s.core.id, attempt, o.index, EXTENSION_BY_FORMAT[fmt]);
-      const head = await this.env.FILES.head(key);
-      if (!head || head.size !== o.bytes) {
-        const error = { code: "output_upload_failed", message: `output ${o.index} was not uploaded`, retryable: true } as const;
-        if (attempt < this.config.maxAttempts) return this.retry(error);
-        return this.finish("failed", error);
-      }
-      outputs.push({ ...o, key });
+    // Trust but verify: every reported output must be in R2 at its attempt's key with the
+    // reported size, and every reported intermediate at its key.
+    const outputs = cb.outputs.map((o) => ({ ...o, key: r2Keys.output(s.owner_id, s.core.id, attempt, o.index, EXTENSION_BY_FORMAT[fmt]) }));
+    const intermediates = cb.intermediates.map((i) => ({ ...i, key: r2Keys.intermediate(s.owner_id, s.core.id, attempt, i.kind) }));
+    const missing = [
+      ...(await Promise.all(outputs.map(async (o) => ((await this.env.FILES.head(o.key))?.size === o.bytes ? null : `output ${o.index}`)))),
+      ...(await Promise.all(intermediates.map(async (i) => ((await this.env.FILES.head(i.key)) ? null : `intermediate ${i.kind}`)))),
+    ].filter((m): m is string => m !== null);
+    if (missing.length) {
+      const error = { code: "output_upload_failed", message: `${missing.join(", ")} not uploaded`, retryable: true } as const;
+      // The same rule as every other retry: hand-backs from draining GPU functions do not count.
+      if (this.attemptsUsed() < this.config.maxAttempts) return this.retry(error);
+      return this.finish("failed", error);
     }
     s.outputs = outputs;
-    s.intermediates = cb.intermediates.map((i) => ({ ...i, key: r2Keys.intermediate(s.owner_id, s.core.id, attempt, i.kind) }));
+    s.intermediates = intermediates;
     s.core.faces = cb.faces;
     s.core.chosen_face = cb.chosen_face;
     if (s.core.status === "queued") await this.start();

@@ -74,6 +74,9 @@ export const GpuOutputReport = z.object({
 });
 export type GpuOutputReport = z.infer<typeof GpuOutputReport>;
 
+/** A preview clients may put straight into an <img src>: a base64 data: URL of an image type, nothing else. */
+export const PREVIEW_DATA_URL = /^data:image\/(webp|png|jpeg);base64,[A-Za-z0-9+/]+={0,2}$/;
+
 const Timings = z.object({ run_ms: z.number(), stages_ms: z.record(z.string(), z.number()) });
 
 export const GpuCallback = z
@@ -83,7 +86,7 @@ export const GpuCallback = z
       type: z.literal("progress"),
       attempt: z.number().int(),
       progress: Progress,
-      preview: z.string().max(200_000).optional().describe("data: URL of a small preview image"),
+      preview: z.string().max(200_000).regex(PREVIEW_DATA_URL, "must be a base64 data: URL of a WebP, PNG or JPEG image").optional().describe("data: URL of a small preview image"),
     }),
     z.object({
       type: z.literal("succeeded"),
