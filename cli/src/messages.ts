@@ -47,6 +47,7 @@ export const ADVICE: Record<ErrorCode, string> = {
   dispatch_rejected: "The GPU pool refused the job; try again later, and report it if it persists.",
   output_upload_failed: "The results could not be stored; try again.",
   internal_error: "The API had an internal error; try again, and report it with the request id if it persists.",
+  temporarily_unavailable: "The API's storage was briefly unavailable and nothing was changed; send the same request again in a moment.",
 };
 
 /** One line for an API refusal: code, what the API said, what to do, and the ids support will ask for. */

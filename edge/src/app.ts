@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "./env.js";
 import { AppError, problemResponse } from "./errors.js";
 import { log } from "./lib/log.js";
+import { storageRetryAfterSeconds } from "./lib/storage-errors.js";
 import { bodyLimit } from "./middleware/body-limit.js";
 import { cors } from "./middleware/cors.js";
 import { requestId } from "./middleware/request-id.js";
@@ -36,6 +37,12 @@ export function createApp() {
   app.onError((err, c) => {
     const id = c.get("requestId") ?? "unknown";
     if (err instanceof AppError) return problemResponse(err, id);
+    const retryAfter = storageRetryAfterSeconds(err);
+    if (retryAfter !== null) {
+      // The request did not complete: a job creation that failed gave back its slot and its Idempotency-Key on the way out.
+      log("error", "storage unavailable", { requestId: id, path: new URL(c.req.url).pathname, error: err instanceof Error ? err.message : String(err) });
+      return problemResponse(new AppError("temporarily_unavailable", "storage is briefly unavailable and the request did not complete; send it again after Retry-After (with the same Idempotency-Key for a job)", { headers: { "retry-after": String(retryAfter) } }), id);
+    }
     log("error", "unhandled error", { requestId: id, path: new URL(c.req.url).pathname, error: err instanceof Error ? err.stack : String(err) });
     return problemResponse(new AppError("internal_error", "something went wrong on our side; the request id helps us find it"), id);
   });

@@ -34,6 +34,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   rate_limited: 429,
   too_many_jobs_in_flight: 429,
   internal_error: 500,
+  temporarily_unavailable: 503,
 };
 
 export function statusForCode(code: ErrorCode): number {

@@ -95,8 +95,11 @@ const problem = (description: string) => ({ description, content: { "application
 const json = (schema: z.ZodType, description: string) => ({ description, content: { "application/json": { schema: schemaOf(schema) } } });
 const list = (item: z.ZodType) => z.object({ object: z.literal("list"), data: z.array(item) });
 
-/** Refusals any request can meet before its route runs: the size gate (any method may send a body). */
-const anyRequest: Responses = { 413: problem("The body is larger than any request may be") };
+/** Answers any request can meet: the size gate (any method may send a body), and storage briefly unavailable. */
+const anyRequest: Responses = {
+  413: problem("The body is larger than any request may be"),
+  503: problem("Storage is briefly unavailable and the request did not complete; send it again after Retry-After"),
+};
 /** Refusals of every authenticated route: the key, its scope, its rate limits. */
 const authenticated: Responses = {
   ...anyRequest,

@@ -49,6 +49,8 @@ export const ErrorCode = z
     "dispatch_rejected",
     "output_upload_failed",
     "internal_error",
+    // the service (5xx)
+    "temporarily_unavailable",
   ])
   .meta({ id: "ErrorCode", description: "Stable machine-readable error code." });
 export type ErrorCode = z.infer<typeof ErrorCode>;

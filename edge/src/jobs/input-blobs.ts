@@ -1,5 +1,6 @@
 import type { AppBindings } from "../env.js";
 import { jobIndexWriter } from "../durable-objects/job-index-writer.js";
+import { log } from "../lib/log.js";
 import type { StoredImage } from "./types.js";
 
 /**
@@ -44,10 +45,19 @@ export async function storeInputBlobs(env: AppBindings, ownerId: string, images:
   }
 }
 
-/** The job that uses these blobs now exists and will release them itself: their pending releases go. */
+/**
+ * The job that uses these blobs now exists and will release them itself: their pending
+ * releases go. Best effort: a release left behind is decided by the sweep, which finds
+ * the job using the blob and keeps it, so a failure here must not fail a created job.
+ */
 export async function settleInputBlobs(env: AppBindings, images: ImageToStore[]): Promise<void> {
   const keys = images.filter((i) => i.bytes !== null).map((i) => i.image.key);
-  if (keys.length) await env.DB.batch(keys.map((key) => env.DB.prepare(`DELETE FROM blob_releases WHERE r2_key = ?`).bind(key)));
+  if (!keys.length) return;
+  try {
+    await env.DB.batch(keys.map((key) => env.DB.prepare(`DELETE FROM blob_releases WHERE r2_key = ?`).bind(key)));
+  } catch (e) {
+    log("warn", "pending input releases left for the sweep", { keys: keys.length, error: String(e) });
+  }
 }
 
 /**
