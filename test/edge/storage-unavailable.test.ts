@@ -20,6 +20,11 @@ afterEach(() => {
 describe("storage failures (pure)", () => {
   it("are told apart from bugs", () => {
     expect(storageRetryAfterSeconds(new Error("SQLITE_NOMEM: out of memory"))).toBe(1);
+    // What a Worker sees of a job object that ran out of SQLite heap in the local runtime (seen by
+    // infra/bench/sqlite-heap-probe): either the SQLite error, or workerd's opaque internal error.
+    expect(storageRetryAfterSeconds(new Error("out of memory: SQLITE_NOMEM"))).toBe(1);
+    expect(storageRetryAfterSeconds(new Error("internal error; reference = 4qelnfb51dht40tgna30gc1g"))).toBe(1);
+    expect(storageRetryAfterSeconds(new Error("the internal error; reference = x was mine"))).toBeNull();
     expect(storageRetryAfterSeconds(new Error("Error: database is locked: SQLITE_BUSY"))).toBe(1);
     expect(storageRetryAfterSeconds(Object.assign(new Error("Network connection lost."), { retryable: true }))).toBe(1);
     expect(storageRetryAfterSeconds(Object.assign(new Error("Durable Object is overloaded. Too many requests queued."), { overloaded: true }))).toBe(5);
