@@ -13,34 +13,40 @@ import type { StoredJob } from "../jobs/types.js";
 import { authenticate } from "../middleware/auth.js";
 import { canonicalJson, sha256Hex } from "../lib/crypto.js";
 import { JOB_ID_PATTERN } from "../lib/ids.js";
-import { parseJsonBytes, readBody, readJson, validate } from "../lib/parse.js";
+import { readJobForm } from "../lib/multipart.js";
+import { MAX_JSON_BYTES, readJson, validate } from "../lib/parse.js";
 import { downloadUrl } from "../lib/signed-urls.js";
 import { withIdempotency } from "./idempotency.js";
 
 export const jobRoutes = new Hono<AppEnv>();
 
-const MAX_MULTIPART_BYTES = API_LIMITS.maxMultipartBytes;
+/** The file parts a job's JSON names: `{ "file": name }` in its references and its keypoint image. */
+function fileNamesOf(request: unknown): Set<string> {
+  const names = new Set<string>();
+  const input = (request as { input?: { reference_images?: unknown; keypoints?: { image?: unknown } } } | null)?.input;
+  const refs = Array.isArray(input?.reference_images) ? input.reference_images : [];
+  for (const ref of [...refs, input?.keypoints?.image]) {
+    const file = (ref as { file?: unknown } | null | undefined)?.file;
+    if (typeof file === "string") names.add(file);
+  }
+  return names;
+}
 
-/** JSON, or multipart/form-data with the JSON in an `request` part and image files beside it. */
+const JOB_FORM_LIMITS = {
+  maxBytes: API_LIMITS.maxMultipartBytes,
+  maxJsonBytes: MAX_JSON_BYTES,
+  maxFileBytes: API_LIMITS.maxImageBytes,
+  // The request, its reference images and a pose or keypoint image.
+  maxParts: 1 + API_LIMITS.maxReferenceImages + 1,
+  fileNames: fileNamesOf,
+};
+
+/** JSON, or multipart/form-data with the JSON in a first part named `request` and the image files it names after it. */
 async function readCreateBody(request: Request): Promise<{ body: unknown; files: Map<string, Uint8Array> }> {
   const type = request.headers.get("content-type") ?? "";
   if (!/^multipart\/form-data/i.test(type)) return { body: await readJson(request), files: new Map() };
-  const raw = await readBody(request, MAX_MULTIPART_BYTES);
-  let form: FormData;
-  try {
-    form = await new Response(raw as BufferSource, { headers: { "content-type": type } }).formData();
-  } catch {
-    throw new AppError("invalid_multipart", "the multipart body could not be parsed");
-  }
-  const json = form.get("request");
-  if (typeof json !== "string") throw new AppError("invalid_multipart", 'the multipart body needs a text part named "request" holding the job JSON');
-  const files = new Map<string, Uint8Array>();
-  for (const [name, value] of form.entries()) {
-    if (name === "request") continue;
-    if (typeof value === "string") throw new AppError("invalid_multipart", `part "${name}" must be a file`);
-    files.set(name, new Uint8Array(await value.arrayBuffer()));
-  }
-  return { body: parseJsonBytes(new TextEncoder().encode(json), 'the "request" part'), files };
+  const form = await readJobForm(request, JOB_FORM_LIMITS);
+  return { body: form.request, files: form.files };
 }
 
 /** Fields the client left out take the chosen model's defaults (GET /v1/models), then the API's. */
