@@ -7,6 +7,7 @@ import { canonicalJson, sha256Hex } from "../lib/crypto.js";
 import { newId } from "../lib/ids.js";
 import { assertOutboundUrl } from "../lib/ssrf.js";
 import { settleInputBlobs, storeInputBlobs, type ImageToStore } from "./input-blobs.js";
+import { promptTokenCount } from "./prompt-tokens.js";
 import { checkImage } from "./resolve-inputs.js";
 import { lookupCachedJob } from "./result-cache.js";
 import { r2Keys, type StoredJob } from "./types.js";
@@ -25,6 +26,13 @@ export function checkModelLimits(model: Model, input: CreateJobRequest["input"])
   if (input.width * input.height > l.max_pixels) errors.push({ pointer: "/input/width", code: "too_big", message: `${model.id} takes at most ${l.max_pixels} pixels` });
   if (input.steps > l.max_steps) errors.push({ pointer: "/input/steps", code: "too_big", message: `${model.id} takes at most ${l.max_steps} steps` });
   if (!l.samplers.includes(input.sampler)) errors.push({ pointer: "/input/sampler", code: "invalid_value", message: `${model.id} does not offer ${input.sampler}` });
+  // Counted with the bundle's own tokenizer: a prompt the GPU function would refuse is refused here, before any job exists.
+  for (const field of ["prompt", "negative_prompt"] as const) {
+    const tokens = input[field] ? promptTokenCount(input[field]) : 0;
+    if (tokens > l.max_prompt_tokens) {
+      errors.push({ pointer: `/input/${field}`, code: "too_many_tokens", message: `${field} is ${tokens} CLIP tokens long; ${model.id} takes at most ${l.max_prompt_tokens}` });
+    }
+  }
   if (errors.length) throw new AppError("parameter_out_of_range", errors.map((e) => `${e.pointer}: ${e.message}`).join("; "), { errors });
 }
 
