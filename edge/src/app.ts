@@ -5,6 +5,7 @@ import { log } from "./lib/log.js";
 import { storageRetryAfterSeconds } from "./lib/storage-errors.js";
 import { bodyLimit } from "./middleware/body-limit.js";
 import { cors } from "./middleware/cors.js";
+import { allowedMethods } from "./middleware/method-not-allowed.js";
 import { requestId } from "./middleware/request-id.js";
 import { securityHeaders } from "./middleware/security-headers.js";
 import { adminKeyRoutes } from "./routes/admin-keys.js";
@@ -33,7 +34,15 @@ export function createApp() {
   app.route("/files", fileRoutes);
   app.route("/internal", internalRoutes);
 
-  app.notFound((c) => problemResponse(new AppError("not_found", `no route ${c.req.method} ${new URL(c.req.url).pathname}`), c.get("requestId")));
+  const allowed = allowedMethods(app);
+  app.notFound((c) => {
+    const path = new URL(c.req.url).pathname;
+    const methods = allowed(path);
+    if (!methods.length) return problemResponse(new AppError("not_found", `no route ${c.req.method} ${path}`), c.get("requestId"));
+    // A plain OPTIONS (a CORS preflight is answered earlier) asks what the path allows.
+    if (c.req.method === "OPTIONS") return new Response(null, { status: 204, headers: { allow: methods.join(", "), "x-request-id": c.get("requestId") } });
+    return problemResponse(new AppError("method_not_allowed", `${path} takes ${methods.join(", ")}, not ${c.req.method}`, { headers: { allow: methods.join(", ") } }), c.get("requestId"));
+  });
   app.onError((err, c) => {
     const id = c.get("requestId") ?? "unknown";
     if (err instanceof AppError) return problemResponse(err, id);
