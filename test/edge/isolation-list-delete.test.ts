@@ -54,8 +54,12 @@ describe("listing", () => {
     expect(seen).toEqual([...ids].reverse());
     const canceled = (await (await api("/v1/jobs?status=canceled", key)).json()) as { data: Array<{ id: string }> };
     expect(canceled.data.map((j) => j.id)).toEqual([ids[1]]);
+    // A cursor is a position (ms.job id): anything else is refused by the query's schema.
     const bad = await api("/v1/jobs?cursor=garbage", key);
-    expect(bad.status).toBe(400);
+    expect(bad.status).toBe(422);
+    expect(((await bad.json()) as { errors: Array<{ pointer: string }> }).errors[0]!.pointer).toBe("/query/cursor");
+    // Any position is one to page on from, even one no page ended at.
+    expect((await api(`/v1/jobs?cursor=1.job_${"0".repeat(26)}`, key)).status).toBe(200);
     expect((await api("/v1/jobs?status=lost", key)).status).toBe(422);
   });
 

@@ -81,11 +81,14 @@ export function getConfig(env: AppBindings): Config {
   // Job specs, signed URLs and the callback secret travel in the dispatch: never in clear outside local development.
   const plain = Object.values(pools).flat().filter((u) => !u.startsWith("https://"));
   if (plain.length && v.ALLOW_LOOPBACK_HTTP !== "true") throw new Error(`edge misconfigured: GPU_POOLS must use https outside local development (${plain.join(", ")})`);
+  // A model is on offer only where some pool runs it: one without a pool would take jobs that can only fail.
+  const models = MODEL_CATALOG.filter((m) => enabled.has(m.id) && (pools[m.id]?.length ?? 0) > 0);
+  if (!models.length) throw new Error(`edge misconfigured: no model of ENABLED_MODELS (${v.ENABLED_MODELS}) has a pool in GPU_POOLS`);
   const config: Config = {
     environment: v.ENVIRONMENT,
     publicBaseUrl: v.PUBLIC_BASE_URL.replace(/\/$/, ""),
     allowLoopbackHttp: v.ALLOW_LOOPBACK_HTTP === "true",
-    models: MODEL_CATALOG.filter((m) => enabled.has(m.id)),
+    models,
     pools,
     requestsPerMinute: v.RATE_LIMIT_REQUESTS_PER_MINUTE,
     createsPerMinute: v.RATE_LIMIT_CREATES_PER_MINUTE,

@@ -63,7 +63,8 @@ export function checkImage(ref: ImageRef, pointer: string, ctx: ResolveContext):
   return atPointer(pointer, async () => {
     if ("upload_id" in ref) {
       const row = await findUpload(ctx.env, ctx.ownerId, ref.upload_id);
-      if (!row) throw new AppError("not_found", `upload ${ref.upload_id} does not exist`, { status: 422 });
+      // Another owner's upload answers like a missing one; 404 as for any id that names nothing of yours.
+      if (!row) throw new AppError("not_found", `upload ${ref.upload_id} does not exist`);
       if (Date.parse(row.expires_at) < Date.now()) throw new AppError("upload_expired", `upload ${ref.upload_id} has expired`);
       if (row.status !== "complete") throw new AppError("upload_not_ready", `upload ${ref.upload_id} has not been uploaded yet`);
       return { image: { key: row.r2_key, content_type: row.content_type, sha256: row.sha256, bytes: row.bytes, width: row.width, height: row.height }, bytes: null };

@@ -3,6 +3,7 @@ import { CreateJobRequest, isTerminal, ListJobsQuery } from "../../../shared/src
 import { API_LIMITS } from "../../../shared/src/api/limits.js";
 import type { Model } from "../../../shared/src/api/models.js";
 import { getConfig } from "../config/config.js";
+import { jobRequestSchemas } from "../config/job-request.js";
 import { listJobRows } from "../db/jobs.js";
 import { jobIndexWriter } from "../durable-objects/job-index-writer.js";
 import type { AppContext, AppEnv } from "../env.js";
@@ -42,25 +43,33 @@ const JOB_FORM_LIMITS = {
 };
 
 /** JSON, or multipart/form-data with the JSON in a first part named `request` and the image files it names after it. */
+const isMultipart = (request: Request) => /^multipart\/form-data/i.test(request.headers.get("content-type") ?? "");
+
 async function readCreateBody(request: Request): Promise<{ body: unknown; files: Map<string, Uint8Array> }> {
-  const type = request.headers.get("content-type") ?? "";
-  if (!/^multipart\/form-data/i.test(type)) return { body: await readJson(request), files: new Map() };
+  if (!isMultipart(request)) return { body: await readJson(request), files: new Map() };
   const form = await readJobForm(request, JOB_FORM_LIMITS);
   return { body: form.request, files: form.files };
 }
 
-/** Fields the client left out take the chosen model's defaults (GET /v1/models), then the API's. */
-function withModelDefaults(body: unknown, models: Model[]): unknown {
+/**
+ * A request without a model gets the deployment's default (the OpenAPI document's, see
+ * config/job-request.ts), and fields the client left out take the chosen model's
+ * defaults (GET /v1/models), then the API's.
+ */
+function withModelDefaults(body: unknown, models: Model[], defaultModel: string): unknown {
   if (!body || typeof body !== "object" || Array.isArray(body)) return body;
-  const raw = body as { model?: unknown; input?: unknown };
-  const model = models.find((m) => m.id === (raw.model ?? CreateJobRequest.shape.model.parse(undefined)));
-  if (!model || !raw.input || typeof raw.input !== "object" || Array.isArray(raw.input)) return body;
+  const raw = { ...(body as { model?: unknown; input?: unknown }) };
+  raw.model ??= defaultModel;
+  const model = models.find((m) => m.id === raw.model);
+  if (!model || !raw.input || typeof raw.input !== "object" || Array.isArray(raw.input)) return raw;
   return { ...raw, input: { ...model.defaults, ...(raw.input as object) } };
 }
 
 jobRoutes.post("/", authenticate("jobs:write", { creates: true }), async (c) => {
   const { body, files } = await readCreateBody(c.req.raw);
-  const request = validate(CreateJobRequest, withModelDefaults(body, getConfig(c.env).models));
+  const config = getConfig(c.env);
+  // The API-wide rules first (invalid_request); the model's own limits follow in createJob (parameter_out_of_range).
+  const request = validate(CreateJobRequest, withModelDefaults(body, config.models, jobRequestSchemas(config).defaultModel));
   const auth = c.get("auth");
   const fingerprint = async () => {
     const fileHashes = Object.fromEntries(await Promise.all([...files].map(async ([k, v]) => [k, await sha256Hex(v)] as const)));
@@ -79,16 +88,9 @@ jobRoutes.post("/", authenticate("jobs:write", { creates: true }), async (c) => 
 
 jobRoutes.get("/", authenticate("jobs:read"), async (c) => {
   const q = validate(ListJobsQuery, c.req.query(), "/query");
-  let cursor: { at: string; id: string } | undefined;
-  if (q.cursor) {
-    try {
-      const [at, id] = JSON.parse(atob(q.cursor)) as [string, string];
-      if (typeof at !== "string" || typeof id !== "string") throw new Error();
-      cursor = { at, id };
-    } catch {
-      throw new AppError("invalid_request", "the cursor is not one this API gave out", { errors: [{ pointer: "/query/cursor", code: "invalid", message: "bad cursor" }] });
-    }
-  }
+  // The schema's pattern admits only positions: every cursor it lets through is one to page on from.
+  const [ms, cursorId] = q.cursor ? q.cursor.split(".") : [];
+  const cursor = ms && cursorId ? { at: new Date(Number(ms)).toISOString(), id: cursorId } : undefined;
   // Changes still on their way into the index are written first: a client lists what it just created.
   await jobIndexWriter(c.env).flush();
   const rows = await listJobRows(c.env.DB, {
@@ -108,7 +110,7 @@ jobRoutes.get("/", authenticate("jobs:read"), async (c) => {
     object: "list",
     data: await Promise.all(page.map((s) => presentJob(s, c.env, config))),
     has_more: hasMore,
-    next_cursor: hasMore && last ? btoa(JSON.stringify([q.updated_after ? last.core.updated_at : last.core.created_at, last.core.id])) : null,
+    next_cursor: hasMore && last ? `${Date.parse(q.updated_after ? last.core.updated_at : last.core.created_at)}.${last.core.id}` : null,
   });
 });
 
