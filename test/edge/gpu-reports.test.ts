@@ -1,7 +1,7 @@
 import { SELF } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { GpuCallback, GpuJobRequest } from "../../shared/src/protocol/gpu-protocol.js";
-import { api, createKey, gpuCallback, installPeer, multipartJob, runDispatch, tinyJob, webpOf } from "./helpers.js";
+import { api, createKey, gpuCallback, installPeer, multipartJob, pngOf, runDispatch, tinyJob, webpOf } from "./helpers.js";
 
 /** What a GPU function reports is checked against the job it was given before anything is recorded. */
 let peer: ReturnType<typeof installPeer>;
@@ -73,6 +73,18 @@ describe("a GPU function's success report", () => {
     const never = request.outputs.map((o) => ({ index: o.index, content_type: o.content_type, bytes: 30, sha256: "x", width: 64, height: 64, seed: 1, identity_similarity: null }));
     expect((await gpuCallback(request, success(request, never))).status).toBe(200);
     expect(await getJob(key, request.job_id)).toMatchObject({ status: "queued", attempt: 4 });
+  });
+});
+
+describe("intermediates asked for twice", () => {
+  it("are one intermediate each: the job asks for each kind once and succeeds with it", async () => {
+    const { key } = await createKey(freshOwner());
+    const request = await dispatched(key, {}, { return_intermediates: ["keypoint_image", "keypoint_image"] });
+    expect(request.intermediates.map((i) => i.kind)).toEqual(["keypoint_image"]);
+    const outputs = await uploadOutputs(request);
+    await SELF.fetch(request.intermediates[0]!.put_url, { method: "PUT", headers: { "content-type": "image/png" }, body: pngOf(64, 64) as BufferSource });
+    expect((await gpuCallback(request, success(request, outputs, [{ kind: "keypoint_image", content_type: "image/png" }]))).status).toBe(200);
+    expect(await getJob(key, request.job_id)).toMatchObject({ status: "succeeded", input: { return_intermediates: ["keypoint_image"] } });
   });
 });
 

@@ -58,7 +58,8 @@ export async function createJob({ env, config, auth, request, files, requestId }
       errors: [{ pointer: "/model", code: "model_not_found", message: `unknown model ${request.model}` }],
     });
   }
-  const input = request.input;
+  // An intermediate asked for twice is one intermediate: the GPU function returns each kind once.
+  const input = { ...request.input, return_intermediates: [...new Set(request.input.return_intermediates)] };
   checkModelLimits(model, input);
   if (request.webhook) {
     try {
