@@ -1,4 +1,4 @@
-import { createExecutionContext, createMessageBatch, env, getQueueResult, SELF } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, env, getQueueResult, SELF, waitOnExecutionContext } from "cloudflare:test";
 import worker from "../../edge/src/index.js";
 import type { AppBindings } from "../../edge/src/env.js";
 
@@ -200,4 +200,12 @@ export async function runWebhookDeliveries(jobId: string) {
   const ctx = createExecutionContext();
   await worker.queue(batch as MessageBatch<unknown>, env as never, ctx);
   return getQueueResult(batch, ctx);
+}
+
+/** A GET straight to the worker with an env of its own: a fresh config, e.g. other limits or a trusted address header. */
+export async function fetchWithVars(path: string, vars: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(new Request(`${BASE}${path}`, { headers }), { ...env, ...vars } as never, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
 }

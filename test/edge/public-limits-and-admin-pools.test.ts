@@ -1,17 +1,7 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import worker from "../../edge/src/index.js";
-import { api, BASE, createKey, installPeer, multipartJob, POOL, runDispatch, testEnv, tinyJob } from "./helpers.js";
+import { api, createKey, fetchWithVars as fetchWith, installPeer, multipartJob, POOL, runDispatch, tinyJob } from "./helpers.js";
 
 const freshOwner = () => `o${crypto.randomUUID().slice(0, 8)}`;
-
-/** A request to the worker with an env of its own (a fresh config: here a small public limit). */
-async function fetchWith(path: string, vars: Record<string, string>, headers: Record<string, string> = {}) {
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(new Request(`${BASE}${path}`, { headers }), { ...testEnv, ...vars } as never, ctx);
-  await waitOnExecutionContext(ctx);
-  return response;
-}
 
 describe("routes without a key", () => {
   it("are rate limited per client address, with RateLimit headers and Retry-After", async () => {

@@ -1,10 +1,9 @@
-import { createExecutionContext, listDurableObjectIds, runInDurableObject, SELF, waitOnExecutionContext } from "cloudflare:test";
+import { listDurableObjectIds, runInDurableObject, SELF } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import worker from "../../edge/src/index.js";
 import { PUBLIC_LIMITER_SHARDS } from "../../edge/src/durable-objects/public-rate-limiter.js";
 import { newId } from "../../edge/src/lib/ids.js";
 import { signCallback } from "../../shared/src/protocol/signature.js";
-import { api, BASE, createKey, installPeer, multipartJob, runDispatch, testEnv, tinyJob } from "./helpers.js";
+import { api, BASE, createKey, fetchWithVars, installPeer, multipartJob, runDispatch, testEnv, tinyJob } from "./helpers.js";
 
 /**
  * Requests anyone can send without a key must not make the edge create Durable Objects
@@ -89,13 +88,8 @@ describe("job objects", () => {
   });
 });
 
-/** A request to the worker with its own vars (a fresh config): here the platform's address header is trusted. */
-async function publicRequest(path: string, headers: Record<string, string>, vars: Record<string, string> = { CLIENT_ADDRESS_HEADER: "cf-connecting-ip" }) {
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(new Request(`${BASE}${path}`, { headers }), { ...testEnv, ...vars } as never, ctx);
-  await waitOnExecutionContext(ctx);
-  return response;
-}
+/** With the platform's address header trusted, unless `vars` say otherwise. */
+const publicRequest = (path: string, headers: Record<string, string>, vars: Record<string, string> = { CLIENT_ADDRESS_HEADER: "cf-connecting-ip" }) => fetchWithVars(path, vars, headers);
 
 describe("the public rate limit", () => {
   it("counts many client addresses without an object per address", async () => {
