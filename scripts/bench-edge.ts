@@ -5,14 +5,17 @@
  * submissions. Prints requests/s, p50 and p99 for each and the ratios to the baseline.
  * A stand-in GPU pool in this process passes its health checks and accepts every dispatch (202), so the queue
  * consumer does its real work (signing URLs, the POST, recording the lease).
+ * Any request that does not get the scenario's expected status fails the run (exit 1);
+ * failures are printed by status and problem code.
  *   BENCH_SECONDS (default 10) per scenario, BENCH_CONCURRENCY (default 32).
  */
 import { spawn } from "node:child_process";
 import { createServer } from "node:http";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import { createLocalKey } from "./keys.js";
 import { ensureDevVars } from "./lib/dev-vars.js";
+import { ErrorTally } from "./lib/error-tally.js";
 import { applyLocalMigrations, WRANGLER_OFFLINE_ENV } from "./lib/local-d1.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -22,11 +25,13 @@ const BASE = `http://127.0.0.1:${PORT}`;
 // Local state on tmpfs by default: the simulator's storage commits are local fsyncs,
 // which say nothing about Cloudflare's storage; BENCH_STATE=.state/bench measures on disk.
 const STATE = process.env.BENCH_STATE ?? (existsSync("/dev/shm") ? `/dev/shm/ecomid-bench-${process.pid}` : ".state/bench");
+/** The worker's output, kept after the run (the state on tmpfs is not): the place to read why a request failed. */
+const WORKER_LOG = ".state/bench-edge-worker.log";
 
 interface Result {
   name: string;
   requests: number;
-  errors: number;
+  errors: ErrorTally;
   rps: number;
   p50: number;
   p99: number;
@@ -39,7 +44,7 @@ function percentile(sorted: number[], p: number): number {
 async function drive(name: string, makeRequest: (i: number) => Promise<Response>, expectStatus: number): Promise<Result> {
   const run = async (seconds: number, record: boolean) => {
     const latencies: number[] = [];
-    let errors = 0;
+    const errors = new ErrorTally();
     let counter = 0;
     const until = performance.now() + seconds * 1000;
     await Promise.all(
@@ -48,10 +53,10 @@ async function drive(name: string, makeRequest: (i: number) => Promise<Response>
           const t0 = performance.now();
           try {
             const res = await makeRequest(counter++);
-            await res.arrayBuffer();
-            if (res.status !== expectStatus) errors++;
-          } catch {
-            errors++;
+            const body = await res.text();
+            if (res.status !== expectStatus) errors.recordResponse(res.status, body);
+          } catch (e) {
+            errors.recordNetworkError(e);
           }
           if (record) latencies.push(performance.now() - t0);
         }
@@ -59,8 +64,10 @@ async function drive(name: string, makeRequest: (i: number) => Promise<Response>
     );
     return { latencies, errors };
   };
-  await run(2, false); // warm-up
+  // The warm-up's failures count too: a run with any failed request is a failed run.
+  const warmUp = await run(2, false);
   const { latencies, errors } = await run(SECONDS, true);
+  errors.merge(warmUp.errors);
   latencies.sort((a, b) => a - b);
   return { name, requests: latencies.length, errors, rps: latencies.length / SECONDS, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
 }
@@ -92,6 +99,8 @@ async function main(): Promise<void> {
   }).listen(0, "127.0.0.1");
   await new Promise((r) => pool.once("listening", r));
   const poolUrl = `http://127.0.0.1:${(pool.address() as { port: number }).port}`;
+  mkdirSync(".state", { recursive: true });
+  const workerLog = openSync(WORKER_LOG, "w");
   const worker = spawn(
     "npx",
     [
@@ -100,7 +109,7 @@ async function main(): Promise<void> {
       "--var", `MAX_JOBS_IN_FLIGHT:${unlimited}`, "--var", `GPU_POOLS:${JSON.stringify({ "ecomid-tiny": [poolUrl] })}`, "--log-level", "error",
     ],
     // Own process group, so stopping it stops wrangler's workerd children too.
-    { env: { ...process.env, ...WRANGLER_OFFLINE_ENV }, stdio: ["ignore", "ignore", "ignore"], detached: true },
+    { env: { ...process.env, ...WRANGLER_OFFLINE_ENV }, stdio: ["ignore", workerLog, workerLog], detached: true },
   );
   try {
     await waitForHealth();
@@ -127,7 +136,7 @@ async function main(): Promise<void> {
     console.log(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}\n`);
     console.log("scenario               requests   errors      req/s    p50 ms    p99 ms");
     for (const r of results) {
-      console.log(`${r.name.padEnd(22)} ${String(r.requests).padStart(8)} ${String(r.errors).padStart(8)} ${r.rps.toFixed(0).padStart(10)} ${r.p50.toFixed(2).padStart(9)} ${r.p99.toFixed(2).padStart(9)}`);
+      console.log(`${r.name.padEnd(22)} ${String(r.requests).padStart(8)} ${String(r.errors.total).padStart(8)} ${r.rps.toFixed(0).padStart(10)} ${r.p50.toFixed(2).padStart(9)} ${r.p99.toFixed(2).padStart(9)}`);
     }
     const statusRatio = status.rps / hello.rps;
     const submitRatio = submission.rps / hello.rps;
@@ -135,6 +144,14 @@ async function main(): Promise<void> {
     console.log(`\nstatus reads / baseline throughput: ${statusRatio.toFixed(2)} (target >= 0.50) ${statusRatio >= 0.5 ? "met" : "NOT met"}`);
     console.log(`submissions / baseline throughput:  ${submitRatio.toFixed(2)} (target >= 0.20) ${submitRatio >= 0.2 ? "met" : "NOT met"}`);
     console.log(`submission p99 / baseline p99:      ${p99Ratio.toFixed(2)} (target <= 5.00) ${p99Ratio <= 5 ? "met" : "NOT met"}`);
+    const failed = results.filter((r) => r.errors.total > 0);
+    for (const r of failed) console.log(`\nERRORS in ${r.name} (warm-up included):\n${r.errors.lines().map((l) => `  ${l}`).join("\n")}`);
+    if (failed.length) {
+      console.log(`\nFAILED RUN: ${failed.reduce((n, r) => n + r.errors.total, 0)} requests did not get their expected status (see the worker's log: ${WORKER_LOG})`);
+      process.exitCode = 1;
+    } else {
+      console.log("\nerrors: none");
+    }
   } finally {
     if (worker.pid) process.kill(-worker.pid, "SIGTERM");
     pool.close();

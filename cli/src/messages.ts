@@ -23,6 +23,7 @@ export const ADVICE: Record<ErrorCode, string> = {
   output_exists: "That output was already stored with other bytes; signed output URLs write once.",
   job_not_cancelable: "The job has already finished, so there is nothing to cancel.",
   upload_not_ready: "The upload has not been completed yet; PUT the file to its upload_url first.",
+  upload_already_complete: "That upload already holds another image; an upload takes one file, so create a new upload for it.",
   upload_expired: "The upload expired; upload the image again.",
   unsupported_image_format: "Images must be JPEG, PNG or WebP.",
   image_too_large: "The image is too large: at most 15 MB and 40 megapixels.",
@@ -46,6 +47,7 @@ export const ADVICE: Record<ErrorCode, string> = {
   dispatch_rejected: "The GPU pool refused the job; try again later, and report it if it persists.",
   output_upload_failed: "The results could not be stored; try again.",
   internal_error: "The API had an internal error; try again, and report it with the request id if it persists.",
+  temporarily_unavailable: "The API's storage was briefly unavailable and nothing was changed; send the same request again in a moment.",
 };
 
 /** One line for an API refusal: code, what the API said, what to do, and the ids support will ask for. */

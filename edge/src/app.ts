@@ -2,8 +2,10 @@ import { Hono } from "hono";
 import type { AppEnv } from "./env.js";
 import { AppError, problemResponse } from "./errors.js";
 import { log } from "./lib/log.js";
+import { storageRetryAfterSeconds } from "./lib/storage-errors.js";
 import { bodyLimit } from "./middleware/body-limit.js";
 import { cors } from "./middleware/cors.js";
+import { allowedMethods } from "./middleware/method-not-allowed.js";
 import { requestId } from "./middleware/request-id.js";
 import { securityHeaders } from "./middleware/security-headers.js";
 import { adminKeyRoutes } from "./routes/admin-keys.js";
@@ -32,10 +34,24 @@ export function createApp() {
   app.route("/files", fileRoutes);
   app.route("/internal", internalRoutes);
 
-  app.notFound((c) => problemResponse(new AppError("not_found", `no route ${c.req.method} ${new URL(c.req.url).pathname}`), c.get("requestId")));
+  const allowed = allowedMethods(app);
+  app.notFound((c) => {
+    const path = new URL(c.req.url).pathname;
+    const methods = allowed(path);
+    if (!methods.length) return problemResponse(new AppError("not_found", `no route ${c.req.method} ${path}`), c.get("requestId"));
+    // A plain OPTIONS (a CORS preflight is answered earlier) asks what the path allows.
+    if (c.req.method === "OPTIONS") return new Response(null, { status: 204, headers: { allow: methods.join(", "), "x-request-id": c.get("requestId") } });
+    return problemResponse(new AppError("method_not_allowed", `${path} takes ${methods.join(", ")}, not ${c.req.method}`, { headers: { allow: methods.join(", ") } }), c.get("requestId"));
+  });
   app.onError((err, c) => {
     const id = c.get("requestId") ?? "unknown";
     if (err instanceof AppError) return problemResponse(err, id);
+    const retryAfter = storageRetryAfterSeconds(err);
+    if (retryAfter !== null) {
+      // The request did not complete: a job creation that failed gave back its slot and its Idempotency-Key on the way out.
+      log("error", "storage unavailable", { requestId: id, path: new URL(c.req.url).pathname, error: err instanceof Error ? err.message : String(err) });
+      return problemResponse(new AppError("temporarily_unavailable", "storage is briefly unavailable and the request did not complete; send it again after Retry-After (with the same Idempotency-Key for a job)", { headers: { "retry-after": String(retryAfter) } }), id);
+    }
     log("error", "unhandled error", { requestId: id, path: new URL(c.req.url).pathname, error: err instanceof Error ? err.stack : String(err) });
     return problemResponse(new AppError("internal_error", "something went wrong on our side; the request id helps us find it"), id);
   });

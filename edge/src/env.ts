@@ -4,14 +4,16 @@ import type { JobIndexWriter } from "./durable-objects/job-index-writer.js";
 import type { JobObject } from "./durable-objects/job-object.js";
 import type { KeyGuard } from "./durable-objects/key-guard.js";
 import type { PoolMonitor } from "./durable-objects/pool-monitor.js";
+import type { PublicRateLimiter } from "./durable-objects/public-rate-limiter.js";
 
 /** Bindings from wrangler.toml (generated Env) plus the secrets, which wrangler types cannot see. */
-export interface AppBindings extends Omit<Env, "JOBS" | "KEY_GUARDS" | "JOB_INDEX" | "POOL_MONITOR"> {
+export interface AppBindings extends Omit<Env, "JOBS" | "KEY_GUARDS" | "JOB_INDEX" | "POOL_MONITOR" | "PUBLIC_LIMITS"> {
   PUBLIC_BASE_URL: string;
   JOBS: DurableObjectNamespace<JobObject>;
   KEY_GUARDS: DurableObjectNamespace<KeyGuard>;
   JOB_INDEX: DurableObjectNamespace<JobIndexWriter>;
   POOL_MONITOR: DurableObjectNamespace<PoolMonitor>;
+  PUBLIC_LIMITS: DurableObjectNamespace<PublicRateLimiter>;
   SIGNING_SECRET: string;
   GPU_DISPATCH_TOKEN: string;
   R2_ACCESS_KEY_ID?: string;

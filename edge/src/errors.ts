@@ -18,6 +18,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   job_not_cancelable: 409,
   stale_attempt: 409,
   upload_not_ready: 409,
+  upload_already_complete: 409,
   output_not_available: 410,
   upload_expired: 410,
   payload_too_large: 413,
@@ -33,6 +34,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   rate_limited: 429,
   too_many_jobs_in_flight: 429,
   internal_error: 500,
+  temporarily_unavailable: 503,
 };
 
 export function statusForCode(code: ErrorCode): number {
@@ -45,7 +47,13 @@ export class AppError extends Error {
   constructor(
     readonly code: ErrorCode,
     readonly detail: string,
-    readonly options: { errors?: FieldError[]; headers?: Record<string, string>; status?: number } = {},
+    readonly options: {
+      errors?: FieldError[];
+      headers?: Record<string, string>;
+      status?: number;
+      /** RFC 9457 extension members, for machine readers beside `code` (e.g. `cancel` for a GPU function). */
+      extensions?: Record<string, unknown>;
+    } = {},
   ) {
     super(detail);
     this.status = options.status ?? statusForCode(code);
@@ -70,6 +78,7 @@ const TITLES: Record<number, string> = {
 
 export function problemBody(err: AppError, requestId: string): Problem {
   return {
+    ...err.options.extensions,
     type: `https://docs.ecomid.dev/errors/${err.code}`,
     title: TITLES[err.status] ?? "Error",
     status: err.status,

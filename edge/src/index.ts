@@ -3,13 +3,14 @@ import { createApp } from "./app.js";
 import { consumeDispatch, consumeDispatchDeadLetters } from "./queues/dispatch.js";
 import { consumeWebhookDeadLetters, consumeWebhooks } from "./queues/webhooks.js";
 import { purgeExpiredUploads } from "./jobs/purge-uploads.js";
-import { sweepReleasedBlobs } from "./jobs/resolve-inputs.js";
+import { sweepReleasedBlobs } from "./jobs/input-blobs.js";
 import { requeueStalledDeliveries } from "./webhooks/requeue-stalled.js";
 
 export { JobObject } from "./durable-objects/job-object.js";
 export { KeyGuard } from "./durable-objects/key-guard.js";
 export { JobIndexWriter } from "./durable-objects/job-index-writer.js";
 export { PoolMonitor } from "./durable-objects/pool-monitor.js";
+export { PublicRateLimiter } from "./durable-objects/public-rate-limiter.js";
 
 const app = createApp();
 

@@ -96,6 +96,25 @@ describe("GPU function service", () => {
     expect(callbacksOf("job_edge_cancel").some((c) => c.type === "succeeded")).toBe(false);
   });
 
+  it("stops a job whose callback the edge refuses (403, 404, 409), whatever the refusal's body says", async () => {
+    // 404 at once (a job deleted before it started), 403 after two (a bad signature, e.g. a rotated
+    // signing secret), 409 mid-denoise (a superseded attempt): none may upload or report success.
+    const cases = [
+      { id: "job_refused_404", status: 404, after: 0 },
+      { id: "job_refused_403", status: 403, after: 2 },
+      { id: "job_refused_409", status: 409, after: 4 },
+    ];
+    for (const c of cases) {
+      peer.refusals.set(c.id, { status: c.status, after: c.after });
+      expect((await service.dispatch(job(c.id, { steps: 40 }))).status).toBe(202);
+      for (let i = 0; i < 600 && (await inFlight()) > 0; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(await inFlight()).toBe(0);
+      expect(peer.refused.filter((r) => r.jobId === c.id).length).toBeGreaterThan(0);
+      expect(peer.uploads.has(`${c.id}/0`)).toBe(false);
+      expect(peer.refused.some((r) => r.jobId === c.id && r.type === "succeeded")).toBe(false);
+    }
+  });
+
   it("fails a job without a face with face_not_detected and a hint", async () => {
     expect((await service.dispatch(job("job_noface", {}, "coffee"))).status).toBe(202);
     const done = await outcome("job_noface");

@@ -24,6 +24,7 @@ export const ErrorCode = z
     "output_exists",
     "job_not_cancelable",
     "upload_not_ready",
+    "upload_already_complete",
     "upload_expired",
     "unsupported_image_format",
     "image_too_large",
@@ -48,6 +49,8 @@ export const ErrorCode = z
     "dispatch_rejected",
     "output_upload_failed",
     "internal_error",
+    // the service (5xx)
+    "temporarily_unavailable",
   ])
   .meta({ id: "ErrorCode", description: "Stable machine-readable error code." });
 export type ErrorCode = z.infer<typeof ErrorCode>;

@@ -194,4 +194,27 @@ describe("webhooks", () => {
     expect(await verifyWebhook(old, h, hook.body)).toBe(true);
     expect(await verifyWebhook(rotated.secret, h, hook.body)).toBe(true);
   });
+
+  it("keeps every retired secret signing for its own 24 h: a second rotation within the day signs with all three", async () => {
+    const { key } = await createKey(freshOwner());
+    const { secret: first } = (await (await api("/v1/webhook_secret", key)).json()) as { secret: string };
+    const second = (await (await api("/v1/webhook_secret/rotate", key, { method: "POST" })).json()) as { secret: string; previous_valid_until: string };
+    const third = (await (await api("/v1/webhook_secret/rotate", key, { method: "POST" })).json()) as { secret: string; previous_valid_until: string };
+    expect(Date.parse(third.previous_valid_until)).toBeGreaterThanOrEqual(Date.parse(second.previous_valid_until));
+    const job = await runToSuccess(key, tinyJob({ webhook: { url: HOOK } }));
+    await runWebhookDeliveries(job.id);
+    const hook = peer.webhooks.at(-1)!;
+    const h = { id: hook.headers.get("webhook-id"), timestamp: hook.headers.get("webhook-timestamp"), signature: hook.headers.get("webhook-signature") };
+    expect(h.signature!.split(" ")).toHaveLength(3);
+    for (const secret of [first, second.secret, third.secret]) expect(await verifyWebhook(secret, h, hook.body)).toBe(true);
+  });
+
+  it("refuses a rotation while five retired secrets still sign, with Retry-After until the oldest stops", async () => {
+    const { key } = await createKey(freshOwner());
+    for (let i = 0; i < 5; i++) expect((await api("/v1/webhook_secret/rotate", key, { method: "POST" })).status).toBe(200);
+    const refused = await api("/v1/webhook_secret/rotate", key, { method: "POST" });
+    expect(refused.status).toBe(429);
+    expect(((await refused.json()) as { code: string }).code).toBe("rate_limited");
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(23 * 3600);
+  });
 });

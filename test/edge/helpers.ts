@@ -1,4 +1,4 @@
-import { createExecutionContext, createMessageBatch, env, getQueueResult, SELF } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, env, getQueueResult, SELF, waitOnExecutionContext } from "cloudflare:test";
 import worker from "../../edge/src/index.js";
 import type { AppBindings } from "../../edge/src/env.js";
 
@@ -93,12 +93,18 @@ export function installPeer() {
   const dispatched: GpuJobRequest[] = [];
   const canceled: string[] = [];
   const webhooks: Delivered[] = [];
-  const script = { poolStatus: [] as number[], hookStatus: [] as number[] };
+  /** How each request to the pool asked for redirects to be handled ("follow", "manual"). */
+  const poolRedirectModes: string[] = [];
+  /** Requests that reached any other origin than the pool, the webhook receiver or real loopback services. */
+  const elsewhere: string[] = [];
+  const script = { poolStatus: [] as number[], hookStatus: [] as number[], poolRedirectTo: null as string | null };
   const real = globalThis.fetch;
   const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
     const req = new Request(input, init);
     const url = new URL(req.url);
     if (url.origin === POOL) {
+      poolRedirectModes.push(req.redirect);
+      if (script.poolRedirectTo) return new Response(null, { status: 302, headers: { location: `${script.poolRedirectTo}${url.pathname}` } });
       if (url.pathname === "/health") return Response.json({ status: "ok", in_flight: 0, capacity: 1 });
       if (url.pathname.endsWith("/cancel")) {
         canceled.push(url.pathname.split("/")[3]!);
@@ -112,9 +118,10 @@ export function installPeer() {
       webhooks.push({ url: req.url, headers: req.headers, body: await req.text() });
       return new Response("ok", { status: script.hookStatus.shift() ?? 200 });
     }
+    if (!["127.0.0.1", "localhost"].includes(url.hostname)) elsewhere.push(req.url);
     return real(input, init);
   });
-  return { dispatched, canceled, webhooks, script, restore: () => spy.mockRestore() };
+  return { dispatched, canceled, webhooks, script, poolRedirectModes, elsewhere, restore: () => spy.mockRestore() };
 }
 
 /** Plays the GPU function: a signed callback for `request`'s job and attempt. */
@@ -193,4 +200,12 @@ export async function runWebhookDeliveries(jobId: string) {
   const ctx = createExecutionContext();
   await worker.queue(batch as MessageBatch<unknown>, env as never, ctx);
   return getQueueResult(batch, ctx);
+}
+
+/** A GET straight to the worker with an env of its own: a fresh config, e.g. other limits or a trusted address header. */
+export async function fetchWithVars(path: string, vars: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(new Request(`${BASE}${path}`, { headers }), { ...env, ...vars } as never, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
 }

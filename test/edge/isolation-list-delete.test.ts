@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { api, completeJob, createKey, installPeer, multipartJob, runDispatch, tinyJob } from "./helpers.js";
-import { BLOB_RELEASE_GRACE_MS, sweepReleasedBlobs } from "../../edge/src/jobs/resolve-inputs.js";
+import { BLOB_RELEASE_GRACE_MS, sweepReleasedBlobs } from "../../edge/src/jobs/input-blobs.js";
 
 let peer: ReturnType<typeof installPeer>;
 beforeEach(() => {
@@ -54,8 +54,12 @@ describe("listing", () => {
     expect(seen).toEqual([...ids].reverse());
     const canceled = (await (await api("/v1/jobs?status=canceled", key)).json()) as { data: Array<{ id: string }> };
     expect(canceled.data.map((j) => j.id)).toEqual([ids[1]]);
+    // A cursor is a position (ms.job id): anything else is refused by the query's schema.
     const bad = await api("/v1/jobs?cursor=garbage", key);
-    expect(bad.status).toBe(400);
+    expect(bad.status).toBe(422);
+    expect(((await bad.json()) as { errors: Array<{ pointer: string }> }).errors[0]!.pointer).toBe("/query/cursor");
+    // Any position is one to page on from, even one no page ended at.
+    expect((await api(`/v1/jobs?cursor=1.job_${"0".repeat(26)}`, key)).status).toBe(200);
     expect((await api("/v1/jobs?status=lost", key)).status).toBe(422);
   });
 

@@ -148,8 +148,8 @@ describe("durable job state", () => {
     await waitFor(() => peer.canceled.includes(id), "cancel sent to the pool");
     const next = await gpuCallback(request, { type: "progress", attempt: 1, progress: { stage: "denoising", step: 2, total_steps: 4 } });
     expect(await next.json()).toMatchObject({ cancel: true, ignored: true });
-    // A late success changes nothing.
-    await completeJob(request);
+    // A late upload is refused (the attempt is over), and the job stays canceled.
+    await expect(completeJob(request)).rejects.toThrow(/output upload failed: 409/);
     expect((await getJob(key, id)).status).toBe("canceled");
     const again = await api(`/v1/jobs/${id}/cancel`, key, { method: "POST" });
     expect(again.status).toBe(409);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { DISPATCH_SILENCE_MS, dueAction, MAX_QUEUED_MS, nextAlarmAt, type JobClock } from "../../edge/src/jobs/job-timers.js";
+import { DISPATCH_SILENCE_MS, dueAction, MAX_QUEUED_MS, nextAlarmAt, OUTPUT_SWEEP_GRACE_MS, outputSweepAt, type JobClock } from "../../edge/src/jobs/job-timers.js";
 
 const T0 = 1_800_000_000_000;
 const clock = (over: Partial<JobClock> = {}): JobClock => ({
-  status: "queued", deadlineAtMs: null, leaseUntilMs: null, queuedSinceMs: T0, lastDispatchTryMs: T0, expiresAtMs: null, dataRemoved: false, ...over,
+  status: "queued", deadlineAtMs: null, leaseUntilMs: null, queuedSinceMs: T0, lastDispatchTryMs: T0, expiresAtMs: null, dataRemoved: false, outputSweepAtMs: null, ...over,
 });
 
 describe("job timers (pure)", () => {
@@ -38,5 +38,16 @@ describe("job timers (pure)", () => {
     const purged = { ...done, dataRemoved: true };
     expect(nextAlarmAt(purged)).toBeNull();
     expect(dueAction(purged, T0 + 7200_000)).toBe("none");
+  });
+
+  it("a job whose files were deleted while its output URLs were valid wakes once more, after they expire", () => {
+    expect(outputSweepAt(T0 + 1000, T0)).toBe(T0 + 1000 + OUTPUT_SWEEP_GRACE_MS);
+    expect(outputSweepAt(T0, T0)).toBeNull();
+    expect(outputSweepAt(undefined, T0)).toBeNull();
+    const removed = clock({ status: "failed", expiresAtMs: T0, dataRemoved: true, outputSweepAtMs: T0 + 9000 });
+    expect(nextAlarmAt(removed)).toBe(T0 + 9000);
+    expect(dueAction(removed, T0 + 8999)).toBe("none");
+    expect(dueAction(removed, T0 + 9000)).toBe("sweep_outputs");
+    expect(nextAlarmAt({ ...removed, outputSweepAtMs: null })).toBeNull();
   });
 });

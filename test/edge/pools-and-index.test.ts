@@ -1,7 +1,7 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../edge/src/index.js";
-import { BLOB_RELEASE_GRACE_MS, sweepReleasedBlobs } from "../../edge/src/jobs/resolve-inputs.js";
+import { BLOB_RELEASE_GRACE_MS, sweepReleasedBlobs } from "../../edge/src/jobs/input-blobs.js";
 import { afterDispatch, fromProbe, rankPools, type PoolHealth } from "../../edge/src/pools/pool-ranking.js";
 import { jobIndexWriter } from "../../edge/src/durable-objects/job-index-writer.js";
 import type { StoredJob } from "../../edge/src/jobs/types.js";

@@ -105,7 +105,7 @@ describe("GPU callbacks", () => {
     // A correctly signed callback of the superseded attempt: refused, and told to stop.
     const late = await gpuCallback(first, { type: "progress", attempt: 1, progress: { stage: "denoising", step: 3, total_steps: 4 } });
     expect(late.status).toBe(409);
-    expect(await late.json()).toMatchObject({ code: "stale_attempt" });
+    expect(await late.json()).toMatchObject({ code: "stale_attempt", cancel: true });
     // Another job's secret, and a signature made for another job replayed here.
     expect(await codeOf(await post(pathOf(second), 2, other.callback.secret, second.job_id, started(2)))).toBe("signature_invalid");
     expect(await codeOf(await post(pathOf(second), 2, second.callback.secret, other.job_id, started(2)))).toBe("signature_invalid");

@@ -35,7 +35,7 @@ describe("direct uploads through signed URLs", () => {
     expect(pending.status).toBe(409);
     expect(((await pending.json()) as { code: string }).code).toBe("upload_not_ready");
     const stolen = await api("/v1/jobs", other, { method: "POST", json: body(up.id) });
-    expect(stolen.status).toBe(422);
+    expect(stolen.status).toBe(404);
     expect(((await stolen.json()) as { code: string }).code).toBe("not_found");
     expect((await api(`/v1/uploads/${up.id}`, other)).status).toBe(404);
   });

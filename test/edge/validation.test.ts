@@ -55,6 +55,23 @@ describe("job input validation", () => {
     expect(body.errors!.map((e) => e.pointer)).toEqual(["/input/width"]);
   });
 
+  it("refuses a prompt longer than the model's CLIP window with 422 and a pointer, before any job exists; /v1/models states the limit", async () => {
+    const models = (await (await SELF.fetch(`${BASE}/v1/models`)).json()) as { data: Array<{ id: string; limits: { max_prompt_tokens: number } }> };
+    const limit = models.data.find((m) => m.id === "ecomid-tiny")!.limits.max_prompt_tokens;
+    expect(limit).toBe(75);
+    const { key } = await createKey(`o${crypto.randomUUID().slice(0, 8)}`);
+    const words = (n: number) => Array.from({ length: n }, () => "a").join(" "); // one CLIP token per word
+    for (const field of ["prompt", "negative_prompt"]) {
+      const res = await multipartJob(key, tinyJob({}, { [field]: words(limit + 1) }));
+      expect(res.status, field).toBe(422);
+      const body = await problem(res);
+      expect(body.code).toBe("parameter_out_of_range");
+      expect(body.errors).toEqual([expect.objectContaining({ pointer: `/input/${field}`, message: expect.stringMatching(/76 CLIP tokens long; ecomid-tiny takes at most 75/) })]);
+    }
+    expect(((await (await api("/v1/jobs", key)).json()) as { data: unknown[] }).data).toEqual([]);
+    expect((await multipartJob(key, tinyJob({}, { prompt: words(limit), negative_prompt: words(limit) }))).status).toBe(201);
+  });
+
   it("refuses an unknown model", async () => {
     const { key } = await createKey("acme");
     const body = await problem(await multipartJob(key, tinyJob({ model: "sd15" })));

@@ -27,6 +27,12 @@ const ConfigSchema = z.object({
     .optional(),
   // DNS-over-HTTPS endpoint used to check where an outbound hostname points before fetching it.
   DNS_RESOLVER_URL: z.url().default("https://cloudflare-dns.com/dns-query"),
+  // The request header the platform in front of the worker sets to the client's address
+  // (and clients cannot set): "cf-connecting-ip" on Cloudflare; empty where none is trusted.
+  CLIENT_ADDRESS_HEADER: z
+    .string()
+    .regex(/^([a-z0-9-]+)?$/i, "a header name, or empty")
+    .default(""),
   // Origins allowed to call the API from a browser: "*" or a comma-separated list.
   CORS_ALLOWED_ORIGINS: z.string().default("*"),
   SIGNING_SECRET: z.string().min(32, "SIGNING_SECRET must be set (at least 32 characters)"),
@@ -45,6 +51,8 @@ export interface Config {
   createsPerMinute: number;
   /** Per client address, on the routes that take no key. */
   publicRequestsPerMinute: number;
+  /** Lowercase header name the client's address is read from; "" when none is trusted. */
+  clientAddressHeader: string;
   maxJobsInFlight: number;
   leaseMs: number;
   maxAttempts: number;
@@ -73,15 +81,19 @@ export function getConfig(env: AppBindings): Config {
   // Job specs, signed URLs and the callback secret travel in the dispatch: never in clear outside local development.
   const plain = Object.values(pools).flat().filter((u) => !u.startsWith("https://"));
   if (plain.length && v.ALLOW_LOOPBACK_HTTP !== "true") throw new Error(`edge misconfigured: GPU_POOLS must use https outside local development (${plain.join(", ")})`);
+  // A model is on offer only where some pool runs it: one without a pool would take jobs that can only fail.
+  const models = MODEL_CATALOG.filter((m) => enabled.has(m.id) && (pools[m.id]?.length ?? 0) > 0);
+  if (!models.length) throw new Error(`edge misconfigured: no model of ENABLED_MODELS (${v.ENABLED_MODELS}) has a pool in GPU_POOLS`);
   const config: Config = {
     environment: v.ENVIRONMENT,
     publicBaseUrl: v.PUBLIC_BASE_URL.replace(/\/$/, ""),
     allowLoopbackHttp: v.ALLOW_LOOPBACK_HTTP === "true",
-    models: MODEL_CATALOG.filter((m) => enabled.has(m.id)),
+    models,
     pools,
     requestsPerMinute: v.RATE_LIMIT_REQUESTS_PER_MINUTE,
     createsPerMinute: v.RATE_LIMIT_CREATES_PER_MINUTE,
     publicRequestsPerMinute: v.RATE_LIMIT_PUBLIC_REQUESTS_PER_MINUTE,
+    clientAddressHeader: v.CLIENT_ADDRESS_HEADER.toLowerCase(),
     maxJobsInFlight: v.MAX_JOBS_IN_FLIGHT,
     leaseMs: v.LEASE_SECONDS * 1000,
     maxAttempts: v.MAX_ATTEMPTS,

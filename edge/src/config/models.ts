@@ -1,6 +1,8 @@
 import type { Model } from "../../../shared/src/api/models.js";
 
 const ALL_SAMPLERS: Model["limits"]["samplers"] = ["euler", "euler_ancestral", "dpmpp_2m_karras", "dpm_2_karras", "dpm_solver_trailing"];
+/** The bundles' tokenizer (manifest `tokenizer.max_length`, 77) less its start and end tokens. */
+const CLIP_PROMPT_TOKENS = 75;
 const ANTELOPE_LICENCE = "insightface antelopev2 (face detection and recognition): non-commercial research use only";
 
 /**
@@ -18,7 +20,7 @@ export const MODEL_CATALOG: readonly Model[] = [
     description: "EcomID on EcomXL (SDXL): PuLID ID encoder and ID attention + IdentityNet keypoint ControlNet.",
     fixture: false,
     defaults: { steps: 25, guidance: 3.5, sampler: "dpm_2_karras", identity_strength: 0.3, structure_strength: 0.8, id_mode: "fidelity", width: 1024, height: 1024 },
-    limits: { min_side: 512, max_side: 2048, max_pixels: 1536 * 1536, side_multiple: 8, max_steps: 100, samplers: ALL_SAMPLERS },
+    limits: { min_side: 512, max_side: 2048, max_pixels: 1536 * 1536, side_multiple: 8, max_steps: 100, max_prompt_tokens: CLIP_PROMPT_TOKENS, samplers: ALL_SAMPLERS },
     licences: ["SDXL: CreativeML Open RAIL++-M", "EcomID IdentityNet: Apache-2.0", "PuLID: Apache-2.0", ANTELOPE_LICENCE],
   },
   {
@@ -29,7 +31,7 @@ export const MODEL_CATALOG: readonly Model[] = [
     fixture: true,
     defaults: { steps: 4, guidance: 3.5, sampler: "euler", identity_strength: 0.3, structure_strength: 0.8, id_mode: "fidelity", width: 64, height: 64 },
     // The tiny UNet downsamples its latents three times, so sides are multiples of 64 (bundle manifest `limits`).
-    limits: { min_side: 64, max_side: 256, max_pixels: 256 * 256, side_multiple: 64, max_steps: 50, samplers: ALL_SAMPLERS },
+    limits: { min_side: 64, max_side: 256, max_pixels: 256 * 256, side_multiple: 64, max_steps: 50, max_prompt_tokens: CLIP_PROMPT_TOKENS, samplers: ALL_SAMPLERS },
     licences: ["fixture with random weights: no licence restrictions"],
   },
 ];

@@ -3,28 +3,34 @@ import { isTerminal, type JobEventType, type JobStatus } from "../../../shared/s
 import { OUTPUT_CONTENT_TYPES } from "../../../shared/src/api/job-input.js";
 import type { JobError } from "../../../shared/src/errors.js";
 import { GpuCallback, PROTOCOL_VERSION, type GpuCallbackAnswer, type GpuJobRequest } from "../../../shared/src/protocol/gpu-protocol.js";
-import { verifyCallback } from "../../../shared/src/protocol/signature.js";
 import { getConfig } from "../config/config.js";
 import type { AppBindings } from "../env.js";
 import { EXTENSION_BY_FORMAT, r2Keys, type DispatchState, type StoredJob } from "../jobs/types.js";
-import { base64Url } from "../lib/ids.js";
-import { hmacSha256 } from "../lib/crypto.js";
+import { callbackSecret } from "../jobs/callback-secret.js";
 import { log } from "../lib/log.js";
 import { signFileUrl } from "../lib/signed-urls.js";
 import { enqueueWebhook } from "../webhooks/enqueue.js";
-import { dueAction, jobClock, nextAlarmAt } from "../jobs/job-timers.js";
+import { dueAction, jobClock, nextAlarmAt, outputSweepAt } from "../jobs/job-timers.js";
 import { cacheResult } from "../jobs/result-cache.js";
-import { releaseBlobs } from "../jobs/resolve-inputs.js";
+import { successReportMismatch, wantsPreviews } from "../jobs/check-report.js";
+import { releaseBlobs } from "../jobs/input-blobs.js";
 import { jobIndexWriter } from "./job-index-writer.js";
 import { EventStreams } from "./event-streams.js";
 import { poolMonitor } from "./pool-monitor.js";
+import { fetchPool } from "../pools/pool-fetch.js";
 
 export interface DispatchMessage {
   job_id: string;
   attempt: number;
 }
 
-export type CallbackOutcome = { status: number; answer: GpuCallbackAnswer; code?: "signature_invalid" | "signature_expired" | "stale_attempt" | "invalid_request"; detail?: string };
+/** A deleted job's prefix and when it is swept a last time (its output URLs' expiry plus a grace). */
+interface Tombstone {
+  prefix: string;
+  sweep_at_ms: number;
+}
+
+export type CallbackOutcome = { status: number; answer: GpuCallbackAnswer; code?: "signature_invalid" | "not_found" | "stale_attempt" | "invalid_request"; detail?: string };
 
 const MAX_OUTPUT_BYTES = 40 * 1024 * 1024;
 const DISPATCH_URL_TTL_SECONDS = 2 * 3600;
@@ -42,17 +48,33 @@ export class JobObject extends DurableObject<AppBindings> {
   private readonly streams = new EventStreams();
   private stored: StoredJob | null = null;
   private dispatch: DispatchState | null = null;
+  /** What is left of a deleted job whose output PUT URLs were still valid: its prefix, swept again once they expire. */
+  private tombstone: Tombstone | null = null;
 
+  /**
+   * Reads the job, if there is one. Tables are created once, by create(): an object
+   * reached for an id that was never a job (or was purged) writes nothing, and a job
+   * object that is instantiated again runs no schema statement.
+   */
   constructor(ctx: DurableObjectState, env: AppBindings) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.sql.exec(`CREATE TABLE IF NOT EXISTS events (sequence INTEGER PRIMARY KEY, type TEXT NOT NULL, at TEXT NOT NULL, data TEXT NOT NULL)`);
-    this.sql.exec(`CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+    if (!this.hasTables()) return;
     const rows = this.sql.exec<{ name: string; value: string }>(`SELECT name, value FROM state`).toArray();
     for (const r of rows) {
       if (r.name === "stored") this.stored = JSON.parse(r.value) as StoredJob;
       if (r.name === "dispatch") this.dispatch = JSON.parse(r.value) as DispatchState;
+      if (r.name === "tombstone") this.tombstone = JSON.parse(r.value) as Tombstone;
     }
+  }
+
+  private hasTables(): boolean {
+    return this.sql.exec(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'state'`).toArray().length > 0;
+  }
+
+  private createTables(): void {
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS events (sequence INTEGER PRIMARY KEY, type TEXT NOT NULL, at TEXT NOT NULL, data TEXT NOT NULL)`);
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value TEXT NOT NULL)`);
   }
 
   private get config() {
@@ -63,6 +85,7 @@ export class JobObject extends DurableObject<AppBindings> {
 
   async create(stored: StoredJob, options: { dispatch: boolean }): Promise<void> {
     if (this.stored) return; // a retried create is a no-op
+    this.createTables();
     this.stored = stored;
     this.dispatch = { pool: null, lease_until_ms: null, queued_since_ms: Date.now(), last_step: -1, last_stage: null };
     await this.persist();
@@ -83,6 +106,19 @@ export class JobObject extends DurableObject<AppBindings> {
     return this.stored;
   }
 
+  /**
+   * Whether a signed output PUT of `attempt` may still write (files.ts asks before
+   * storing): only the current attempt of a job that is running, or that succeeded (a
+   * retried upload of the same bytes). A deleted or purged job, a superseded attempt and
+   * a job that ended otherwise take nothing, so the GPU function learns to stop.
+   */
+  acceptsOutputs(attempt: number): "ok" | "not_found" | "stale_attempt" {
+    const s = this.stored;
+    if (!s || s.core.data_removed) return "not_found";
+    if (attempt !== s.core.attempt) return "stale_attempt";
+    return isTerminal(s.core.status) && s.core.status !== "succeeded" ? "stale_attempt" : "ok";
+  }
+
   // ---- dispatch -----------------------------------------------------------
 
   /** Builds the GPU request for `attempt`, or null when the message is stale (job moved on). */
@@ -92,14 +128,17 @@ export class JobObject extends DurableObject<AppBindings> {
     // Already with a GPU (a duplicate or wake-up message): one attempt never runs twice.
     if (this.dispatch.lease_until_ms !== null) return null;
     this.dispatch.last_try_ms = Date.now();
-    await this.persist();
+    const exp = Math.floor(Date.now() / 1000) + DISPATCH_URL_TTL_SECONDS;
     if (s.core.deadline_at && Date.parse(s.core.deadline_at) <= Date.now()) {
+      await this.persist();
       await this.finish("aborted", { code: "deadline_exceeded", message: "the deadline passed before a GPU started the job", retryable: false });
       return null;
     }
-    const secret = await this.callbackSecret(attempt);
+    // Recorded before the URLs exist: whatever deletes the job's files must know how long they can write.
+    this.dispatch.output_urls_expire_ms = Math.max(this.dispatch.output_urls_expire_ms ?? 0, exp * 1000);
+    await this.persist();
+    const secret = await callbackSecret(this.config.signingSecret, s.core.id, attempt);
     const { publicBaseUrl: base, signingSecret } = this.config;
-    const exp = Math.floor(Date.now() / 1000) + DISPATCH_URL_TTL_SECONDS;
     const get = async (img: { key: string; content_type: string; sha256: string; bytes: number }) => ({
       url: await signFileUrl(base, signingSecret, { method: "GET", key: img.key, expiresAt: exp }),
       content_type: img.content_type,
@@ -159,7 +198,7 @@ export class JobObject extends DurableObject<AppBindings> {
       ),
       callback: { url: `${base}/internal/gpu/jobs/${s.core.id}/callbacks`, secret },
       deadline_at: s.core.deadline_at,
-      progress_previews: s.core.webhook?.events.includes("job.progress") ?? true,
+      progress_previews: wantsPreviews(s),
     };
     return { request, requestId: s.request_id ?? null };
   }
@@ -186,25 +225,18 @@ export class JobObject extends DurableObject<AppBindings> {
     await this.finish("failed", error);
   }
 
-  /**
-   * The per-attempt callback secret, derived rather than stored: HMAC of the job and
-   * attempt under the edge's signing key. A redelivered dispatch gets the same secret,
-   * and dispatching costs no storage write.
-   */
-  private async callbackSecret(attempt: number): Promise<string> {
-    return base64Url(await hmacSha256(this.config.signingSecret, `callback-secret\n${this.stored!.core.id}\n${attempt}`));
-  }
 
   // ---- callbacks from the GPU function ------------------------------------
 
-  async callback(attempt: number, rawBody: string, signature: string | null): Promise<CallbackOutcome> {
+  /**
+   * A callback whose signature the worker has checked (routes/internal.ts). Every
+   * refusal tells the GPU function to stop; so does any answer once the job is over.
+   */
+  async callback(attempt: number, rawBody: string): Promise<CallbackOutcome> {
     const s = this.stored;
-    const secret = s && attempt >= 1 && attempt <= s.core.attempt ? await this.callbackSecret(attempt) : null;
-    if (!s || !secret) return { status: 403, answer: { ok: false, cancel: true }, code: "signature_invalid", detail: "unknown job or attempt" };
-    const check = await verifyCallback(secret, s.core.id, attempt, rawBody, signature);
-    if (check !== "ok") {
-      return { status: 403, answer: { ok: false, cancel: false }, code: check === "expired" ? "signature_expired" : "signature_invalid", detail: `callback signature ${check}` };
-    }
+    if (!s) return { status: 404, answer: { ok: false, cancel: true }, code: "not_found", detail: "the job no longer exists" };
+    // Only the edge can sign for an attempt it never dispatched; refused all the same.
+    if (attempt > s.core.attempt) return { status: 403, answer: { ok: false, cancel: true }, code: "signature_invalid", detail: "the callback's signature is not valid" };
     let parsed: GpuCallback;
     try {
       const r = GpuCallback.safeParse(JSON.parse(rawBody));
@@ -216,9 +248,11 @@ export class JobObject extends DurableObject<AppBindings> {
     if (s.core.attempt !== attempt) {
       return { status: 409, answer: { ok: false, cancel: true, ignored: true }, code: "stale_attempt", detail: "this attempt was superseded" };
     }
+    const mismatch = parsed.type === "succeeded" ? successReportMismatch(s, parsed) : null;
+    if (mismatch) return { status: 400, answer: { ok: false, cancel: false }, code: "invalid_request", detail: `the success report does not fit the job: ${mismatch}` };
     if (isTerminal(s.core.status)) {
-      // Repeated or late callbacks change nothing; a canceled job tells the GPU to stop.
-      return { status: 200, answer: { ok: true, cancel: s.core.status !== "succeeded" && s.core.status !== "failed", ignored: true } };
+      // Repeated or late callbacks change nothing, and whatever still runs stops: the job is over.
+      return { status: 200, answer: { ok: true, cancel: true, ignored: true } };
     }
     await this.applyCallback(parsed);
     const now = this.stored!.core.status;
@@ -244,7 +278,7 @@ export class JobObject extends DurableObject<AppBindings> {
         d.last_stage = p.stage;
         d.last_step = p.step;
         await this.update({ progress: p, substatus: p.stage === "uploading" ? "uploading" : p.stage === "denoising" ? "generating" : "preparing" });
-        await this.appendEvent("job.progress", { progress: p }, cb.preview ? { preview: cb.preview } : undefined);
+        await this.appendEvent("job.progress", { progress: p }, cb.preview && wantsPreviews(this.stored!) ? { preview: cb.preview } : undefined);
         break;
       }
       case "succeeded":
@@ -296,20 +330,22 @@ export class JobObject extends DurableObject<AppBindings> {
     const s = this.stored!;
     const attempt = s.core.attempt;
     const fmt = s.core.input.output_format;
-    // Trust but verify: every reported output must be in R2 at its attempt's key with the reported size.
-    const outputs = [];
-    for (const o of cb.outputs) {
-      const key = r2Keys.output(s.owner_id, s.core.id, attempt, o.index, EXTENSION_BY_FORMAT[fmt]);
-      const head = await this.env.FILES.head(key);
-      if (!head || head.size !== o.bytes) {
-        const error = { code: "output_upload_failed", message: `output ${o.index} was not uploaded`, retryable: true } as const;
-        if (attempt < this.config.maxAttempts) return this.retry(error);
-        return this.finish("failed", error);
-      }
-      outputs.push({ ...o, key });
+    // Trust but verify: every reported output must be in R2 at its attempt's key with the
+    // reported size, and every reported intermediate at its key.
+    const outputs = cb.outputs.map((o) => ({ ...o, key: r2Keys.output(s.owner_id, s.core.id, attempt, o.index, EXTENSION_BY_FORMAT[fmt]) }));
+    const intermediates = cb.intermediates.map((i) => ({ ...i, key: r2Keys.intermediate(s.owner_id, s.core.id, attempt, i.kind) }));
+    const missing = [
+      ...(await Promise.all(outputs.map(async (o) => ((await this.env.FILES.head(o.key))?.size === o.bytes ? null : `output ${o.index}`)))),
+      ...(await Promise.all(intermediates.map(async (i) => ((await this.env.FILES.head(i.key)) ? null : `intermediate ${i.kind}`)))),
+    ].filter((m): m is string => m !== null);
+    if (missing.length) {
+      const error = { code: "output_upload_failed", message: `${missing.join(", ")} not uploaded`, retryable: true } as const;
+      // The same rule as every other retry: hand-backs from draining GPU functions do not count.
+      if (this.attemptsUsed() < this.config.maxAttempts) return this.retry(error);
+      return this.finish("failed", error);
     }
     s.outputs = outputs;
-    s.intermediates = cb.intermediates.map((i) => ({ ...i, key: r2Keys.intermediate(s.owner_id, s.core.id, attempt, i.kind) }));
+    s.intermediates = intermediates;
     s.core.faces = cb.faces;
     s.core.chosen_face = cb.chosen_face;
     if (s.core.status === "queued") await this.start();
@@ -342,11 +378,17 @@ export class JobObject extends DurableObject<AppBindings> {
     return { ok: true, stored: this.stored };
   }
 
-  /** Purges inputs, outputs and events; the job disappears from listings. */
+  /**
+   * Purges inputs, outputs and events; the job disappears from listings. While output
+   * PUT URLs handed to a GPU function are still valid, a tombstone keeps the job's
+   * prefix, and the alarm sweeps it once more after they expire: a write that raced
+   * the delete is removed too.
+   */
   async purge(): Promise<void> {
     const s = this.stored;
     if (!s) return;
     if (!isTerminal(s.core.status)) await this.cancel();
+    const sweepAt = outputSweepAt(this.dispatch?.output_urls_expire_ms, Date.now());
     await this.deleteObjects();
     this.stored = null; // a mirror write still running writes nothing more
     await this.mirrorDone;
@@ -355,10 +397,26 @@ export class JobObject extends DurableObject<AppBindings> {
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.dispatch = null;
+    if (sweepAt !== null) {
+      this.tombstone = { prefix: r2Keys.jobPrefix(s.owner_id, s.core.id), sweep_at_ms: sweepAt };
+      this.createTables();
+      this.sql.exec(`INSERT OR REPLACE INTO state (name, value) VALUES ('tombstone', ?)`, JSON.stringify(this.tombstone));
+      await this.ctx.storage.setAlarm(sweepAt);
+    }
+  }
+
+  /** The last sweep of a deleted job's prefix, once its URLs have expired; then the object holds nothing at all. */
+  private async sweepTombstone(tombstone: Tombstone): Promise<void> {
+    if (Date.now() < tombstone.sweep_at_ms) return this.ctx.storage.setAlarm(tombstone.sweep_at_ms);
+    await this.deletePrefix(tombstone.prefix);
+    this.tombstone = null;
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
   }
 
   override async alarm(): Promise<void> {
     const s = this.stored;
+    if (!s && this.tombstone) return this.sweepTombstone(this.tombstone);
     if (!s || !this.dispatch) return;
     if (this.sql.exec(`SELECT 1 FROM state WHERE name = 'mirror_dirty'`).toArray().length) await this.flushMirror();
     const now = Date.now();
@@ -386,8 +444,14 @@ export class JobObject extends DurableObject<AppBindings> {
         break;
       }
       case "retention_ended":
+        this.dispatch.output_sweep_at_ms = outputSweepAt(this.dispatch.output_urls_expire_ms, now);
         await this.deleteObjects();
         await this.update({ data_removed: true });
+        break;
+      case "sweep_outputs":
+        await this.deletePrefix(r2Keys.jobPrefix(s.owner_id, s.core.id));
+        this.dispatch.output_sweep_at_ms = null;
+        await this.persist();
         break;
       case "none":
         break;
@@ -525,7 +589,10 @@ export class JobObject extends DurableObject<AppBindings> {
     const s = this.stored!;
     const inputs = [...s.inputs.reference, ...(s.inputs.keypoint_image ? [s.inputs.keypoint_image] : [])].map((i) => i.key);
     await releaseBlobs(this.env, s.owner_id, s.core.id, inputs);
-    const prefix = r2Keys.jobPrefix(s.owner_id, s.core.id);
+    await this.deletePrefix(r2Keys.jobPrefix(s.owner_id, s.core.id));
+  }
+
+  private async deletePrefix(prefix: string): Promise<void> {
     let cursor: string | undefined;
     do {
       const page = await this.env.FILES.list({ prefix, ...(cursor ? { cursor } : {}) });
@@ -536,7 +603,7 @@ export class JobObject extends DurableObject<AppBindings> {
 
   private async tellPoolToCancel(pool: string, jobId: string): Promise<void> {
     try {
-      await fetch(`${pool}/v1/jobs/${jobId}/cancel`, {
+      await fetchPool(`${pool}/v1/jobs/${jobId}/cancel`, {
         method: "POST",
         headers: { authorization: `Bearer ${this.config.dispatchToken}` },
         signal: AbortSignal.timeout(5000),

@@ -1,23 +1,10 @@
 import { DurableObject } from "cloudflare:workers";
 import type { AppBindings } from "../env.js";
+import { TokenBuckets, type Admission, type BucketPolicy } from "../lib/token-buckets.js";
 
-export interface BucketPolicy {
-  name: string;
-  capacity: number;
-  windowSeconds: number;
-}
+export type { BucketPolicy, BucketState } from "../lib/token-buckets.js";
 
-export interface BucketState {
-  name: string;
-  capacity: number;
-  windowSeconds: number;
-  remaining: number;
-  resetSeconds: number;
-}
-
-export type AdmitResult =
-  | { revoked: true }
-  | { revoked: false; allowed: boolean; buckets: BucketState[]; retryAfterSeconds: number };
+export type AdmitResult = { revoked: true } | ({ revoked: false } & Admission);
 
 export type IdempotencyBegin =
   | { state: "new" }
@@ -49,35 +36,13 @@ export class KeyGuard extends DurableObject<AppBindings> {
     this.sql.exec(`CREATE TABLE IF NOT EXISTS flags (name TEXT PRIMARY KEY, value TEXT NOT NULL)`);
   }
 
-  // Token buckets are soft state kept in memory: a write per request would double the
-  // cost of every API call, and if the object is evicted the buckets simply start full.
-  private readonly buckets = new Map<string, { tokens: number; updatedMs: number }>();
+  private readonly buckets = new TokenBuckets();
   private revoked: boolean | null = null;
 
   /** Takes one token from every bucket, or none if any is empty. */
   admit(policies: BucketPolicy[], nowMs = Date.now()): AdmitResult {
     if (this.isRevoked()) return { revoked: true };
-    const levels = policies.map((p) => {
-      const b = this.buckets.get(p.name);
-      const rate = p.capacity / (p.windowSeconds * 1000);
-      const tokens = b ? Math.min(p.capacity, b.tokens + (nowMs - b.updatedMs) * rate) : p.capacity;
-      return { p, tokens, rate };
-    });
-    const allowed = levels.every((l) => l.tokens >= 1);
-    let retryAfterMs = 0;
-    const buckets = levels.map(({ p, tokens, rate }) => {
-      const after = allowed ? tokens - 1 : tokens;
-      this.buckets.set(p.name, { tokens: after, updatedMs: nowMs });
-      if (!allowed && tokens < 1) retryAfterMs = Math.max(retryAfterMs, (1 - tokens) / rate);
-      return {
-        name: p.name,
-        capacity: p.capacity,
-        windowSeconds: p.windowSeconds,
-        remaining: Math.floor(after),
-        resetSeconds: Math.ceil((p.capacity - after) / rate / 1000),
-      };
-    });
-    return { revoked: false, allowed, buckets, retryAfterSeconds: Math.ceil(retryAfterMs / 1000) };
+    return { revoked: false, ...this.buckets.admit(policies, nowMs) };
   }
 
   /** Reserves a jobs-in-flight slot; idempotent per job id. */

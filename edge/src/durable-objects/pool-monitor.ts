@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { AppBindings } from "../env.js";
 import { log } from "../lib/log.js";
+import { fetchPool } from "../pools/pool-fetch.js";
 import { afterDispatch, fromProbe, rankPools, type DispatchOutcome, type PoolHealth } from "../pools/pool-ranking.js";
 
 const MONITOR_NAME = "gpu-pools";
@@ -75,7 +76,7 @@ export class PoolMonitor extends DurableObject<AppBindings> {
   private async probe(url: string): Promise<PoolHealth> {
     let health: PoolHealth;
     try {
-      const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+      const response = await fetchPool(`${url}/health`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
       const body = await response.json().catch(() => null);
       health = fromProbe(url, Date.now(), { status: response.status, body });
     } catch (e) {

@@ -6,9 +6,11 @@ import { AppError } from "../errors.js";
 import { canonicalJson, sha256Hex } from "../lib/crypto.js";
 import { newId } from "../lib/ids.js";
 import { assertOutboundUrl } from "../lib/ssrf.js";
-import { resolveImage } from "./resolve-inputs.js";
+import { settleInputBlobs, storeInputBlobs, type ImageToStore } from "./input-blobs.js";
+import { promptTokenCount } from "./prompt-tokens.js";
+import { checkImage } from "./resolve-inputs.js";
 import { lookupCachedJob } from "./result-cache.js";
-import { r2Keys, type StoredImage, type StoredJob } from "./types.js";
+import { r2Keys, type StoredJob } from "./types.js";
 
 /** Per-model limits, narrower than the API's: refused with a pointer to the field. */
 export function checkModelLimits(model: Model, input: CreateJobRequest["input"]): void {
@@ -24,6 +26,13 @@ export function checkModelLimits(model: Model, input: CreateJobRequest["input"])
   if (input.width * input.height > l.max_pixels) errors.push({ pointer: "/input/width", code: "too_big", message: `${model.id} takes at most ${l.max_pixels} pixels` });
   if (input.steps > l.max_steps) errors.push({ pointer: "/input/steps", code: "too_big", message: `${model.id} takes at most ${l.max_steps} steps` });
   if (!l.samplers.includes(input.sampler)) errors.push({ pointer: "/input/sampler", code: "invalid_value", message: `${model.id} does not offer ${input.sampler}` });
+  // Counted with the bundle's own tokenizer: a prompt the GPU function would refuse is refused here, before any job exists.
+  for (const field of ["prompt", "negative_prompt"] as const) {
+    const tokens = input[field] ? promptTokenCount(input[field]) : 0;
+    if (tokens > l.max_prompt_tokens) {
+      errors.push({ pointer: `/input/${field}`, code: "too_many_tokens", message: `${field} is ${tokens} CLIP tokens long; ${model.id} takes at most ${l.max_prompt_tokens}` });
+    }
+  }
   if (errors.length) throw new AppError("parameter_out_of_range", errors.map((e) => `${e.pointer}: ${e.message}`).join("; "), { errors });
 }
 
@@ -37,9 +46,9 @@ export interface CreateJobArgs {
 }
 
 /**
- * Stores the inputs, then either completes the job at once from the result cache or
- * records it as queued and dispatches it. The caller has already reserved nothing:
- * the in-flight slot is taken here, only for jobs that will need a GPU.
+ * Checks every input, then either completes the job at once from the result cache or
+ * reserves an in-flight slot (only jobs that need a GPU take one), stores the inputs
+ * and records the job as queued, which dispatches it.
  */
 export async function createJob({ env, config, auth, request, files, requestId }: CreateJobArgs): Promise<StoredJob> {
   const model = config.models.find((m) => m.id === request.model);
@@ -49,7 +58,8 @@ export async function createJob({ env, config, auth, request, files, requestId }
       errors: [{ pointer: "/model", code: "model_not_found", message: `unknown model ${request.model}` }],
     });
   }
-  const input = request.input;
+  // An intermediate asked for twice is one intermediate: the GPU function returns each kind once.
+  const input = { ...request.input, return_intermediates: [...new Set(request.input.return_intermediates)] };
   checkModelLimits(model, input);
   if (request.webhook) {
     try {
@@ -60,14 +70,18 @@ export async function createJob({ env, config, auth, request, files, requestId }
     }
   }
   const jobId = newId("job");
+  // Every image is fetched, read and checked before anything is stored: a refusal here
+  // (a missing part, a URL that fails, a bad format) leaves the bucket as it was.
   const ctx = { env, config, ownerId: auth.ownerId, files };
-  const reference: StoredImage[] = [];
+  const references: ImageToStore[] = [];
   for (const [i, ref] of input.reference_images.entries()) {
-    reference.push(await resolveImage(ref, `/input/reference_images/${i}`, ctx));
+    references.push(await checkImage(ref, `/input/reference_images/${i}`, ctx));
   }
   const kp = input.keypoints;
-  const keypointImage =
-    kp.type === "pose_image" || kp.type === "keypoint_image" ? await resolveImage(kp.image, "/input/keypoints/image", ctx) : null;
+  const keypointInput = kp.type === "pose_image" || kp.type === "keypoint_image" ? await checkImage(kp.image, "/input/keypoints/image", ctx) : null;
+  const toStore = [...references, ...(keypointInput ? [keypointInput] : [])];
+  const reference = references.map((r) => r.image);
+  const keypointImage = keypointInput?.image ?? null;
 
   const seed = input.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
   const { reference_images: _refs, ...params } = input;
@@ -120,13 +134,16 @@ export async function createJob({ env, config, auth, request, files, requestId }
     },
   };
 
-  const fromCache = await completeFromCache(env, stored);
   const job = env.JOBS.get(env.JOBS.idFromName(jobId));
+  const fromCache = await completeFromCache(env, stored);
   if (fromCache) {
+    await storeInputBlobs(env, auth.ownerId, toStore);
     await job.create(fromCache, { dispatch: false });
+    await settleInputBlobs(env, toStore);
     return fromCache;
   }
 
+  // Capacity is reserved before any input is stored: a refused job stores nothing.
   const guard = env.KEY_GUARDS.get(env.KEY_GUARDS.idFromName(auth.keyId));
   const slot = await guard.reserveSlot(jobId, config.maxJobsInFlight);
   if (!slot.ok) {
@@ -135,12 +152,14 @@ export async function createJob({ env, config, auth, request, files, requestId }
     });
   }
   try {
+    await storeInputBlobs(env, auth.ownerId, toStore);
     await job.create(stored, { dispatch: true });
-    return stored;
   } catch (e) {
-    await guard.releaseSlot(jobId); // nothing was created: give the slot back
+    await guard.releaseSlot(jobId); // nothing was created: give the slot back (stored inputs have their pending release)
     throw e;
   }
+  await settleInputBlobs(env, toStore);
+  return stored;
 }
 
 /** Same inputs, parameters, seed and bundle as an earlier job of this owner: copy its outputs, no GPU. */

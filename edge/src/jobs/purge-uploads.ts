@@ -1,5 +1,5 @@
 import type { AppBindings } from "../env.js";
-import { releaseBlobs } from "./resolve-inputs.js";
+import { releaseBlobs } from "./input-blobs.js";
 
 /** Uploads never used within their lifetime are deleted, with their blob unless a job still uses it. */
 export async function purgeExpiredUploads(env: AppBindings, nowIso = new Date().toISOString()): Promise<number> {

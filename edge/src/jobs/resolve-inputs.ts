@@ -6,8 +6,8 @@ import { AppError } from "../errors.js";
 import { sha256Hex } from "../lib/crypto.js";
 import { sniffImage } from "../lib/image-sniff.js";
 import { guardedFetch, outboundPolicy } from "../lib/ssrf.js";
-import { jobIndexWriter } from "../durable-objects/job-index-writer.js";
-import { r2Keys, type StoredImage } from "./types.js";
+import type { ImageToStore } from "./input-blobs.js";
+import { r2Keys } from "./types.js";
 
 export interface ResolveContext {
   env: AppBindings;
@@ -58,27 +58,16 @@ async function findUpload(env: AppBindings, ownerId: string, id: string): Promis
     .first<UploadRecord>();
 }
 
-/**
- * Stores an image once per owner under its content hash. The put is repeated when the
- * copy exists: it renews the blob's upload time, which tells `releaseBlobs` that a job
- * being created right now may use it (the same bytes, so nothing else changes).
- */
-export async function storeBlob(env: AppBindings, ownerId: string, bytes: Uint8Array, contentType: string): Promise<{ key: string; sha256: string }> {
-  const sha256 = await sha256Hex(bytes);
-  const key = r2Keys.blob(ownerId, sha256);
-  await env.FILES.put(key, bytes, { httpMetadata: { contentType }, customMetadata: { sha256 } });
-  return { key, sha256 };
-}
-
-/** Resolves one input image to a checked (format, size, pixels), hashed blob in R2. */
-export function resolveImage(ref: ImageRef, pointer: string, ctx: ResolveContext): Promise<StoredImage> {
+/** Resolves one input image to a checked (format, size, pixels), hashed image, without storing anything. */
+export function checkImage(ref: ImageRef, pointer: string, ctx: ResolveContext): Promise<ImageToStore> {
   return atPointer(pointer, async () => {
     if ("upload_id" in ref) {
       const row = await findUpload(ctx.env, ctx.ownerId, ref.upload_id);
-      if (!row) throw new AppError("not_found", `upload ${ref.upload_id} does not exist`, { status: 422 });
+      // Another owner's upload answers like a missing one; 404 as for any id that names nothing of yours.
+      if (!row) throw new AppError("not_found", `upload ${ref.upload_id} does not exist`);
       if (Date.parse(row.expires_at) < Date.now()) throw new AppError("upload_expired", `upload ${ref.upload_id} has expired`);
       if (row.status !== "complete") throw new AppError("upload_not_ready", `upload ${ref.upload_id} has not been uploaded yet`);
-      return { key: row.r2_key, content_type: row.content_type, sha256: row.sha256, bytes: row.bytes, width: row.width, height: row.height };
+      return { image: { key: row.r2_key, content_type: row.content_type, sha256: row.sha256, bytes: row.bytes, width: row.width, height: row.height }, bytes: null };
     }
     let bytes: Uint8Array;
     if ("url" in ref) {
@@ -100,46 +89,8 @@ export function resolveImage(ref: ImageRef, pointer: string, ctx: ResolveContext
     }
     if (bytes.byteLength > API_LIMITS.maxImageBytes) throw new AppError("image_too_large", `the image is larger than ${API_LIMITS.maxImageBytes} bytes`);
     const info = sniffImage(bytes);
-    const { key, sha256 } = await storeBlob(ctx.env, ctx.ownerId, bytes, info.contentType);
-    return { key, content_type: info.contentType, sha256, bytes: bytes.byteLength, width: info.width, height: info.height };
+    const sha256 = await sha256Hex(bytes);
+    const image = { key: r2Keys.blob(ctx.ownerId, sha256), content_type: info.contentType, sha256, bytes: bytes.byteLength, width: info.width, height: info.height };
+    return { image, bytes };
   });
-}
-
-/**
- * A job being created holds its blobs for at most this long before its listing row
- * exists (image fetches are bounded by their timeouts well inside it).
- */
-export const BLOB_RELEASE_GRACE_MS = 10 * 60 * 1000;
-
-/**
- * Deletes input blobs that no other job and no live upload of the owner still uses.
- * Runs when a job is deleted or its retention ends (rare), so a scan is affordable.
- * A blob written within the grace period may belong to a job still being created
- * (not yet in the index): it is left for the cron sweep to decide after the grace.
- */
-export async function releaseBlobs(env: AppBindings, ownerId: string, exceptJobId: string, keys: string[], nowMs = Date.now()): Promise<void> {
-  await jobIndexWriter(env).flush();
-  for (const key of new Set(keys)) {
-    const usedByJob = await env.DB.prepare(`SELECT 1 FROM jobs WHERE owner_id = ? AND id != ? AND instr(body, ?) > 0 AND coalesce(json_extract(body, '$.core.data_removed'), 0) = 0 LIMIT 1`).bind(ownerId, exceptJobId, key).first();
-    const usedByUpload = await env.DB.prepare(`SELECT 1 FROM uploads WHERE owner_id = ? AND r2_key = ? AND expires_at > ? LIMIT 1`).bind(ownerId, key, new Date(nowMs).toISOString()).first();
-    const blob = usedByJob || usedByUpload ? null : await env.FILES.head(key);
-    if (blob && nowMs - blob.uploaded.getTime() < BLOB_RELEASE_GRACE_MS) {
-      const checkAfter = new Date(blob.uploaded.getTime() + BLOB_RELEASE_GRACE_MS).toISOString();
-      await env.DB.prepare(`INSERT INTO blob_releases (r2_key, owner_id, check_after) VALUES (?, ?, ?) ON CONFLICT(r2_key) DO UPDATE SET check_after = excluded.check_after`)
-        .bind(key, ownerId, checkAfter)
-        .run();
-      continue;
-    }
-    if (blob) await env.FILES.delete(key);
-    await env.DB.prepare(`DELETE FROM blob_releases WHERE r2_key = ?`).bind(key).run();
-  }
-}
-
-/** Decides the releases whose grace has passed (cron). Returns how many were looked at. */
-export async function sweepReleasedBlobs(env: AppBindings, nowMs = Date.now()): Promise<number> {
-  const { results } = await env.DB.prepare(`SELECT r2_key, owner_id FROM blob_releases WHERE check_after <= ? LIMIT 200`)
-    .bind(new Date(nowMs).toISOString())
-    .all<{ r2_key: string; owner_id: string }>();
-  for (const r of results) await releaseBlobs(env, r.owner_id, "", [r.r2_key], nowMs);
-  return results.length;
 }

@@ -49,6 +49,10 @@ export interface DispatchState {
   handbacks?: number;
   /** When the dispatch consumer last tried this attempt; long silence means a lost message. */
   last_try_ms?: number;
+  /** When the last output PUT URLs handed to a GPU function expire. */
+  output_urls_expire_ms?: number;
+  /** Files were deleted while those URLs were valid: when the job's prefix is swept again. */
+  output_sweep_at_ms?: number | null;
 }
 
 export const r2Keys = {

@@ -28,3 +28,6 @@ export function base64(bytes: Uint8Array): string {
   for (const b of bytes) s += String.fromCharCode(b);
   return btoa(s);
 }
+
+/** The shape every job id has (newId("job")): checked before a job's Durable Object is touched. */
+export const JOB_ID_PATTERN = /^job_[0-9a-z]{26}$/;

@@ -77,10 +77,13 @@ export const PLAYGROUND_SCRIPT = String.raw`
       return_intermediates: ["keypoint_image"],
     };
     if ($("seed").value !== "") input.seed = Number($("seed").value);
+    const pose = $("pose").files[0];
+    if (pose) input.keypoints = { type: "pose_image", image: { file: "pose" } };
+    // The API reads the request part first and takes only the files it names.
     const body = new FormData();
-    body.append("face", face);
-    if ($("pose").files[0]) { body.append("pose", $("pose").files[0]); input.keypoints = { type: "pose_image", image: { file: "pose" } }; }
     body.append("request", JSON.stringify({ model: $("model").value, input }));
+    body.append("face", face);
+    if (pose) body.append("pose", pose);
     $("submit").disabled = true;
     statusLine.textContent = "Submitting...";
     try {

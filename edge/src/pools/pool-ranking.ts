@@ -55,6 +55,6 @@ export function fromProbe(url: string, nowMs: number, probe: { status: number; b
     consecutive_failures: ok ? 0 : 1,
     in_flight: typeof body.in_flight === "number" ? body.in_flight : null,
     capacity: typeof body.capacity === "number" ? body.capacity : null,
-    last_error: ok ? null : `health ${probe.status}${typeof body.status === "string" ? ` (${body.status})` : ""}`,
+    last_error: ok ? null : `health ${probe.status}${probe.status >= 300 && probe.status < 400 ? " (a redirect, not followed)" : typeof body.status === "string" ? ` (${body.status})` : ""}`,
   };
 }

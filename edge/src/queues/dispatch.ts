@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { GpuJobRequest } from "../../../shared/src/protocol/gpu-protocol.js";
 import { getConfig, type Config } from "../config/config.js";
 import { poolMonitor } from "../durable-objects/pool-monitor.js";
+import { fetchPool, isRedirect } from "../pools/pool-fetch.js";
 import type { AppBindings } from "../env.js";
 import { log } from "../lib/log.js";
 
@@ -98,7 +99,7 @@ async function dispatchOne(message: Message<unknown>, env: AppBindings, config: 
 
 async function sendToPool(pool: string, request: GpuJobRequest, requestId: string | null, config: Config): Promise<SendResult> {
   try {
-    const response = await fetch(`${pool}/v1/jobs`, {
+    const response = await fetchPool(`${pool}/v1/jobs`, {
       method: "POST",
       headers: {
         "content-type": "application/json",
@@ -109,6 +110,7 @@ async function sendToPool(pool: string, request: GpuJobRequest, requestId: strin
       signal: AbortSignal.timeout(10_000),
     });
     if (response.status === 202 || response.status === 200) return { kind: "accepted" };
+    if (isRedirect(response.status)) return { kind: "failed", error: `HTTP ${response.status}: a redirect (to ${response.headers.get("location") ?? "nowhere"}), not followed` };
     if (response.status === 429 || response.status === 503) return { kind: "busy", retryAfter: response.headers.get("retry-after") };
     if (response.status >= 500) return { kind: "failed", error: `HTTP ${response.status}` };
     // The pool serves another bundle (a rollout half done, or misconfigured): the job may suit another pool.

@@ -7,7 +7,7 @@ import { sha256Hex } from "../lib/crypto.js";
 import { sniffImage } from "../lib/image-sniff.js";
 import { readBody } from "../lib/parse.js";
 import { verifyFileUrl } from "../lib/signed-urls.js";
-import { rememberCompletedUpload, storeBlob } from "../jobs/resolve-inputs.js";
+import { completeUpload } from "../jobs/complete-upload.js";
 
 /**
  * Signed file URLs served from R2 by the worker: the same scheme for client
@@ -48,38 +48,30 @@ fileRoutes.put("/*", async (c) => {
   if (grant.contentType && info.contentType !== grant.contentType) {
     throw new AppError("unsupported_image_format", `the file is ${info.contentType}, not ${grant.contentType}`);
   }
-  let key = grant.key;
-  let sha256: string;
   if (grant.key.startsWith("uploads/")) {
-    // A client upload becomes a content-addressed blob of its owner; the upload row points at it.
-    const [, owner, id] = grant.key.split("/");
-    ({ key, sha256 } = await storeBlob(c.env, owner!, bytes, info.contentType));
-    const row = await c.env.DB.prepare(
-      `UPDATE uploads SET status = 'complete', r2_key = ?, sha256 = ?, width = ?, height = ?, bytes = ? WHERE id = ? RETURNING owner_id, expires_at`,
-    )
-      .bind(key, sha256, info.width, info.height, bytes.byteLength, id)
-      .first<{ owner_id: string; expires_at: string }>();
-    if (row) {
-      await rememberCompletedUpload(c.env, id!, {
-        owner_id: row.owner_id,
-        status: "complete",
-        r2_key: key,
-        content_type: info.contentType,
-        bytes: bytes.byteLength,
-        sha256,
-        width: info.width,
-        height: info.height,
-        expires_at: row.expires_at,
-      });
-    }
-  } else {
-    sha256 = await sha256Hex(bytes);
-    if ((await writeOnce(c.env.FILES, key, bytes, info.contentType, sha256)) === "replayed") {
-      return c.json({ bytes: bytes.byteLength, sha256, width: info.width, height: info.height }, 200);
-    }
+    const { sha256, replayed } = await completeUpload(c.env, grant.key, bytes, info);
+    return c.json({ bytes: bytes.byteLength, sha256, width: info.width, height: info.height }, replayed ? 200 : 201);
   }
-  return c.json({ bytes: bytes.byteLength, sha256, width: info.width, height: info.height }, 201);
+  await assertJobTakesOutput(c.env, grant.key);
+  const sha256 = await sha256Hex(bytes);
+  const written = await writeOnce(c.env.FILES, grant.key, bytes, info.contentType, sha256);
+  return c.json({ bytes: bytes.byteLength, sha256, width: info.width, height: info.height }, written === "replayed" ? 200 : 201);
 });
+
+const JOB_FILE_KEY = /^jobs\/[^/]+\/(job_[0-9a-z]{26})\/(?:outputs|intermediates)\/a(\d+)\//;
+
+/**
+ * An output PUT URL outlives what it was made for when the job is deleted, its data
+ * purged or its attempt superseded: the job object says whether this attempt may still
+ * write, and a refusal (404, 409) tells the GPU function to stop.
+ */
+async function assertJobTakesOutput(env: AppEnv["Bindings"], key: string): Promise<void> {
+  const m = JOB_FILE_KEY.exec(key);
+  if (!m) throw new AppError("signature_invalid", "this URL's signature is not valid for this file and method");
+  const verdict = await env.JOBS.get(env.JOBS.idFromName(m[1]!)).acceptsOutputs(Number(m[2]));
+  if (verdict === "not_found") throw new AppError("not_found", "the job no longer exists; its outputs are not taken");
+  if (verdict === "stale_attempt") throw new AppError("stale_attempt", "this attempt of the job is over; its outputs are not taken");
+}
 
 /**
  * Job outputs and intermediates are written once. Their keys are per attempt, so only

@@ -3,6 +3,7 @@ import { CreateJobRequest, isTerminal, ListJobsQuery } from "../../../shared/src
 import { API_LIMITS } from "../../../shared/src/api/limits.js";
 import type { Model } from "../../../shared/src/api/models.js";
 import { getConfig } from "../config/config.js";
+import { jobRequestSchemas } from "../config/job-request.js";
 import { listJobRows } from "../db/jobs.js";
 import { jobIndexWriter } from "../durable-objects/job-index-writer.js";
 import type { AppContext, AppEnv } from "../env.js";
@@ -12,48 +13,63 @@ import { presentJob } from "../jobs/present.js";
 import type { StoredJob } from "../jobs/types.js";
 import { authenticate } from "../middleware/auth.js";
 import { canonicalJson, sha256Hex } from "../lib/crypto.js";
-import { parseJsonBytes, readBody, readJson, validate } from "../lib/parse.js";
+import { JOB_ID_PATTERN } from "../lib/ids.js";
+import { readJobForm } from "../lib/multipart.js";
+import { MAX_JSON_BYTES, readJson, validate } from "../lib/parse.js";
 import { downloadUrl } from "../lib/signed-urls.js";
 import { withIdempotency } from "./idempotency.js";
 
 export const jobRoutes = new Hono<AppEnv>();
 
-const MAX_MULTIPART_BYTES = API_LIMITS.maxMultipartBytes;
-
-/** JSON, or multipart/form-data with the JSON in an `request` part and image files beside it. */
-async function readCreateBody(request: Request): Promise<{ body: unknown; files: Map<string, Uint8Array> }> {
-  const type = request.headers.get("content-type") ?? "";
-  if (!/^multipart\/form-data/i.test(type)) return { body: await readJson(request), files: new Map() };
-  const raw = await readBody(request, MAX_MULTIPART_BYTES);
-  let form: FormData;
-  try {
-    form = await new Response(raw as BufferSource, { headers: { "content-type": type } }).formData();
-  } catch {
-    throw new AppError("invalid_multipart", "the multipart body could not be parsed");
+/** The file parts a job's JSON names: `{ "file": name }` in its references and its keypoint image. */
+function fileNamesOf(request: unknown): Set<string> {
+  const names = new Set<string>();
+  const input = (request as { input?: { reference_images?: unknown; keypoints?: { image?: unknown } } } | null)?.input;
+  const refs = Array.isArray(input?.reference_images) ? input.reference_images : [];
+  for (const ref of [...refs, input?.keypoints?.image]) {
+    const file = (ref as { file?: unknown } | null | undefined)?.file;
+    if (typeof file === "string") names.add(file);
   }
-  const json = form.get("request");
-  if (typeof json !== "string") throw new AppError("invalid_multipart", 'the multipart body needs a text part named "request" holding the job JSON');
-  const files = new Map<string, Uint8Array>();
-  for (const [name, value] of form.entries()) {
-    if (name === "request") continue;
-    if (typeof value === "string") throw new AppError("invalid_multipart", `part "${name}" must be a file`);
-    files.set(name, new Uint8Array(await value.arrayBuffer()));
-  }
-  return { body: parseJsonBytes(new TextEncoder().encode(json), 'the "request" part'), files };
+  return names;
 }
 
-/** Fields the client left out take the chosen model's defaults (GET /v1/models), then the API's. */
-function withModelDefaults(body: unknown, models: Model[]): unknown {
+const JOB_FORM_LIMITS = {
+  maxBytes: API_LIMITS.maxMultipartBytes,
+  maxJsonBytes: MAX_JSON_BYTES,
+  maxFileBytes: API_LIMITS.maxImageBytes,
+  // The request, its reference images and a pose or keypoint image.
+  maxParts: 1 + API_LIMITS.maxReferenceImages + 1,
+  fileNames: fileNamesOf,
+};
+
+/** JSON, or multipart/form-data with the JSON in a first part named `request` and the image files it names after it. */
+const isMultipart = (request: Request) => /^multipart\/form-data/i.test(request.headers.get("content-type") ?? "");
+
+async function readCreateBody(request: Request): Promise<{ body: unknown; files: Map<string, Uint8Array> }> {
+  if (!isMultipart(request)) return { body: await readJson(request), files: new Map() };
+  const form = await readJobForm(request, JOB_FORM_LIMITS);
+  return { body: form.request, files: form.files };
+}
+
+/**
+ * A request without a model gets the deployment's default (the OpenAPI document's, see
+ * config/job-request.ts), and fields the client left out take the chosen model's
+ * defaults (GET /v1/models), then the API's.
+ */
+function withModelDefaults(body: unknown, models: Model[], defaultModel: string): unknown {
   if (!body || typeof body !== "object" || Array.isArray(body)) return body;
-  const raw = body as { model?: unknown; input?: unknown };
-  const model = models.find((m) => m.id === (raw.model ?? CreateJobRequest.shape.model.parse(undefined)));
-  if (!model || !raw.input || typeof raw.input !== "object" || Array.isArray(raw.input)) return body;
+  const raw = { ...(body as { model?: unknown; input?: unknown }) };
+  raw.model ??= defaultModel;
+  const model = models.find((m) => m.id === raw.model);
+  if (!model || !raw.input || typeof raw.input !== "object" || Array.isArray(raw.input)) return raw;
   return { ...raw, input: { ...model.defaults, ...(raw.input as object) } };
 }
 
 jobRoutes.post("/", authenticate("jobs:write", { creates: true }), async (c) => {
   const { body, files } = await readCreateBody(c.req.raw);
-  const request = validate(CreateJobRequest, withModelDefaults(body, getConfig(c.env).models));
+  const config = getConfig(c.env);
+  // The API-wide rules first (invalid_request); the model's own limits follow in createJob (parameter_out_of_range).
+  const request = validate(CreateJobRequest, withModelDefaults(body, config.models, jobRequestSchemas(config).defaultModel));
   const auth = c.get("auth");
   const fingerprint = async () => {
     const fileHashes = Object.fromEntries(await Promise.all([...files].map(async ([k, v]) => [k, await sha256Hex(v)] as const)));
@@ -72,16 +88,9 @@ jobRoutes.post("/", authenticate("jobs:write", { creates: true }), async (c) => 
 
 jobRoutes.get("/", authenticate("jobs:read"), async (c) => {
   const q = validate(ListJobsQuery, c.req.query(), "/query");
-  let cursor: { at: string; id: string } | undefined;
-  if (q.cursor) {
-    try {
-      const [at, id] = JSON.parse(atob(q.cursor)) as [string, string];
-      if (typeof at !== "string" || typeof id !== "string") throw new Error();
-      cursor = { at, id };
-    } catch {
-      throw new AppError("invalid_request", "the cursor is not one this API gave out", { errors: [{ pointer: "/query/cursor", code: "invalid", message: "bad cursor" }] });
-    }
-  }
+  // The schema's pattern admits only positions: every cursor it lets through is one to page on from.
+  const [ms, cursorId] = q.cursor ? q.cursor.split(".") : [];
+  const cursor = ms && cursorId ? { at: new Date(Number(ms)).toISOString(), id: cursorId } : undefined;
   // Changes still on their way into the index are written first: a client lists what it just created.
   await jobIndexWriter(c.env).flush();
   const rows = await listJobRows(c.env.DB, {
@@ -101,7 +110,7 @@ jobRoutes.get("/", authenticate("jobs:read"), async (c) => {
     object: "list",
     data: await Promise.all(page.map((s) => presentJob(s, c.env, config))),
     has_more: hasMore,
-    next_cursor: hasMore && last ? btoa(JSON.stringify([q.updated_after ? last.core.updated_at : last.core.created_at, last.core.id])) : null,
+    next_cursor: hasMore && last ? `${Date.parse(q.updated_after ? last.core.updated_at : last.core.created_at)}.${last.core.id}` : null,
   });
 });
 
@@ -112,7 +121,7 @@ jobRoutes.get("/", authenticate("jobs:read"), async (c) => {
  */
 async function ownedJobOr404(c: AppContext) {
   const id = c.req.param("id") ?? "";
-  if (!/^job_[0-9a-z]{26}$/.test(id)) throw new AppError("not_found", `no job ${id}`);
+  if (!JOB_ID_PATTERN.test(id)) throw new AppError("not_found", `no job ${id}`);
   const stub = c.env.JOBS.get(c.env.JOBS.idFromName(id));
   const stored = (await stub.get()) as StoredJob | null;
   if (!stored || stored.owner_id !== c.get("auth").ownerId) throw new AppError("not_found", `no job ${id}`);

@@ -24,5 +24,5 @@ metaRoutes.get("/", () => page(playgroundPage));
 metaRoutes.get("/health", (c) => c.json({ status: "ok", environment: getConfig(c.env).environment }));
 metaRoutes.get("/hello", (c) => c.text("hello"));
 metaRoutes.get("/v1/models", (c) => c.json({ object: "list", data: getConfig(c.env).models }));
-metaRoutes.get("/v1/openapi.json", (c) => c.json(openApiDocument(getConfig(c.env).publicBaseUrl)));
-metaRoutes.get("/docs", (c) => page((nonce) => docsPage(openApiDocument(getConfig(c.env).publicBaseUrl), nonce)));
+metaRoutes.get("/v1/openapi.json", (c) => c.json(openApiDocument(getConfig(c.env))));
+metaRoutes.get("/docs", (c) => page((nonce) => docsPage(openApiDocument(getConfig(c.env)), nonce)));

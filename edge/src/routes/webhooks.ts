@@ -3,16 +3,17 @@ import type { StoredJob } from "../jobs/types.js";
 import { getDelivery, listDeliveries, presentDelivery } from "../db/webhooks.js";
 import type { AppEnv } from "../env.js";
 import { AppError } from "../errors.js";
+import { JOB_ID_PATTERN } from "../lib/ids.js";
 import { authenticate } from "../middleware/auth.js";
-import { getOwnerSecrets, rotateOwnerSecret } from "../webhooks/owners.js";
+import { getOwnerSecrets, rotateOwnerSecret, type OwnerSecrets } from "../webhooks/owners.js";
 import { enqueueWebhook } from "../webhooks/enqueue.js";
 
 export const webhookRoutes = new Hono<AppEnv>();
 
-const presentSecret = (s: { current: string; previousValidUntil: string | null }) => ({
+const presentSecret = (s: OwnerSecrets) => ({
   object: "webhook_secret" as const,
   secret: s.current,
-  previous_valid_until: s.previousValidUntil,
+  previous_valid_until: s.retiredValidUntil,
 });
 
 webhookRoutes.get("/webhook_secret", authenticate("jobs:write"), async (c) => c.json(presentSecret(await getOwnerSecrets(c.env.DB, c.get("auth").ownerId))));
@@ -22,7 +23,8 @@ webhookRoutes.post("/webhook_secret/rotate", authenticate("jobs:write"), async (
 );
 
 webhookRoutes.get("/jobs/:id/webhook_deliveries", authenticate("jobs:read"), async (c) => {
-  const job = (await c.env.JOBS.get(c.env.JOBS.idFromName(c.req.param("id"))).get()) as StoredJob | null;
+  // An id that cannot be a job's never reaches (or instantiates) a job object.
+  const job = JOB_ID_PATTERN.test(c.req.param("id")) ? ((await c.env.JOBS.get(c.env.JOBS.idFromName(c.req.param("id"))).get()) as StoredJob | null) : null;
   if (!job || job.owner_id !== c.get("auth").ownerId) throw new AppError("not_found", `no job ${c.req.param("id")}`);
   return c.json({ object: "list", data: (await listDeliveries(c.env.DB, job.core.id)).map(presentDelivery) });
 });

@@ -33,7 +33,7 @@ export async function attemptDelivery(env: AppBindings, deliveryId: string): Pro
     data: { sequence: d.sequence, job: await presentJob(stored, env, config) },
   });
   const secrets = await getOwnerSecrets(env.DB, d.owner_id);
-  const signature = await signWebhook([secrets.current, ...(secrets.previous ? [secrets.previous] : [])], d.id, timestamp, body);
+  const signature = await signWebhook([secrets.current, ...secrets.retired], d.id, timestamp, body);
   let code: number | null = null;
   let error: string | null = null;
   try {

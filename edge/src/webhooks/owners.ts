@@ -1,10 +1,18 @@
+import { AppError } from "../errors.js";
 import { newWebhookSecret } from "../lib/standard-webhooks.js";
 
 export interface OwnerSecrets {
   current: string;
-  previous: string | null;
-  previousValidUntil: string | null;
+  /** Secrets retired by rotations within their overlap, newest first: deliveries are signed with each. */
+  retired: string[];
+  /** When the last of them stops signing; null when none does. */
+  retiredValidUntil: string | null;
 }
+
+/** How long a retired secret keeps signing beside the new one: receivers switch without a gap. */
+export const RETIRED_SECRET_OVERLAP_MS = 24 * 3600 * 1000;
+/** Secrets in their overlap at once (each adds a signature to every delivery). */
+export const MAX_RETIRED_SECRETS = 5;
 
 export async function ensureOwner(db: D1Database, ownerId: string): Promise<void> {
   await db
@@ -13,27 +21,39 @@ export async function ensureOwner(db: D1Database, ownerId: string): Promise<void
     .run();
 }
 
-export async function getOwnerSecrets(db: D1Database, ownerId: string): Promise<OwnerSecrets> {
+export async function getOwnerSecrets(db: D1Database, ownerId: string, nowMs = Date.now()): Promise<OwnerSecrets> {
   await ensureOwner(db, ownerId);
-  const row = await db
-    .prepare(`SELECT webhook_secret, webhook_secret_prev, webhook_secret_prev_until FROM owners WHERE id = ?`)
-    .bind(ownerId)
-    .first<{ webhook_secret: string; webhook_secret_prev: string | null; webhook_secret_prev_until: string | null }>();
-  const stillValid = row!.webhook_secret_prev_until !== null && Date.parse(row!.webhook_secret_prev_until) > Date.now();
+  const [owner, retired] = await db.batch([
+    db.prepare(`SELECT webhook_secret FROM owners WHERE id = ?`).bind(ownerId),
+    db.prepare(`SELECT secret, valid_until FROM retired_webhook_secrets WHERE owner_id = ? AND valid_until > ? ORDER BY valid_until DESC`).bind(ownerId, new Date(nowMs).toISOString()),
+  ]);
+  const rows = retired!.results as Array<{ secret: string; valid_until: string }>;
   return {
-    current: row!.webhook_secret,
-    previous: stillValid ? row!.webhook_secret_prev : null,
-    previousValidUntil: stillValid ? row!.webhook_secret_prev_until : null,
+    current: (owner!.results[0] as { webhook_secret: string }).webhook_secret,
+    retired: rows.map((r) => r.secret),
+    retiredValidUntil: rows[0]?.valid_until ?? null,
   };
 }
 
-/** New secret; the old one keeps signing beside it for 24 h so receivers can switch without gaps. */
-export async function rotateOwnerSecret(db: D1Database, ownerId: string): Promise<OwnerSecrets> {
-  await ensureOwner(db, ownerId);
-  const until = new Date(Date.now() + 24 * 3600 * 1000).toISOString();
-  await db
-    .prepare(`UPDATE owners SET webhook_secret_prev = webhook_secret, webhook_secret_prev_until = ?, webhook_secret = ? WHERE id = ?`)
-    .bind(until, newWebhookSecret(), ownerId)
-    .run();
-  return getOwnerSecrets(db, ownerId);
+/**
+ * A new secret; the one it replaces keeps signing beside it for 24 h, as does every
+ * secret retired before it within its own 24 h. At most MAX_RETIRED_SECRETS overlap:
+ * a rotation beyond that waits (429) until the oldest one's overlap ends.
+ */
+export async function rotateOwnerSecret(db: D1Database, ownerId: string, nowMs = Date.now()): Promise<OwnerSecrets> {
+  const before = await getOwnerSecrets(db, ownerId, nowMs);
+  if (before.retired.length >= MAX_RETIRED_SECRETS) {
+    const oldest = await db
+      .prepare(`SELECT min(valid_until) AS until FROM retired_webhook_secrets WHERE owner_id = ? AND valid_until > ?`)
+      .bind(ownerId, new Date(nowMs).toISOString())
+      .first<{ until: string }>();
+    const wait = Math.max(1, Math.ceil((Date.parse(oldest!.until) - nowMs) / 1000));
+    throw new AppError("rate_limited", `${MAX_RETIRED_SECRETS} retired secrets still sign beside the current one; rotate again in ${wait} s`, { headers: { "retry-after": String(wait) } });
+  }
+  await db.batch([
+    db.prepare(`DELETE FROM retired_webhook_secrets WHERE owner_id = ? AND valid_until <= ?`).bind(ownerId, new Date(nowMs).toISOString()),
+    db.prepare(`INSERT OR REPLACE INTO retired_webhook_secrets (owner_id, secret, valid_until) VALUES (?, ?, ?)`).bind(ownerId, before.current, new Date(nowMs + RETIRED_SECRET_OVERLAP_MS).toISOString()),
+    db.prepare(`UPDATE owners SET webhook_secret = ? WHERE id = ?`).bind(newWebhookSecret(), ownerId),
+  ]);
+  return getOwnerSecrets(db, ownerId, nowMs);
 }

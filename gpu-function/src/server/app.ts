@@ -55,6 +55,8 @@ export function createApp(config: ServiceConfig, runner: JobRunner, metrics: Met
   });
 
   // Readiness: 200 only while jobs are taken, so a draining or failed replica gets no traffic.
+  // Why the bundle failed to load (paths, file names) goes to the logs and to callers with
+  // the dispatch token (the edge, an operator), never to anyone who can reach the port.
   app.get("/health", (c) =>
     c.json(
       {
@@ -64,7 +66,7 @@ export function createApp(config: ServiceConfig, runner: JobRunner, metrics: Met
         execution_provider: runner.provider,
         in_flight: runner.inFlight,
         capacity: config.jobsPerDevice,
-        error: runner.loadError,
+        error: runner.loadError && authorized(c.req.header("authorization")) ? runner.loadError : null,
       },
       runner.isReady && !runner.isDraining ? 200 : 503,
     ),

@@ -1,4 +1,4 @@
-import type { GpuCallback, GpuCallbackAnswer, GpuJobRequest } from "../../../shared/src/protocol/gpu-protocol.js";
+import { CALLBACK_REFUSAL_STATUSES, type GpuCallback, type GpuCallbackAnswer, type GpuJobRequest } from "../../../shared/src/protocol/gpu-protocol.js";
 import { SIGNATURE_HEADER, signCallback } from "../../../shared/src/protocol/signature.js";
 import type { Logger } from "../runtime/log.js";
 
@@ -14,8 +14,10 @@ export interface CallbackOptions {
 
 /**
  * Posts one signed callback to the edge. Network failures and 5xx are retried with
- * backoff (the edge treats repeats as no-ops); a 4xx answer is final. Returns the
- * edge's answer, or null when it never answered.
+ * backoff (the edge treats repeats as no-ops); a 4xx answer is final, and a refusal
+ * (403, 404, 409, 410: a bad signature, a deleted job, a superseded attempt) answers
+ * "cancel" whatever its body says, so the attempt stops. Returns the edge's answer, or
+ * null when it never answered.
  */
 export async function postCallback(request: GpuJobRequest, cb: GpuCallback, { attempts, requestId, log, timeoutMs = 10_000 }: CallbackOptions): Promise<GpuCallbackAnswer | null> {
   const body = JSON.stringify(cb);
@@ -34,9 +36,13 @@ export async function postCallback(request: GpuJobRequest, cb: GpuCallback, { at
       });
       const answer = (await res.json().catch(() => null)) as GpuCallbackAnswer | null;
       if (res.ok) return answer;
+      if (CALLBACK_REFUSAL_STATUSES.includes(res.status)) {
+        log("warn", "edge refused a callback; stopping the job", { type: cb.type, status: res.status });
+        return { ok: false, cancel: true };
+      }
       if (res.status < 500) {
-        log("warn", "edge refused a callback", { type: cb.type, status: res.status });
-        return answer ?? { ok: false, cancel: res.status === 409 };
+        log("warn", "edge did not accept a callback", { type: cb.type, status: res.status });
+        return { ok: false, cancel: false };
       }
       log("warn", "edge answered a callback with an error", { type: cb.type, status: res.status, try: i, of: attempts });
     } catch (e) {

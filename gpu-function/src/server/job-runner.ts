@@ -172,7 +172,7 @@ export class JobRunner {
       acceptedAt: Date.now(),
       inWorker: false,
       // Between progress callbacks (long stages, slow CPU) a heartbeat keeps the edge's lease alive.
-      heartbeat: setInterval(() => void this.callback(job, { type: "started", attempt: request.attempt, worker: this.config.workerId }), this.config.heartbeatMs),
+      heartbeat: setInterval(() => void this.heartbeat(job), this.config.heartbeatMs),
       deadline: null,
     };
     this.jobs.set(request.job_id, job);
@@ -209,6 +209,7 @@ export class JobRunner {
     const downloadMs = Date.now() - downloadStart;
     this.metrics.observe("gpu_stage_seconds", downloadMs / 1000, { stage: "download" });
     if (job.settled) return; // handed back (or the inference process died) while downloading
+    if (job.canceled) return this.finishCanceled(job); // the edge said stop while the inputs downloaded
     const deadlineMs = r.deadline_at ? Date.parse(r.deadline_at) : null;
     if (deadlineMs !== null) {
       job.deadline = setTimeout(() => this.cancel(r.job_id), Math.max(0, deadlineMs - Date.now()));
@@ -269,6 +270,7 @@ export class JobRunner {
       if (job.canceled) return this.finishCanceled(job);
       try {
         for (const o of m.outputs) {
+          if (job.canceled) return this.finishCanceled(job);
           const target = job.request.outputs.find((t) => t.index === o.index);
           if (!target) throw new Error(`no upload URL for output ${o.index}`);
           await upload(target.put_url, target.content_type, o.bytes);
@@ -306,6 +308,12 @@ export class JobRunner {
     } else if (m.type === "failed") {
       await this.finishFailed(job, m.error, m.stagesMs, m.faces);
     }
+  }
+
+  /** Keeps the edge's lease alive; an answer that says stop (a cancel, a refusal) stops the job. */
+  private async heartbeat(job: RunningJob): Promise<void> {
+    const answer = await this.callback(job, { type: "started", attempt: job.request.attempt, worker: this.config.workerId });
+    if (answer?.cancel && !job.canceled && !job.settled) this.cancel(job.request.job_id);
   }
 
   /** Stops a job that cannot finish before shutdown and tells the edge to run it elsewhere now. */

@@ -21,8 +21,16 @@ export class EdgePeer {
   readonly callbacks = new Map<string, RecordedCallback[]>();
   readonly uploads = new Map<string, Buffer>();
   badSignatures = 0;
+  /** Callbacks answered with a refusal (see `refusals`), in arrival order. */
+  readonly refused: { jobId: string; type: GpuCallback["type"] }[] = [];
   /** Jobs whose next callback is answered "canceled", as the edge does after a user's cancel. */
   readonly cancelJobs = new Set<string>();
+  /**
+   * Jobs whose callbacks are refused with `status` once `after` of them were accepted, as
+   * the edge refuses a deleted job (404) or a superseded attempt (409); the problem body
+   * carries no `cancel`, so only the status can tell the GPU function to stop.
+   */
+  readonly refusals = new Map<string, { status: number; after: number }>();
   private readonly held = new Map<string, { promise: Promise<void>; release: () => void }>();
   private server!: Server;
   base = "";
@@ -126,6 +134,11 @@ export class EdgePeer {
         return void res.writeHead(403).end();
       }
       const list = this.callbacks.get(name) ?? [];
+      const refusal = this.refusals.get(name);
+      if (refusal && list.length >= refusal.after) {
+        this.refused.push({ jobId: name, type: (JSON.parse(raw) as GpuCallback).type });
+        return void res.writeHead(refusal.status, { "content-type": "application/problem+json" }).end(JSON.stringify({ status: refusal.status, code: "refused", detail: "refused by the test" }));
+      }
       list.push({ body: JSON.parse(raw) as GpuCallback, headers: req.headers });
       this.callbacks.set(name, list);
       return void res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok: true, cancel: this.cancelJobs.has(name) }));

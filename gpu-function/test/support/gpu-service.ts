@@ -43,7 +43,8 @@ export class GpuService {
     for (;;) {
       if (this.process.exitCode !== null) throw new Error(`the GPU function exited: ${JSON.stringify(this.logs.slice(-5))}`);
       try {
-        const h = (await (await fetch(`${this.url}/health`)).json()) as { model_ready: boolean; error: string | null };
+        // With the dispatch token, /health says why a bundle failed to load.
+        const h = (await (await fetch(`${this.url}/health`, { headers: { authorization: `Bearer ${SERVICE_TOKEN}` } })).json()) as { model_ready: boolean; error: string | null };
         if (h.model_ready) return this;
         if (h.error) throw new Error(h.error);
       } catch (e) {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ALLOWED_IMAGE_TYPES, API_LIMITS as L } from "./limits.js";
+import type { Model } from "./models.js";
 
 export const ImageContentType = z.enum(ALLOWED_IMAGE_TYPES).meta({ id: "ImageContentType" });
 
@@ -14,6 +15,12 @@ export const ImageRef = z
 export type ImageRef = z.infer<typeof ImageRef>;
 
 const Point = z.tuple([z.number().finite(), z.number().finite()]);
+
+/**
+ * Some character that is not white space, spelled out as JavaScript's trim() knows it:
+ * a class both JavaScript and the document's readers interpret alike (\\s differs).
+ */
+const NOT_BLANK = /[^\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]/;
 
 /** Five face keypoints in output-image pixels: left eye, right eye, nose, left mouth corner, right mouth corner. */
 export const KeypointControl = z
@@ -45,8 +52,9 @@ export const WebhookEventType = z
   .enum(["job.progress", "job.succeeded", "job.failed", "job.canceled", "job.aborted"])
   .meta({ id: "WebhookEventType" });
 
-const multipleOf8 = (name: string) =>
-  z.number().int().min(L.minSide).max(L.maxSide).refine((v) => v % 8 === 0, `${name} must be a multiple of 8`);
+/** An output side: stated as JSON Schema's multipleOf, so the document says what the API checks. */
+const side = (name: string, min: number = L.minSide, max: number = L.maxSide, multiple = 8) =>
+  z.number().int().min(min).max(max).multipleOf(multiple, `${name} must be a multiple of ${multiple}`);
 
 /**
  * The parameters of one generation, as fields: the GPU protocol's job spec reuses them
@@ -55,7 +63,7 @@ const multipleOf8 = (name: string) =>
  */
 export const JobInputFields = z.object({
     reference_images: z.array(ImageRef).min(1).max(L.maxReferenceImages),
-    prompt: z.string().trim().min(1).max(L.maxPromptChars),
+    prompt: z.string().max(L.maxPromptChars).regex(NOT_BLANK, "the prompt is blank").trim(),
     negative_prompt: z.string().max(L.maxPromptChars).default(""),
     keypoints: KeypointControl.default({ type: "reference" }),
     face_index: z
@@ -73,18 +81,19 @@ export const JobInputFields = z.object({
     guidance: z.number().min(1).max(L.maxGuidance).default(3.5),
     sampler: Sampler.default("dpm_2_karras"),
     seed: z.number().int().min(0).max(L.maxSeed).optional().describe("random when omitted; the seed used is on the job"),
-    width: multipleOf8("width").default(1024),
-    height: multipleOf8("height").default(1024),
+    width: side("width").default(1024),
+    height: side("height").default(1024),
     num_outputs: z.number().int().min(1).max(L.maxOutputs).default(1),
     output_format: OutputFormat.default("webp"),
     output_quality: z.number().int().min(1).max(100).default(90),
     return_intermediates: z.array(Intermediate).max(3).default([]),
 });
 
-export const JobInput = JobInputFields.strict()
-  .superRefine((v, ctx) => {
-    if (v.width * v.height > L.maxOutputPixels) {
-      ctx.addIssue({ code: "custom", path: ["width"], message: `width x height must be at most ${L.maxOutputPixels} pixels` });
+/** The rules between fields that JSON Schema cannot state: the pixel budget, and keypoints inside the image. */
+function refineJobInput(maxPixels: number) {
+  return (v: { width: number; height: number; keypoints: KeypointControl }, ctx: z.core.$RefinementCtx) => {
+    if (v.width * v.height > maxPixels) {
+      ctx.addIssue({ code: "custom", path: ["width"], message: `width x height must be at most ${maxPixels} pixels` });
     }
     if (v.keypoints.type === "points") {
       v.keypoints.points.forEach(([x, y], i) => {
@@ -97,7 +106,11 @@ export const JobInput = JobInputFields.strict()
         }
       });
     }
-  })
+  };
+}
+
+export const JobInput = JobInputFields.strict()
+  .superRefine(refineJobInput(L.maxOutputPixels))
   .meta({ id: "JobInput" });
 export type JobInput = z.infer<typeof JobInput>;
 
@@ -114,21 +127,103 @@ export const WebhookSubscription = z
   .strict()
   .meta({ id: "WebhookSubscription" });
 
+const CreateJobRequestFields = {
+  webhook: WebhookSubscription.optional(),
+  metadata: Metadata.default({}),
+  deadline_seconds: z
+    .number()
+    .int()
+    .min(L.minDeadlineSeconds)
+    .max(L.maxDeadlineSeconds)
+    .optional()
+    .describe("the job is aborted if no GPU has started it by then, and failed if it has not finished"),
+  retention_seconds: z.number().int().min(L.minRetentionSeconds).max(L.maxRetentionSeconds).default(L.defaultRetentionSeconds),
+};
+
 export const CreateJobRequest = z
   .object({
     model: z.string().min(1).max(100).default("ecomid-sdxl"),
     input: JobInput,
-    webhook: WebhookSubscription.optional(),
-    metadata: Metadata.default({}),
-    deadline_seconds: z
-      .number()
-      .int()
-      .min(L.minDeadlineSeconds)
-      .max(L.maxDeadlineSeconds)
-      .optional()
-      .describe("the job is aborted if no GPU has started it by then, and failed if it has not finished"),
-    retention_seconds: z.number().int().min(L.minRetentionSeconds).max(L.maxRetentionSeconds).default(L.defaultRetentionSeconds),
+    ...CreateJobRequestFields,
   })
   .strict()
   .meta({ id: "CreateJobRequest" });
 export type CreateJobRequest = z.infer<typeof CreateJobRequest>;
+
+/** An image the edge fetches itself: an earlier upload or an https URL (what a JSON body can carry). */
+export const RemoteImageRef = z
+  .union([ImageRef.options[0], ImageRef.options[1]])
+  .meta({ id: "RemoteImageRef", description: "Exactly one of upload_id or url (https)." });
+
+/**
+ * How a request gives its images: "json" (upload ids and URLs only: a JSON body has no
+ * parts), "parts" (also `{file}` naming any part of the multipart body), or one part
+ * name (the document's multipart form, whose one file part is named so).
+ */
+export type ImageSource = "json" | "parts" | { part: string };
+
+function imageRefFor(source: ImageSource) {
+  if (source === "json") return RemoteImageRef;
+  if (source === "parts") return ImageRef;
+  return z.object({ file: z.literal(source.part).describe("the multipart part holding the image") }).strict();
+}
+
+function keypointControlFor(source: ImageSource) {
+  // A pose or keypoint image names no part in the document's form: its one part is the face.
+  const image = source === "parts" ? ImageRef : RemoteImageRef;
+  return z.discriminatedUnion("type", [
+    KeypointControl.options[0],
+    z.object({ type: z.literal("pose_image"), image }).strict().describe(KeypointControl.options[1].description ?? ""),
+    KeypointControl.options[2],
+    z.object({ type: z.literal("keypoint_image"), image }).strict().describe(KeypointControl.options[3].description ?? ""),
+  ]);
+}
+
+/**
+ * The job request one deployment accepts: only the models it serves (the first is the
+ * default), and when it serves one model, that model's own limits and defaults as
+ * bounds the document states (sides and their multiple, steps, samplers). Validation and
+ * the OpenAPI document both use it, so what the document offers is what is accepted.
+ */
+export function createJobRequestFor(models: readonly Model[], images: ImageSource) {
+  const ids = models.map((m) => m.id) as [string, ...string[]];
+  const fallback = ids.includes("ecomid-sdxl") ? "ecomid-sdxl" : ids[0];
+  const ref = imageRefFor(images);
+  const common = {
+    reference_images: z.array(ref).min(1).max(L.maxReferenceImages),
+    keypoints: keypointControlFor(images).default({ type: "reference" }),
+  };
+  const only = models.length === 1 ? models[0]! : null;
+  const input = only
+    ? JobInputFields.extend({
+        ...common,
+        ...modelFields(only),
+      })
+        .strict()
+        .superRefine(refineJobInput(only.limits.max_pixels))
+    : JobInputFields.extend(common).strict().superRefine(refineJobInput(L.maxOutputPixels));
+  return z
+    .object({
+      model: z.enum(ids).default(fallback).describe("a model this deployment serves (GET /v1/models)"),
+      input,
+      ...CreateJobRequestFields,
+    })
+    .strict();
+}
+
+/** A model's limits and defaults as field bounds (a model narrows the API's). */
+function modelFields(m: Model) {
+  const l = m.limits;
+  const d = m.defaults as Partial<Record<"width" | "height" | "steps" | "sampler" | "guidance" | "identity_strength" | "structure_strength" | "id_mode", unknown>>;
+  const sampler = z.enum(l.samplers as [Sampler, ...Sampler[]]);
+  return {
+    width: side("width", l.min_side, l.max_side, l.side_multiple).default(Number(d.width ?? 1024)),
+    height: side("height", l.min_side, l.max_side, l.side_multiple).default(Number(d.height ?? 1024)),
+    steps: z.number().int().min(1).max(l.max_steps).default(Number(d.steps ?? 25)),
+    sampler: sampler.default((d.sampler as Sampler | undefined) ?? l.samplers[0]!),
+    guidance: z.number().min(1).max(L.maxGuidance).default(Number(d.guidance ?? 3.5)),
+    identity_strength: z.number().min(0).max(L.maxStrength).default(Number(d.identity_strength ?? 0.3)),
+    structure_strength: z.number().min(0).max(L.maxStrength).default(Number(d.structure_strength ?? 0.8)),
+    id_mode: IdMode.default((d.id_mode as z.infer<typeof IdMode> | undefined) ?? "fidelity"),
+  };
+}

@@ -96,7 +96,11 @@ export const ListJobsQuery = z.object({
   model: z.string().max(100).optional(),
   updated_after: z.iso.datetime().optional().describe("only jobs changed after this instant: reconcile missed webhooks"),
   created_after: z.iso.datetime().optional(),
-  cursor: z.string().max(200).optional(),
+  cursor: z
+    .string()
+    .regex(/^\d{1,15}\.job_[0-9a-z]{26}$/, "a next_cursor this API gave out")
+    .optional()
+    .describe("next_cursor of the previous page: the position (a time in ms and a job id) the page goes on from"),
   limit: z.coerce.number().int().min(1).max(100).default(20),
 });
 

@@ -8,6 +8,10 @@ export const ModelLimits = z
     max_pixels: z.number().int(),
     side_multiple: z.number().int().describe("width and height must be multiples of this"),
     max_steps: z.number().int(),
+    max_prompt_tokens: z
+      .number()
+      .int()
+      .describe("CLIP tokens a prompt (and a negative prompt) may have: one 77-token window less its start and end tokens; a longer one is refused with 422"),
     samplers: z.array(Sampler),
   })
   .meta({ id: "ModelLimits" });

@@ -24,6 +24,9 @@ export const WebhookSecret = z
   .object({
     object: z.literal("webhook_secret"),
     secret: z.string().describe("whsec_...: verify the webhook-signature header with it (Standard Webhooks)"),
-    previous_valid_until: z.iso.datetime().nullable(),
+    previous_valid_until: z.iso
+      .datetime()
+      .nullable()
+      .describe("until when retired secrets still sign too (each for 24 h after the rotation that retired it; this is the last of them); null when none does"),
   })
   .meta({ id: "WebhookSecret" });

@@ -9,7 +9,8 @@ import { JobInputFields } from "../api/job-input.js";
  * Edge -> GPU: POST {pool}/v1/jobs with a GpuJobRequest and
  * `Authorization: Bearer <dispatch token>`; the GPU answers 202, or 429/503 when full.
  * GPU -> edge: POST callback.url with a GpuCallback, signed with callback.secret
- * (see signature.ts). A callback answer says whether the job was canceled.
+ * (see signature.ts). A callback answer says whether the job was canceled; a refusal
+ * (CALLBACK_REFUSAL_STATUSES) means the attempt must stop.
  */
 export const PROTOCOL_VERSION = "ecomid.gpu/1";
 
@@ -73,6 +74,9 @@ export const GpuOutputReport = z.object({
 });
 export type GpuOutputReport = z.infer<typeof GpuOutputReport>;
 
+/** A preview clients may put straight into an <img src>: a base64 data: URL of an image type, nothing else. */
+export const PREVIEW_DATA_URL = /^data:image\/(webp|png|jpeg);base64,[A-Za-z0-9+/]+={0,2}$/;
+
 const Timings = z.object({ run_ms: z.number(), stages_ms: z.record(z.string(), z.number()) });
 
 export const GpuCallback = z
@@ -82,7 +86,7 @@ export const GpuCallback = z
       type: z.literal("progress"),
       attempt: z.number().int(),
       progress: Progress,
-      preview: z.string().max(200_000).optional().describe("data: URL of a small preview image"),
+      preview: z.string().max(200_000).regex(PREVIEW_DATA_URL, "must be a base64 data: URL of a WebP, PNG or JPEG image").optional().describe("data: URL of a small preview image"),
     }),
     z.object({
       type: z.literal("succeeded"),
@@ -105,4 +109,11 @@ export const GpuCallback = z
 export type GpuCallback = z.infer<typeof GpuCallback>;
 
 export const GpuCallbackAnswer = z.object({ ok: z.boolean(), cancel: z.boolean(), ignored: z.boolean().optional() });
+
+/**
+ * The edge refused the callback and the attempt must stop: a bad or expired signature
+ * (403), a job that no longer exists (404), an attempt that was superseded (409). The
+ * body is a problem document that says so with `cancel: true`; the status alone decides.
+ */
+export const CALLBACK_REFUSAL_STATUSES: readonly number[] = [403, 404, 409, 410];
 export type GpuCallbackAnswer = z.infer<typeof GpuCallbackAnswer>;

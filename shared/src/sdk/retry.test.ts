@@ -70,6 +70,18 @@ describe("EcomidClient retries", () => {
     expect(fake.requests[1]!.body.equals(fake.requests[0]!.body)).toBe(true);
   });
 
+  it("sends a job creation again after the API's storage was briefly unavailable (503 temporarily_unavailable), after its Retry-After", async () => {
+    let calls = 0;
+    const { client, fake } = await setup((_req, res) =>
+      ++calls === 1 ? sendJson(res, 503, problem(503, "temporarily_unavailable", "storage is briefly unavailable"), { "retry-after": "0" }) : sendJson(res, 201, fakeJob()),
+    );
+    const job = await client.createJob({ model: "ecomid-tiny", input: { reference_images: [{ upload_id: "upl_x" }], prompt: "p" } });
+    expect(job.status).toBe("queued");
+    const keys = fake.requests.map((r) => r.headers["idempotency-key"]);
+    expect(keys).toHaveLength(2);
+    expect(keys[1]).toBe(keys[0]);
+  });
+
   it("a resend that overtakes the first send of its key waits for it and gets the job", async () => {
     let calls = 0;
     const { client, fake } = await setup((_req, res) =>

@@ -109,8 +109,12 @@ export class ConformanceChecker {
     return this.validator.validate(body, media.schema).map((p) => `${where} ${o.status}: ${p}`);
   }
 
-  /** Each complete `data:` line of the stream must be a valid event. */
-  private checkEventStream(text: string, schema: Schema): string[] {
+  /**
+   * Each complete `data:` line of the stream must be a valid event: the schema describes
+   * one frame, whose `data` is JSON of its `contentSchema`.
+   */
+  private checkEventStream(text: string, frame: Schema): string[] {
+    const schema = ((frame as { properties?: { data?: { contentSchema?: Schema } } }).properties?.data?.contentSchema ?? frame) as Schema;
     const out: string[] = [];
     const complete = text.slice(0, text.lastIndexOf("\n\n") + 1);
     for (const line of complete.split("\n")) {

@@ -71,8 +71,11 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     let problems: string[];
     try {
       let res = await send(base, c.request);
-      // It comes in bursts: up to three sends, then the answer is judged like any other.
-      for (let tries = 1; tries < 3 && res.status === 503 && !res.headers["x-request-id"] && res.body.toString("utf8").startsWith(DEV_PROXY_RESTART); tries++) {
+      const fromDevProxy = (r: typeof res) => r.status === 503 && !r.headers["x-request-id"] && r.body.toString("utf8").startsWith(DEV_PROXY_RESTART);
+      // It comes in bursts: up to three sends, then the answer is judged like any other. Not for a
+      // streamed over-limit upload: the worker refuses it before it ends, and the dev proxy, whose own
+      // request to the worker then breaks on the unsent rest, reports that as a restart (judged below).
+      for (let tries = 1; tries < 3 && !c.closeAllowed && fromDevProxy(res); tries++) {
         report.devProxyRetries++;
         report.devProxyRetried.push(`#${index} ${c.kind} (${c.note.slice(0, 60)}) ${described.slice(0, 80)}`);
         res = await send(base, c.request);
@@ -84,6 +87,11 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
       if (c.closeAllowed && res.status === 413 && res.cutShort) {
         // The 413 arrived, then the server closed the connection on the rest of the upload,
         // taking the answer's body with it (RFC 9110 allows the close): no body left to judge.
+        report.closedMidUpload++;
+        problems = [];
+      } else if (c.closeAllowed && fromDevProxy(res)) {
+        // The worker refused the upload mid-stream (a multipart body refused on a part's headers);
+        // only wrangler's dev proxy stands between, and it cannot pass an early answer on.
         report.closedMidUpload++;
         problems = [];
       } else problems = checker.check({ method: c.request.method, path, status: res.status, headers: res.headers, body: res.body, ...(echoed ? { echoedRequestId: echoed } : {}) });

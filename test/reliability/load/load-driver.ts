@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createLocalKey } from "../../../scripts/keys.js";
+import { ErrorTally } from "../../../scripts/lib/error-tally.js";
 import { startStack, stopStack, type StackInfo } from "../../e2e/support/stack.js";
 
 /**
@@ -48,8 +49,10 @@ export interface LoadReport {
   notTerminal: string[];
   rateLimited: number;
   kinds: Record<string, KindStats>;
-  /** Anything not 2xx, nor a 429 with Retry-After. */
+  /** Anything not 2xx, nor a 429 with Retry-After; any job that did not succeed. */
   errors: string[];
+  /** The same failures counted by status and problem code (or network error, or job outcome). */
+  errorsByKind: string[];
   /** Requests sent again because wrangler's dev proxy, not the worker, answered that the worker restarted. */
   devProxyRetries: number;
   /** Repeatable requests (polls; submissions, which carry an Idempotency-Key) sent again after a broken connection, as the SDK does. */
@@ -69,6 +72,7 @@ function percentile(sorted: number[], p: number): number {
 export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   const latencies: Record<string, number[]> = { submit: [], poll: [] };
   const errors: string[] = [];
+  const tally = new ErrorTally();
   const terminal: Record<string, number> = {};
   const served: Record<string, number> = {};
   const open = new Set<string>();
@@ -98,6 +102,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
           continue;
         }
         errors.push(`${kind} ${path}: ${e instanceof Error ? `${e.message}${e.cause ? ` (${String(e.cause)})` : ""}` : String(e)}`);
+        tally.recordNetworkError(e);
         return null;
       }
       const text = await res.text();
@@ -106,6 +111,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
         const retryAfter = Number(res.headers.get("retry-after"));
         if (!Number.isFinite(retryAfter) || retryAfter < 0) {
           errors.push(`${kind} ${path}: 429 without a usable Retry-After`);
+          tally.recordResponse(res.status, text);
           return null;
         }
         rateLimited++;
@@ -118,6 +124,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
       }
       if (res.status < 200 || res.status >= 300) {
         errors.push(`${kind} ${path}: ${res.status} ${text.slice(0, 200)}`);
+        tally.recordResponse(res.status, text);
         return null;
       }
       return JSON.parse(text) as Record<string, unknown>;
@@ -132,7 +139,10 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
       if (TERMINAL.has(status)) {
         terminal[status] = (terminal[status] ?? 0) + 1;
         if (status === "succeeded") served[job.cached ? "cache" : "gpu"] = (served[job.cached ? "cache" : "gpu"] ?? 0) + 1;
-        if (status !== "succeeded") errors.push(`job ${id} ended ${status}: ${JSON.stringify(job.error)}`);
+        if (status !== "succeeded") {
+          errors.push(`job ${id} ended ${status}: ${JSON.stringify(job.error)}`);
+          tally.recordOther(`job ended ${status} ${(job.error as { code?: string } | null)?.code ?? ""}`.trim());
+        }
         open.delete(id);
         return;
       }
@@ -147,7 +157,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   for (const kind of Object.keys(latencies)) latencies[kind] = [];
   for (const k of Object.keys(terminal)) delete terminal[k];
   for (const k of Object.keys(served)) delete served[k];
-  if (errors.length) return { clients: o.clients, keys: o.keys.length, seconds: 0, submitted: 0, terminal, served, notTerminal: [...open], rateLimited, kinds: {}, errors, devProxyRetries, connectionRetries };
+  if (errors.length) return { clients: o.clients, keys: o.keys.length, seconds: 0, submitted: 0, terminal, served, notTerminal: [...open], rateLimited, kinds: {}, errors, errorsByKind: tally.lines(), devProxyRetries, connectionRetries };
 
   const started = performance.now();
   const until = started + o.seconds * 1000;
@@ -172,7 +182,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
       return [kind, { count: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99) }];
     }),
   );
-  return { clients: o.clients, keys: o.keys.length, seconds, submitted, terminal, served, notTerminal: [...open], rateLimited, kinds, errors, devProxyRetries, connectionRetries };
+  return { clients: o.clients, keys: o.keys.length, seconds, submitted, terminal, served, notTerminal: [...open], rateLimited, kinds, errors, errorsByKind: tally.lines(), devProxyRetries, connectionRetries };
 }
 
 export interface LoadStack {
@@ -228,7 +238,9 @@ export function formatLoadReport(r: LoadReport): string {
     `  jobs submitted ${r.submitted}, terminal ${JSON.stringify(r.terminal)} (succeeded on the GPU ${r.served.gpu ?? 0}, from the cache ${r.served.cache ?? 0}), not terminal ${r.notTerminal.length}, ${(((r.terminal.succeeded ?? 0) / r.seconds) * 60).toFixed(0)} jobs/min`,
     `  429 answers honoured (Retry-After) ${r.rateLimited}, sent again after a dev-proxy restart answer ${r.devProxyRetries}, after a broken connection ${r.connectionRetries}, errors ${r.errors.length}`,
     ...Object.entries(r.kinds).map(([k, s]) => `  ${k.padEnd(7)} ${String(s.count).padStart(7)} requests  ${(s.count / r.seconds).toFixed(1).padStart(7)} req/s  p50 ${s.p50.toFixed(1)} ms  p99 ${s.p99.toFixed(1)} ms`),
+    ...(r.errorsByKind.length ? ["  errors by status and code:", ...r.errorsByKind.map((l) => `    ${l}`)] : []),
     ...r.errors.slice(0, 20).map((e) => `  ERROR ${e}`),
+    ...(r.errors.length || r.notTerminal.length ? [`  FAILED RUN: ${r.errors.length} errors, ${r.notTerminal.length} jobs not terminal`] : []),
   ];
   return lines.join("\n");
 }
