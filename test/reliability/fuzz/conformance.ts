@@ -63,7 +63,7 @@ export class ConformanceChecker {
   check(o: Observed): string[] {
     const problems: string[] = [];
     const requestId = o.headers["x-request-id"];
-    if (o.status >= 500) problems.push(`server error ${o.status}`);
+    if (o.status >= 500) problems.push(`server error ${o.status}: ${JSON.stringify(o.body.toString("utf8").slice(0, 160))}`);
     if (!requestId) problems.push("no X-Request-Id header");
     else if (o.echoedRequestId && requestId !== o.echoedRequestId) problems.push(`X-Request-Id ${requestId} is not the one sent (${o.echoedRequestId})`);
     const type = (o.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();

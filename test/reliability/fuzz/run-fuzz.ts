@@ -3,6 +3,7 @@ import { ConformanceChecker, type OpenApiDoc } from "./conformance.js";
 import { prepareFixtures } from "./fixtures.js";
 import { CaseGenerator, type FuzzCase, type LiveState } from "./generator.js";
 import { Random } from "./random.js";
+import { devServerGlitch } from "../support/dev-server-glitch.js";
 import { closeConnections, send } from "./send.js";
 
 export interface FuzzOptions {
@@ -35,16 +36,13 @@ export interface FuzzReport {
   /** "METHOD /template" -> statuses seen, for every documented operation. */
   operations: Record<string, Record<string, number>>;
   failures: FuzzFailure[];
-  /** Requests sent again because wrangler's dev proxy, not the worker, said the worker restarted. */
+  /** Requests sent again because wrangler's dev server, not the worker, answered (see dev-server-glitch.ts). */
   devProxyRetries: number;
   /** The cases that met it, and the case sent just before on the same worker slot. */
   devProxyRetried: string[];
   /** Over-limit streamed uploads the server refused by closing the connection: before its answer, or while its body was read. */
   closedMidUpload: number;
 }
-
-/** wrangler dev's proxy answers this itself (no request id) when its hop to the worker breaks; it asks for a retry. */
-const DEV_PROXY_RESTART = "Your worker restarted mid-request";
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
@@ -71,7 +69,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     let problems: string[];
     try {
       let res = await send(base, c.request);
-      const fromDevProxy = (r: typeof res) => r.status === 503 && !r.headers["x-request-id"] && r.body.toString("utf8").startsWith(DEV_PROXY_RESTART);
+      const fromDevProxy = (r: typeof res) => devServerGlitch({ status: r.status, method: c.request.method, requestId: r.headers["x-request-id"], contentType: r.headers["content-type"], body: r.body.toString("utf8") }) !== null;
       // It comes in bursts: up to three sends, then the answer is judged like any other. Not for a
       // streamed over-limit upload: the worker refuses it before it ends, and the dev proxy, whose own
       // request to the worker then breaks on the unsent rest, reports that as a restart (judged below).
@@ -138,7 +136,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
 export function formatReport(r: FuzzReport, maxFailures = 25): string {
   const line = (m: Record<string, number>) => Object.entries(m).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k} ${v}`).join(", ");
   const out = [
-    `fuzz: seed ${r.seed}, ${r.count} requests in ${r.seconds.toFixed(1)} s (${(r.count / r.seconds).toFixed(0)}/s), ${r.failures.length} failing, ${r.devProxyRetries} sent again after a dev-proxy restart answer, ${r.closedMidUpload} over-limit streamed uploads refused by closing the connection`,
+    `fuzz: seed ${r.seed}, ${r.count} requests in ${r.seconds.toFixed(1)} s (${(r.count / r.seconds).toFixed(0)}/s), ${r.failures.length} failing, ${r.devProxyRetries} sent again after an answer of the dev server, not the worker, ${r.closedMidUpload} over-limit streamed uploads refused by closing the connection`,
     `  kinds:    ${line(r.byKind)}`,
     `  statuses: ${line(r.byStatus)}`,
     `  codes:    ${line(r.byCode)}`,

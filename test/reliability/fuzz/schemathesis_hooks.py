@@ -25,12 +25,30 @@ An edited multipart job keeps schemathesis' judgment of the case as generated: j
 again, a form with a binary part fails its JSON Schema and would pass for a negative case,
 and these edits keep a case valid or invalid as it was.
 """
+import ast
 import itertools
 import json
 import os
+import threading
 from urllib.parse import urlsplit
 
 import schemathesis
+
+# CPython 3.11 keeps the AST constructor's recursion counter in interpreter-wide state, so two
+# schemathesis workers (threads) rendering a strategy's lambda at once (Hypothesis parses its
+# source to describe it) can fail with "SystemError: AST constructor recursion depth mismatch"
+# (python/cpython#106905; seen here in a CI run). One parse at a time cannot meet it, and costs
+# nothing beside the HTTP requests.
+_parse_alone = threading.Lock()
+_shared_parse = ast.parse
+
+
+def _parse_one_at_a_time(*args, **kwargs):
+    with _parse_alone:
+        return _shared_parse(*args, **kwargs)
+
+
+ast.parse = _parse_one_at_a_time
 
 IMAGE_URL = os.environ.get("FUZZ_IMAGE_URL", "http://127.0.0.1:9/schemathesis.png")
 PROTECTED_KEYS = set(filter(None, os.environ.get("FUZZ_PROTECTED_KEY_IDS", "").split(",")))

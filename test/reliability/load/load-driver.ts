@@ -4,6 +4,7 @@ import { join, resolve } from "node:path";
 import { createLocalKey } from "../../../scripts/keys.js";
 import { ErrorTally } from "../../../scripts/lib/error-tally.js";
 import { startStack, stopStack, type StackInfo } from "../../e2e/support/stack.js";
+import { devServerGlitch } from "../support/dev-server-glitch.js";
 
 /**
  * Many concurrent clients against the real local stack (wrangler dev + the GPU function
@@ -59,8 +60,6 @@ export interface LoadReport {
   connectionRetries: number;
 }
 
-/** wrangler dev's proxy answers this itself (no request id) when its hop to the worker breaks, and asks for a retry. */
-const DEV_PROXY_RESTART = "Your worker restarted mid-request";
 
 const TERMINAL = new Set(["succeeded", "failed", "canceled", "aborted"]);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -118,7 +117,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
         await sleep(retryAfter * 1000);
         continue;
       }
-      if (res.status === 503 && !res.headers.get("x-request-id") && text.startsWith(DEV_PROXY_RESTART) && devProxyRetries < 100) {
+      if (devServerGlitch({ status: res.status, method: init.method ?? "GET", requestId: res.headers.get("x-request-id"), contentType: res.headers.get("content-type"), body: text }) && devProxyRetries < 100) {
         devProxyRetries++;
         continue;
       }
