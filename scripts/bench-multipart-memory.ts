@@ -10,7 +10,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
-import { API_LIMITS } from "../shared/src/api/limits.js";
+import { API_LIMITS } from "@ecomid/shared/api";
 import { createLocalKey } from "./keys.js";
 import { ensureDevVars } from "./lib/dev-vars.js";
 import { applyLocalMigrations, WRANGLER_OFFLINE_ENV } from "./lib/local-d1.js";

@@ -6,7 +6,7 @@
  * (Against a deployed edge, use the admin endpoints: POST /v1/admin/keys ...)
  */
 import { parseArgs } from "node:util";
-import { CreateKeyRequest } from "../shared/src/api/keys.js";
+import { CreateKeyRequest } from "@ecomid/shared/api";
 import { newKeyRecord } from "../edge/src/lib/api-keys.js";
 import { newWebhookSecret } from "../edge/src/lib/standard-webhooks.js";
 import { applyLocalMigrations, localD1, sqlString, STATE_DIR } from "./lib/local-d1.js";

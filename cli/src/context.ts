@@ -1,4 +1,4 @@
-import type { EcomidClient } from "../../shared/src/sdk/index.js";
+import type { EcomidClient } from "@ecomid/shared/sdk";
 import type { ProgressStream } from "./progress.js";
 
 /** What every command gets: the client, the output streams and Ctrl-C. */

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { describe, expect, it } from "vitest";
-import { CreateJobRequest } from "../../shared/src/api/job-input.js";
+import { CreateJobRequest } from "@ecomid/shared/api";
 import { UsageError } from "./exit-codes.js";
 import { generateOptions, parseKeypoints, planGenerate } from "./generate-args.js";
 

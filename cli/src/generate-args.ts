@@ -1,5 +1,5 @@
 import type { ParseArgsConfig } from "node:util";
-import type { CreateJobParams } from "../../shared/src/sdk/index.js";
+import type { CreateJobParams } from "@ecomid/shared/sdk";
 import { UsageError } from "./exit-codes.js";
 
 type Input = CreateJobParams["input"];

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type Job } from "../../shared/src/sdk/index.js";
+import { type Job } from "@ecomid/shared/sdk";
 import type { CommandContext } from "./context.js";
 import { EXIT } from "./exit-codes.js";
 import { describeJobFailure } from "./messages.js";

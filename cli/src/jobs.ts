@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
-import type { Job, JobStatus } from "../../shared/src/sdk/index.js";
-import { JobStatus as JobStatusSchema } from "../../shared/src/api/job.js";
+import type { Job, JobStatus } from "@ecomid/shared/sdk";
+import { JobStatus as JobStatusSchema } from "@ecomid/shared/api";
 import type { CommandContext } from "./context.js";
 import { EXIT, UsageError } from "./exit-codes.js";
 import { reportFinished, waitWithProgress } from "./job-output.js";

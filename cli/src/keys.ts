@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import type { ApiKey } from "../../shared/src/api/keys.js";
+import type { ApiKey } from "@ecomid/shared/api";
 import type { CommandContext } from "./context.js";
 import { EXIT, UsageError } from "./exit-codes.js";
 

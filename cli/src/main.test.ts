@@ -2,7 +2,7 @@ import { mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { fakeJob, problem, sendJson, sseFrame, startFakeApi, type FakeHandler } from "../../shared/src/sdk/fake-api.test-util.js";
+import { fakeJob, problem, sendJson, sseFrame, startFakeApi, type FakeHandler } from "@ecomid/shared/sdk/testing";
 import { resolveConfig } from "./config.js";
 import { EXIT } from "./exit-codes.js";
 import { run, splitGlobals } from "./main.js";

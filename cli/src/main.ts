@@ -1,4 +1,4 @@
-import { EcomidApiError, EcomidClient, EcomidTimeoutError } from "../../shared/src/sdk/index.js";
+import { EcomidApiError, EcomidClient, EcomidTimeoutError } from "@ecomid/shared/sdk";
 import { resolveConfig, requireKey } from "./config.js";
 import type { CommandContext } from "./context.js";
 import { EXIT, UsageError } from "./exit-codes.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ErrorCode } from "../../shared/src/errors.js";
-import { EcomidApiError } from "../../shared/src/sdk/index.js";
+import { ErrorCode } from "@ecomid/shared/api";
+import { EcomidApiError } from "@ecomid/shared/sdk";
 import { ADVICE, describeApiError, describeJobFailure } from "./messages.js";
 
 describe("error messages", () => {

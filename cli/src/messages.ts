@@ -1,5 +1,5 @@
-import type { ErrorCode } from "../../shared/src/errors.js";
-import { EcomidApiError } from "../../shared/src/sdk/index.js";
+import type { ErrorCode } from "@ecomid/shared/api";
+import { EcomidApiError } from "@ecomid/shared/sdk";
 
 /**
  * One sentence of advice per error code. Typed as a full Record so that a code

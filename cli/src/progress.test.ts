@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { JobEvent } from "../../shared/src/sdk/index.js";
+import type { JobEvent } from "@ecomid/shared/sdk";
 import { ProgressBar } from "./progress.js";
 
 const event = (sequence: number, type: JobEvent["type"], data: Record<string, unknown> = {}): JobEvent => ({ sequence, type, at: "2026-11-26T08:00:00.000Z", data });

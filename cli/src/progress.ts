@@ -1,4 +1,4 @@
-import type { Job, JobEvent } from "../../shared/src/sdk/index.js";
+import type { Job, JobEvent } from "@ecomid/shared/sdk";
 
 export interface ProgressStream {
   write(text: string): unknown;

@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import type { Scope } from "../../shared/src/api/keys.js";
+import type { Scope } from "@ecomid/shared/api";
 import type { JobIndexWriter } from "./durable-objects/job-index-writer.js";
 import type { JobObject } from "./durable-objects/job-object.js";
 import type { KeyGuard } from "./durable-objects/key-guard.js";

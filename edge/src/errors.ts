@@ -1,4 +1,4 @@
-import type { ErrorCode, Problem } from "../../shared/src/errors.js";
+import type { ErrorCode, Problem } from "@ecomid/shared/api";
 
 type FieldError = NonNullable<Problem["errors"]>[number];
 

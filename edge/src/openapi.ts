@@ -1,22 +1,7 @@
 import { z } from "zod";
-import { GpuPoolList } from "../../shared/src/api/pools.js";
+import { GpuPoolList, ApiKey, CreatedApiKey, CreateKeyRequest, CreateUploadRequest, Job, JobEvent, JobList, ListJobsQuery, Model, Problem, Upload, WebhookDelivery, WebhookSecret } from "@ecomid/shared/api";
 import type { Config } from "./config/config.js";
 import { jobRequestSchemas, type JobRequestSchemas } from "./config/job-request.js";
-import {
-  ApiKey,
-  CreatedApiKey,
-  CreateKeyRequest,
-  CreateUploadRequest,
-  Job,
-  JobEvent,
-  JobList,
-  ListJobsQuery,
-  Model,
-  Problem,
-  Upload,
-  WebhookDelivery,
-  WebhookSecret,
-} from "../../shared/src/index.js";
 
 /**
  * The OpenAPI 3.1 document, built from the same zod schemas that validate requests,

@@ -1,4 +1,4 @@
-import type { GpuJobSpec } from "../../shared/src/protocol/gpu-protocol.js";
+import type { GpuJobSpec } from "@ecomid/shared/protocol";
 
 /** The reference job of the tiny bundle (reference/index.json `parameters`). */
 export interface ReferenceParameters {

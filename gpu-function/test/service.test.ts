@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { GpuCallback, GpuJobRequest } from "../../shared/src/protocol/gpu-protocol.js";
+import type { GpuCallback, GpuJobRequest } from "@ecomid/shared/protocol";
 import { EdgePeer } from "./support/edge-peer.js";
 import { GpuService, SERVICE_TOKEN } from "./support/gpu-service.js";
 

@@ -1,6 +1,6 @@
 import { SELF } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { GpuCallback, GpuJobRequest } from "../../shared/src/protocol/gpu-protocol.js";
+import type { GpuCallback, GpuJobRequest } from "@ecomid/shared/protocol";
 import { api, createKey, gpuCallback, installPeer, multipartJob, pngOf, runDispatch, tinyJob, webpOf } from "./helpers.js";
 
 /** What a GPU function reports is checked against the job it was given before anything is recorded. */

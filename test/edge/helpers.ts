@@ -5,9 +5,9 @@ import type { AppBindings } from "../../edge/src/env.js";
 /** The test env, typed as the worker sees it (Durable Object stubs with their RPC methods). */
 export const testEnv = env as unknown as AppBindings;
 import { vi } from "vitest";
-import type { Scope } from "../../shared/src/api/keys.js";
-import type { GpuCallback, GpuJobRequest } from "../../shared/src/protocol/gpu-protocol.js";
-import { signCallback } from "../../shared/src/protocol/signature.js";
+import type { Scope } from "@ecomid/shared/api";
+import type { GpuCallback, GpuJobRequest } from "@ecomid/shared/protocol";
+import { signCallback } from "@ecomid/shared/protocol";
 import { newKeyRecord } from "../../edge/src/lib/api-keys.js";
 import { ensureOwner } from "../../edge/src/webhooks/owners.js";
 

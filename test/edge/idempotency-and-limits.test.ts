@@ -31,7 +31,7 @@ describe("Idempotency-Key on job creation", () => {
   it("answers 409 while the first request with the key is still running", async () => {
     const { key, id } = await createKey("acme");
     // Hold the key at the guard exactly as an unfinished first request with this body would.
-    const { CreateJobRequest } = await import("../../shared/src/api/job-input.js");
+    const { CreateJobRequest } = await import("@ecomid/shared/api");
     const { sha256Hex, canonicalJson } = await import("../../edge/src/lib/crypto.js");
     const image = pngOf(512, 512);
     const { MODEL_CATALOG } = await import("../../edge/src/config/models.js");

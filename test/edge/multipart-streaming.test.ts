@@ -2,7 +2,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import worker from "../../edge/src/index.js";
 import { readJobForm } from "../../edge/src/lib/multipart.js";
-import { API_LIMITS } from "../../shared/src/api/limits.js";
+import { API_LIMITS } from "@ecomid/shared/api";
 import { BASE, createKey, installPeer, pngOf, tinyJob } from "./helpers.js";
 
 /**

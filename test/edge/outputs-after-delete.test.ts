@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { JobObject } from "../../edge/src/durable-objects/job-object.js";
 import { OUTPUT_SWEEP_GRACE_MS } from "../../edge/src/jobs/job-timers.js";
 import { r2Keys } from "../../edge/src/jobs/types.js";
-import type { GpuJobRequest } from "../../shared/src/protocol/gpu-protocol.js";
+import type { GpuJobRequest } from "@ecomid/shared/protocol";
 import { api, completeJob, createKey, gpuCallback, installPeer, multipartJob, runDispatch, testEnv, tinyJob, webpOf } from "./helpers.js";
 
 /**

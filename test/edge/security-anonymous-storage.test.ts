@@ -2,7 +2,7 @@ import { listDurableObjectIds, runInDurableObject, SELF } from "cloudflare:test"
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { PUBLIC_LIMITER_SHARDS } from "../../edge/src/durable-objects/public-rate-limiter.js";
 import { newId } from "../../edge/src/lib/ids.js";
-import { signCallback } from "../../shared/src/protocol/signature.js";
+import { signCallback } from "@ecomid/shared/protocol";
 import { api, BASE, createKey, fetchWithVars, installPeer, multipartJob, runDispatch, testEnv, tinyJob } from "./helpers.js";
 
 /**

@@ -2,8 +2,8 @@ import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { JobObject } from "../../edge/src/durable-objects/job-object.js";
 import { sha256Hex } from "../../edge/src/lib/crypto.js";
-import type { GpuJobRequest } from "../../shared/src/protocol/gpu-protocol.js";
-import { signCallback } from "../../shared/src/protocol/signature.js";
+import type { GpuJobRequest } from "@ecomid/shared/protocol";
+import { signCallback } from "@ecomid/shared/protocol";
 import { api, BASE, createKey, gpuCallback, installPeer, multipartJob, runDispatch, testEnv, tinyJob } from "./helpers.js";
 
 const freshOwner = () => `o${crypto.randomUUID().slice(0, 8)}`;

@@ -5,7 +5,7 @@ import { AppError } from "../../edge/src/errors.js";
 import { sniffImage } from "../../edge/src/lib/image-sniff.js";
 import { MAX_JSON_BYTES } from "../../edge/src/lib/parse.js";
 import { MAX_REQUEST_BYTES } from "../../edge/src/middleware/body-limit.js";
-import { API_LIMITS } from "../../shared/src/api/limits.js";
+import { API_LIMITS } from "@ecomid/shared/api";
 import { api, BASE, createKey, multipartJob, pngOf, tinyJob, webpOf } from "./helpers.js";
 
 const freshOwner = () => `o${crypto.randomUUID().slice(0, 8)}`;

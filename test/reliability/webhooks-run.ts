@@ -1,4 +1,4 @@
-import { verifyWebhook, type WebhookEvent } from "../../shared/src/sdk/webhooks.js";
+import { verifyWebhook, type WebhookEvent } from "@ecomid/shared/sdk";
 import { sleep } from "../e2e/support/net.js";
 import { killGroup } from "../e2e/support/processes.js";
 import { currentGpuPid, startStack, stopStack, type StackInfo } from "../e2e/support/stack.js";

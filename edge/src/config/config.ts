@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Model } from "../../../shared/src/api/models.js";
+import type { Model } from "@ecomid/shared/api";
 import type { AppBindings } from "../env.js";
 import { WEBHOOK_RETRY_DELAYS_SECONDS } from "../webhooks/schedule.js";
 import { MODEL_CATALOG } from "./models.js";

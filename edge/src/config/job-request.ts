@@ -1,4 +1,4 @@
-import { createJobRequestFor } from "../../../shared/src/api/job-input.js";
+import { createJobRequestFor } from "@ecomid/shared/api";
 import type { Config } from "./config.js";
 
 export type JobRequestSchemas = {

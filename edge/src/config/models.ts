@@ -1,4 +1,4 @@
-import type { Model } from "../../../shared/src/api/models.js";
+import type { Model } from "@ecomid/shared/api";
 
 const ALL_SAMPLERS: Model["limits"]["samplers"] = ["euler", "euler_ancestral", "dpmpp_2m_karras", "dpm_2_karras", "dpm_solver_trailing"];
 /** The bundles' tokenizer (manifest `tokenizer.max_length`, 77) less its start and end tokens. */

@@ -1,4 +1,4 @@
-import type { WebhookDelivery } from "../../../shared/src/api/webhooks.js";
+import type { WebhookDelivery } from "@ecomid/shared/api";
 
 export interface DeliveryRow {
   id: string;

@@ -1,8 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
-import { isTerminal, type JobEventType, type JobStatus } from "../../../shared/src/api/job.js";
-import { OUTPUT_CONTENT_TYPES } from "../../../shared/src/api/job-input.js";
-import type { JobError } from "../../../shared/src/errors.js";
-import { GpuCallback, PROTOCOL_VERSION, type GpuCallbackAnswer, type GpuJobRequest } from "../../../shared/src/protocol/gpu-protocol.js";
+import { isTerminal, type JobEventType, type JobStatus, OUTPUT_CONTENT_TYPES } from "@ecomid/shared/api";
+import type { JobError } from "@ecomid/shared/api";
+import { GpuCallback, PROTOCOL_VERSION, type GpuCallbackAnswer, type GpuJobRequest } from "@ecomid/shared/protocol";
 import { getConfig } from "../config/config.js";
 import type { AppBindings } from "../env.js";
 import { EXTENSION_BY_FORMAT, r2Keys, type DispatchState, type StoredJob } from "../jobs/types.js";

@@ -1,4 +1,4 @@
-import type { GpuCallback } from "../../../shared/src/protocol/gpu-protocol.js";
+import type { GpuCallback } from "@ecomid/shared/protocol";
 import type { StoredJob } from "./types.js";
 
 type SuccessReport = Extract<GpuCallback, { type: "succeeded" }>;

@@ -1,5 +1,4 @@
-import type { CreateJobRequest } from "../../../shared/src/api/job-input.js";
-import type { Model } from "../../../shared/src/api/models.js";
+import type { CreateJobRequest, Model } from "@ecomid/shared/api";
 import type { Config } from "../config/config.js";
 import type { AppBindings, AuthContext } from "../env.js";
 import { AppError } from "../errors.js";

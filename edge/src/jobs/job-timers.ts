@@ -1,4 +1,4 @@
-import { isTerminal, type JobStatus } from "../../../shared/src/api/job.js";
+import { isTerminal, type JobStatus } from "@ecomid/shared/api";
 import type { DispatchState, StoredJob } from "./types.js";
 
 /** A job nobody took for this long fails with no_capacity (queue retries span ~48 min; this is the backstop). */

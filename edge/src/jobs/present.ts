@@ -1,4 +1,4 @@
-import type { Job } from "../../../shared/src/api/job.js";
+import type { Job } from "@ecomid/shared/api";
 import type { Config } from "../config/config.js";
 import type { AppBindings } from "../env.js";
 import { downloadUrl } from "../lib/signed-urls.js";

@@ -1,5 +1,5 @@
-import { API_LIMITS } from "../../../shared/src/api/limits.js";
-import type { ImageRef } from "../../../shared/src/api/job-input.js";
+import { API_LIMITS } from "@ecomid/shared/api";
+import type { ImageRef } from "@ecomid/shared/api";
 import type { Config } from "../config/config.js";
 import type { AppBindings } from "../env.js";
 import { AppError } from "../errors.js";

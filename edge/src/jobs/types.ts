@@ -1,5 +1,5 @@
-import type { Job } from "../../../shared/src/api/job.js";
-import type { GpuOutputReport } from "../../../shared/src/protocol/gpu-protocol.js";
+import type { Job } from "@ecomid/shared/api";
+import type { GpuOutputReport } from "@ecomid/shared/protocol";
 
 /** An input image kept in R2 for the job's lifetime. */
 export interface StoredImage {

@@ -1,4 +1,4 @@
-import type { ApiKey, Scope } from "../../../shared/src/api/keys.js";
+import type { ApiKey, Scope } from "@ecomid/shared/api";
 import { sha256Hex } from "./crypto.js";
 import { newId } from "./ids.js";
 

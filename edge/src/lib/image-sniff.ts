@@ -1,4 +1,4 @@
-import { API_LIMITS } from "../../../shared/src/api/limits.js";
+import { API_LIMITS } from "@ecomid/shared/api";
 import { AppError } from "../errors.js";
 
 export interface ImageInfo {

@@ -1,6 +1,6 @@
-import { redact, redactText } from "../../../shared/src/redact.js";
+import { redact, redactText } from "@ecomid/shared/redact";
 
-export { redact, redactText, REDACTED } from "../../../shared/src/redact.js";
+export { redact, redactText, REDACTED } from "@ecomid/shared/redact";
 
 /** Structured JSON logs with fixed fields; never pass image data. Secrets are redacted here as a backstop. */
 export function log(level: "info" | "warn" | "error", msg: string, fields: Record<string, unknown> = {}): void {

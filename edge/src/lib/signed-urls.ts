@@ -1,7 +1,7 @@
 import { AwsClient } from "aws4fetch";
 import type { AppBindings } from "../env.js";
 import { hmacSha256, toHex } from "./crypto.js";
-import { timingSafeEqualHex } from "../../../shared/src/protocol/signature.js";
+import { timingSafeEqualHex } from "@ecomid/shared/protocol";
 
 /**
  * Expiring HMAC-signed URLs for R2 objects, served by this worker under /files/.

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import type { Scope } from "../../../shared/src/api/keys.js";
+import type { Scope } from "@ecomid/shared/api";
 import { getConfig } from "../config/config.js";
 import type { AppBindings, AppEnv, AuthContext } from "../env.js";
 import { AppError } from "../errors.js";

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import { API_LIMITS } from "../../../shared/src/api/limits.js";
+import { API_LIMITS } from "@ecomid/shared/api";
 import type { AppEnv } from "../env.js";
 import { AppError } from "../errors.js";
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { GpuJobRequest } from "../../../shared/src/protocol/gpu-protocol.js";
+import type { GpuJobRequest } from "@ecomid/shared/protocol";
 import { getConfig, type Config } from "../config/config.js";
 import { poolMonitor } from "../durable-objects/pool-monitor.js";
 import { fetchPool, isRedirect } from "../pools/pool-fetch.js";

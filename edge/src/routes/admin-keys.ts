@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { CreateKeyRequest } from "../../../shared/src/api/keys.js";
+import { CreateKeyRequest } from "@ecomid/shared/api";
 import { getConfig } from "../config/config.js";
 import type { AppEnv } from "../env.js";
 import { AppError } from "../errors.js";

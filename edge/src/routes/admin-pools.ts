@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import type { GpuPoolStatus } from "../../../shared/src/api/pools.js";
+import type { GpuPoolStatus } from "@ecomid/shared/api";
 import { getConfig } from "../config/config.js";
 import { poolMonitor } from "../durable-objects/pool-monitor.js";
 import type { AppEnv } from "../env.js";

@@ -1,4 +1,4 @@
-import { API_LIMITS } from "../../../shared/src/api/limits.js";
+import { API_LIMITS } from "@ecomid/shared/api";
 import type { AppContext } from "../env.js";
 import { AppError } from "../errors.js";
 

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { SIGNATURE_HEADER, verifyCallback } from "../../../shared/src/protocol/signature.js";
+import { SIGNATURE_HEADER, verifyCallback } from "@ecomid/shared/protocol";
 import { getConfig } from "../config/config.js";
 import type { AppEnv } from "../env.js";
 import { AppError } from "../errors.js";

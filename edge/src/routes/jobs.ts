@@ -1,7 +1,6 @@
 import { Hono } from "hono";
-import { CreateJobRequest, isTerminal, ListJobsQuery } from "../../../shared/src/index.js";
-import { API_LIMITS } from "../../../shared/src/api/limits.js";
-import type { Model } from "../../../shared/src/api/models.js";
+import { CreateJobRequest, isTerminal, ListJobsQuery, API_LIMITS } from "@ecomid/shared/api";
+import type { Model } from "@ecomid/shared/api";
 import { getConfig } from "../config/config.js";
 import { jobRequestSchemas } from "../config/job-request.js";
 import { listJobRows } from "../db/jobs.js";

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { CreateUploadRequest, type Upload } from "../../../shared/src/index.js";
+import { CreateUploadRequest, type Upload } from "@ecomid/shared/api";
 import { getConfig } from "../config/config.js";
 import type { AppEnv } from "../env.js";
 import { AppError } from "../errors.js";

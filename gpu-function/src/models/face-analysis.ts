@@ -1,4 +1,4 @@
-import type { ModelBundleManifest } from "../../../shared/src/manifest/manifest.js";
+import type { ModelBundleManifest } from "@ecomid/shared/manifest";
 import type { ModelBundle } from "../runtime/bundle.js";
 import type { RgbImage } from "../runtime/image.js";
 import type { Graph } from "../runtime/onnx.js";

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
-import type { ErrorCode } from "../../../shared/src/errors.js";
+import type { ErrorCode } from "@ecomid/shared/api";
 import type { ModelBundle } from "../runtime/bundle.js";
 
 /** The bundle's tokenizer section, in camelCase. */

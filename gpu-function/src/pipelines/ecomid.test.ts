@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { GpuJobSpec } from "../../../shared/src/protocol/gpu-protocol.js";
+import type { GpuJobSpec } from "@ecomid/shared/protocol";
 import { guidanceAmplification, levelBound } from "../../test/float-bounds.js";
 import { referenceJobSpec, type ReferenceParameters } from "../../test/reference-job.js";
 import {

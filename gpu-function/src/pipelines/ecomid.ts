@@ -1,6 +1,6 @@
-import type { FaceDetection } from "../../../shared/src/api/job.js";
-import { OUTPUT_CONTENT_TYPES } from "../../../shared/src/api/job-input.js";
-import type { GpuJobSpec } from "../../../shared/src/protocol/gpu-protocol.js";
+import type { FaceDetection } from "@ecomid/shared/api";
+import { OUTPUT_CONTENT_TYPES } from "@ecomid/shared/api";
+import type { GpuJobSpec } from "@ecomid/shared/protocol";
 import { controlImageTensor, Denoiser } from "../models/denoiser.js";
 import { FaceAnalysis, FaceNotDetectedError, type FaceAnalysisResult } from "../models/face-analysis.js";
 import { IdentityEncoder } from "../models/identity-encoder.js";

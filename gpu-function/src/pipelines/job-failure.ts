@@ -1,4 +1,4 @@
-import type { ErrorCode, JobError } from "../../../shared/src/errors.js";
+import type { ErrorCode, JobError } from "@ecomid/shared/api";
 import { FaceNotDetectedError } from "../models/face-analysis.js";
 import { PromptTooLongError } from "../models/tokenizer.js";
 import { ImageError } from "../runtime/image.js";

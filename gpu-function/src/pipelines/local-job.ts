@@ -1,4 +1,4 @@
-import type { GpuJobSpec } from "../../../shared/src/protocol/gpu-protocol.js";
+import type { GpuJobSpec } from "@ecomid/shared/protocol";
 
 /**
  * A job the GPU function makes for itself (its warm-up, a rehearsal, tests): one reference image given inline,

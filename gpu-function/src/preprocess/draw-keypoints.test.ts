@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import type { ModelBundleManifest } from "../../../shared/src/manifest/manifest.js";
+import type { ModelBundleManifest } from "@ecomid/shared/manifest";
 import { referenceF32, referenceU8, TINY_BUNDLE } from "../../test/reference.js";
 import { drawKeypoints } from "./draw-keypoints.js";
 import { hintForOutput } from "./hint.js";

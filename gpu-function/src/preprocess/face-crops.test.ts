@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { ModelBundleManifest } from "../../../shared/src/manifest/manifest.js";
+import type { ModelBundleManifest } from "@ecomid/shared/manifest";
 import { maxAbsDiff, referenceF32, referenceKeypoints, referenceU8, TINY_BUNDLE } from "../../test/reference.js";
 import { decodeImage, type RgbImage } from "../runtime/image.js";
 import { arcfaceCrop, ffhqCrop } from "./face-crops.js";

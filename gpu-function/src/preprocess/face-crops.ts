@@ -1,4 +1,4 @@
-import type { ModelBundleManifest } from "../../../shared/src/manifest/manifest.js";
+import type { ModelBundleManifest } from "@ecomid/shared/manifest";
 import type { RgbImage } from "../runtime/image.js";
 import { similarityTransform, type Point } from "./similarity-transform.js";
 import { warpAffine, type AffineMatrix } from "./warp-affine.js";

@@ -1,4 +1,4 @@
-import type { ModelBundleManifest } from "../../../shared/src/manifest/manifest.js";
+import type { ModelBundleManifest } from "@ecomid/shared/manifest";
 import type { KeypointStyle } from "./draw-keypoints.js";
 
 /** The bundle's drawing constants (manifest preprocessing.keypoints) as drawKeypoints takes them. */

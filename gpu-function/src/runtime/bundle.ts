@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { ModelBundleManifest } from "../../../shared/src/manifest/manifest.js";
-import { verifyBundle } from "../../../shared/src/manifest/verify-bundle.js";
+import type { ModelBundleManifest } from "@ecomid/shared/manifest";
+import { verifyBundle } from "@ecomid/shared/manifest/verify";
 import { Graph, type SessionOptions } from "./onnx.js";
 import { float32, type Tensor } from "./tensor.js";
 

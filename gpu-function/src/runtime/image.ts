@@ -1,6 +1,6 @@
 import sharp, { type Metadata, type SharpOptions } from "sharp";
-import { API_LIMITS } from "../../../shared/src/api/limits.js";
-import type { ErrorCode } from "../../../shared/src/errors.js";
+import { API_LIMITS } from "@ecomid/shared/api";
+import type { ErrorCode } from "@ecomid/shared/api";
 
 /** The only module that imports sharp. Images inside the pipeline are plain RGB, HWC, uint8. */
 export interface RgbImage {

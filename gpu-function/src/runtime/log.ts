@@ -1,4 +1,4 @@
-import { redact, redactText } from "../../../shared/src/redact.js";
+import { redact, redactText } from "@ecomid/shared/redact";
 
 /** Structured JSON logs with fixed fields; never tensor data or secrets. */
 export type LogLevel = "info" | "warn" | "error";

@@ -1,6 +1,5 @@
 import { Hono } from "hono";
-import { GpuJobRequest } from "../../../shared/src/protocol/gpu-protocol.js";
-import { timingSafeEqualHex } from "../../../shared/src/protocol/signature.js";
+import { GpuJobRequest, timingSafeEqualHex } from "@ecomid/shared/protocol";
 import type { ServiceConfig } from "../runtime/config.js";
 import type { JobRunner } from "./job-runner.js";
 import type { Metrics } from "./metrics.js";

@@ -1,5 +1,4 @@
-import { CALLBACK_REFUSAL_STATUSES, type GpuCallback, type GpuCallbackAnswer, type GpuJobRequest } from "../../../shared/src/protocol/gpu-protocol.js";
-import { SIGNATURE_HEADER, signCallback } from "../../../shared/src/protocol/signature.js";
+import { CALLBACK_REFUSAL_STATUSES, type GpuCallback, type GpuCallbackAnswer, type GpuJobRequest, SIGNATURE_HEADER, signCallback } from "@ecomid/shared/protocol";
 import type { Logger } from "../runtime/log.js";
 
 export interface CallbackOptions {

@@ -1,8 +1,8 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import type { GpuJobRequest } from "../../../shared/src/protocol/gpu-protocol.js";
-import type { JobError } from "../../../shared/src/errors.js";
+import type { GpuJobRequest } from "@ecomid/shared/protocol";
+import type { JobError } from "@ecomid/shared/api";
 import type { ServiceConfig } from "../runtime/config.js";
 import { boundLog, log, type Logger } from "../runtime/log.js";
 import type { FromWorker, ToWorker } from "../worker/messages.js";

@@ -1,6 +1,5 @@
-import type { FaceDetection } from "../../../shared/src/api/job.js";
-import type { JobError } from "../../../shared/src/errors.js";
-import type { GpuJobSpec } from "../../../shared/src/protocol/gpu-protocol.js";
+import type { FaceDetection, JobError } from "@ecomid/shared/api";
+import type { GpuJobSpec } from "@ecomid/shared/protocol";
 
 /** Messages between the HTTP process and the inference child (IPC with structured clone). */
 export type ToWorker =

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { GpuCallback, GpuJobRequest } from "../../../shared/src/protocol/gpu-protocol.js";
-import { verifyCallback } from "../../../shared/src/protocol/signature.js";
+import type { GpuCallback, GpuJobRequest } from "@ecomid/shared/protocol";
+import { verifyCallback } from "@ecomid/shared/protocol";
 
 /**
  * A scripted stand-in for the edge: serves input images, takes uploads through

@@ -7,3 +7,4 @@ export { verifyWebhook, WebhookVerificationError, type WebhookHeaders, type Webh
 export { sniffImageType, buildJobForm, type FileInput } from "./files.js";
 export type { Job, JobEvent, JobStatus } from "../api/job.js";
 export type { ErrorCode, Problem } from "../errors.js";
+export { isRepeatable, DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry.js";

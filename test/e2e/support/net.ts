@@ -1,5 +1,5 @@
 import { createServer } from "node:net";
-import { isRepeatable } from "../../../shared/src/sdk/retry.js";
+import { isRepeatable } from "@ecomid/shared/sdk";
 
 /** A port that was free on 127.0.0.1 a moment ago (the OS picks it; the caller binds it next). */
 export function freePort(): Promise<number> {

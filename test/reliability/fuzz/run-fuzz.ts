@@ -1,4 +1,4 @@
-import { ErrorCode } from "../../../shared/src/errors.js";
+import { ErrorCode } from "@ecomid/shared/api";
 import { ConformanceChecker, type OpenApiDoc } from "./conformance.js";
 import { prepareFixtures } from "./fixtures.js";
 import { CaseGenerator, type FuzzCase, type LiveState } from "./generator.js";
