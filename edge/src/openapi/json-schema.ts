@@ -1,5 +1,5 @@
-import type { JsonSchema } from "./types.js";
 import { z } from "zod";
+import type { JsonSchema } from "./types.js";
 
 /**
  * Zod schemas as the document's JSON Schema, by zod's own converter (draft 2020-12, which
@@ -16,7 +16,7 @@ const JSON_SCHEMA_OPTIONS = { io: "input", target: "draft-2020-12", unrepresenta
 /** A zod schema as JSON Schema whose named parts (a meta `id`) point at the document's components. */
 export function schemaOf(schema: z.ZodType): JsonSchema {
   const id = z.globalRegistry.get(schema)?.id;
-  if (id) return { $ref: COMPONENT_PREFIX + id } as JsonSchema;
+  if (id) return componentRef(id);
   const { $defs: _defs, $schema: _schema, ...rest } = z.toJSONSchema(schema, JSON_SCHEMA_OPTIONS);
   return relink(rest) as JsonSchema;
 }
@@ -63,4 +63,4 @@ export function componentsReachedFrom(root: unknown, extra: Record<string, JsonS
 }
 
 /** A reference to a component of the document by name. */
-export const componentRef = (id: string): JsonSchema => ({ $ref: COMPONENT_PREFIX + id }) as JsonSchema;
+export const componentRef = (id: string): JsonSchema => ({ $ref: COMPONENT_PREFIX + id });
