@@ -1,5 +1,3 @@
-import { Hono } from "hono";
-import type { AppEnv } from "./env.js";
 import { AppError, problemResponse } from "./errors.js";
 import { log } from "./lib/log.js";
 import { storageRetryAfterSeconds } from "./lib/storage-errors.js";
@@ -8,17 +6,20 @@ import { cors } from "./middleware/cors.js";
 import { allowedMethods } from "./middleware/method-not-allowed.js";
 import { requestId } from "./middleware/request-id.js";
 import { securityHeaders } from "./middleware/security-headers.js";
+import { newRouter } from "./openapi/router.js";
+import { registerSecuritySchemes } from "./openapi/security.js";
 import { adminKeyRoutes } from "./routes/admin-keys.js";
 import { adminPoolRoutes } from "./routes/admin-pools.js";
+import { documentRoutes } from "./routes/document.js";
 import { fileRoutes } from "./routes/files.js";
 import { internalRoutes } from "./routes/internal.js";
-import { jobRoutes } from "./routes/jobs.js";
+import { jobRoutes } from "./routes/jobs/index.js";
 import { metaRoutes } from "./routes/meta.js";
 import { uploadRoutes } from "./routes/uploads.js";
 import { webhookRoutes } from "./routes/webhooks.js";
 
 export function createApp() {
-  const app = new Hono<AppEnv>();
+  const app = newRouter();
   // Order matters: the request id and security headers wrap everything, refusals included;
   // CORS answers preflights before authentication; the size gate runs before any body is read.
   app.use("*", requestId());
@@ -31,8 +32,11 @@ export function createApp() {
   app.route("/v1", webhookRoutes);
   app.route("/v1/admin/keys", adminKeyRoutes);
   app.route("/v1/admin/pools", adminPoolRoutes);
+  // Signed file URLs and GPU callbacks are not the public API: plain Hono, not in the document.
   app.route("/files", fileRoutes);
   app.route("/internal", internalRoutes);
+  registerSecuritySchemes(app);
+  app.route("/", documentRoutes(app));
 
   const allowed = allowedMethods(app);
   app.notFound((c) => {

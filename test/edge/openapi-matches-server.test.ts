@@ -9,7 +9,12 @@ import { api, createKey, multipartJob, tinyJob } from "./helpers.js";
  */
 type Json = Record<string, any>;
 const documentOf = async () => (await (await api("/v1/openapi.json", null)).json()) as Json;
-const jobBodies = (doc: Json) => doc.paths["/v1/jobs"].post.requestBody.content as Record<string, { schema: Json }>;
+/** A schema with its component reference followed (the job request is the deployment's own component). */
+const resolved = (doc: Json, schema: Json): Json => (schema.$ref ? { ...doc.components.schemas[(schema.$ref as string).split("/").pop()!], ...schema } : schema);
+const jobBodies = (doc: Json) => {
+  const content = doc.paths["/v1/jobs"].post.requestBody.content as Record<string, { schema: Json }>;
+  return Object.fromEntries(Object.entries(content).map(([type, media]) => [type, { ...media, schema: resolved(doc, media.schema) }]));
+};
 
 describe("the OpenAPI document, as this deployment serves it", () => {
   it("offers exactly the models the server serves (enabled and with a GPU pool), defaulting to one of them", async () => {
@@ -42,7 +47,7 @@ describe("the OpenAPI document, as this deployment serves it", () => {
     const form = bodies["multipart/form-data"]!;
     expect(form.schema.required).toEqual(["request", "face"]);
     expect(form.schema.additionalProperties).toBe(false);
-    expect(form.schema.properties.request.properties.input.properties.reference_images.items.properties.file.const).toBe("face");
+    expect(resolved(doc, form.schema.properties.request).properties.input.properties.reference_images.items.properties.file.const).toBe("face");
   });
 
   it("states a cursor's shape, and any cursor of that shape is one to page on from", async () => {

@@ -72,6 +72,9 @@ describe("security headers", () => {
       expect(res.headers.get("x-frame-options"), path).toBe("DENY");
       expect(res.headers.get("referrer-policy"), path).toBe("no-referrer");
       expect(res.headers.get("content-security-policy"), path).toMatch(/default-src 'none'.*frame-ancestors 'none'/);
+      expect(res.headers.get("cross-origin-opener-policy"), path).toBe("same-origin");
+      // Other sites may show the output images they were sent: no Cross-Origin-Resource-Policy.
+      expect(res.headers.get("cross-origin-resource-policy"), path).toBeNull();
       expect(res.headers.get("x-request-id"), path).toBeTruthy();
     }
   });

@@ -30,13 +30,17 @@ export function parseJsonBytes(bytes: Uint8Array, what = "the body"): unknown {
 }
 
 /** Validates with a shared zod schema; every problem comes back with a JSON pointer. */
-export function validate<S extends z.ZodType>(schema: S, data: unknown, pointerBase = "", code: "invalid_request" = "invalid_request"): z.infer<S> {
+export function validate<S extends z.ZodType>(schema: S, data: unknown, pointerBase = ""): z.infer<S> {
   const result = schema.safeParse(data);
   if (result.success) return result.data;
-  const errors = zodIssuesToFieldErrors(result.error.issues, pointerBase);
+  throw invalidRequest(result.error.issues, pointerBase);
+}
+
+/** 422: the request was well-formed but its content breaks the schema; `errors` points at each bad field under `pointerBase`. */
+export function invalidRequest(issues: ReadonlyArray<z.core.$ZodIssue>, pointerBase = ""): AppError {
+  const errors = zodIssuesToFieldErrors(issues, pointerBase);
   const first = errors[0];
-  // 422: the request was well-formed JSON but its content breaks the schema.
-  throw new AppError(code, first ? `${first.pointer || "/"}: ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ""}` : "invalid request", {
+  return new AppError("invalid_request", first ? `${first.pointer || "/"}: ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ""}` : "invalid request", {
     errors,
     status: 422,
   });

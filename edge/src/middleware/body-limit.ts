@@ -1,3 +1,4 @@
+// Hand-written: hono/body-limit buffers a chunked body up to the limit before auth and reads "12abc" as 12; this judges the declared size.
 import type { MiddlewareHandler } from "hono";
 import { API_LIMITS } from "@ecomid/shared/api";
 import type { AppEnv } from "../env.js";

@@ -1,3 +1,4 @@
+// Hand-written: hono/cors takes every OPTIONS for a preflight (a plain one must get Allow) and answers an unlisted origin 204, not 403.
 import type { MiddlewareHandler } from "hono";
 import { getConfig } from "../config/config.js";
 import type { AppEnv } from "../env.js";

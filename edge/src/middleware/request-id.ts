@@ -1,3 +1,4 @@
+// Hand-written: hono/request-id echoes any [\w=-] id, however short, and drops dotted ones; this echoes exactly [A-Za-z0-9._-]{8,64}.
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env.js";
 import { newId } from "../lib/ids.js";

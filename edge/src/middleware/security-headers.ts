@@ -1,8 +1,8 @@
 import type { MiddlewareHandler } from "hono";
+import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "../env.js";
 
-/** Nothing may be loaded, framed or submitted: the policy for every response that is not one of our pages. */
-export const API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+type SecureHeadersOptions = NonNullable<Parameters<typeof secureHeaders>[0]>;
 
 /**
  * The policy for our own HTML pages: only their nonce-tagged inline script and
@@ -29,18 +29,31 @@ export function newNonce(): string {
 
 /**
  * Headers on every response: no MIME sniffing, no framing, no Referer (signed URLs
- * carry their signature in the query string), HSTS when served over https, and the
- * locked-down CSP unless a page set its own.
+ * carry their signature in the query string), and nothing may be loaded, framed or
+ * submitted (the CSP), unless a page set its own: `overwrite: false` keeps what a route
+ * set. hono/secure-headers' other defaults are off: Cross-Origin-Resource-Policy
+ * same-origin would stop other sites showing the output images they were sent, and the
+ * rest are headers this API never sent.
  */
+const EVERY_RESPONSE: SecureHeadersOptions = {
+  xContentTypeOptions: true,
+  xFrameOptions: "DENY",
+  referrerPolicy: "no-referrer",
+  crossOriginOpenerPolicy: "same-origin",
+  contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] },
+  crossOriginResourcePolicy: false,
+  originAgentCluster: false,
+  xDnsPrefetchControl: false,
+  xDownloadOptions: false,
+  xPermittedCrossDomainPolicies: false,
+  xXssProtection: false,
+  overwrite: false,
+};
+
+const overHttp = secureHeaders({ ...EVERY_RESPONSE, strictTransportSecurity: false });
+// HSTS only where the answer came over https: over plain http a browser ignores it, and local development is plain http.
+const overHttps = secureHeaders({ ...EVERY_RESPONSE, strictTransportSecurity: "max-age=31536000; includeSubDomains" });
+
 export function securityHeaders(): MiddlewareHandler<AppEnv> {
-  return async function securityHeadersMiddleware(c, next) {
-    await next();
-    const h = c.res.headers;
-    h.set("x-content-type-options", "nosniff");
-    h.set("x-frame-options", "DENY");
-    h.set("referrer-policy", "no-referrer");
-    h.set("cross-origin-opener-policy", "same-origin");
-    if (!h.has("content-security-policy")) h.set("content-security-policy", API_CONTENT_SECURITY_POLICY);
-    if (new URL(c.req.url).protocol === "https:") h.set("strict-transport-security", "max-age=31536000; includeSubDomains");
-  };
+  return (c, next) => (new URL(c.req.url).protocol === "https:" ? overHttps : overHttp)(c, next);
 }

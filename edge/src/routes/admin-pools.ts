@@ -1,14 +1,24 @@
-import { Hono } from "hono";
-import type { GpuPoolStatus } from "@ecomid/shared/api";
+import { createRoute } from "@hono/zod-openapi";
+import { GpuPoolList, type GpuPoolStatus } from "@ecomid/shared/api";
 import { getConfig } from "../config/config.js";
 import { poolMonitor } from "../durable-objects/pool-monitor.js";
-import type { AppEnv } from "../env.js";
-import { authenticate } from "../middleware/auth.js";
+import { json, keyRefusals } from "../openapi/responses.js";
+import { newRouter } from "../openapi/router.js";
+import { requiresKey } from "../openapi/security.js";
 
 /** Operators see each configured GPU pool as dispatch sees it: healthy, taken out, or not yet probed. */
-export const adminPoolRoutes = new Hono<AppEnv>();
+export const adminPoolRoutes = newRouter();
 
-adminPoolRoutes.get("/", authenticate("admin"), async (c) => {
+const listPools = createRoute({
+  method: "get",
+  path: "/",
+  operationId: "listPools",
+  summary: "GPU pools as dispatch sees them: healthy, taken out, or not yet probed (admin)",
+  ...requiresKey("admin"),
+  responses: { 200: json(GpuPoolList, "Pools"), ...keyRefusals },
+});
+
+adminPoolRoutes.openapi(listPools, async (c) => {
   const known = new Map((await poolMonitor(c.env).snapshot()).map((p) => [p.url, p]));
   const data: GpuPoolStatus[] = Object.entries(getConfig(c.env).pools).flatMap(([model, urls]) =>
     urls.map((url) => {
@@ -26,5 +36,5 @@ adminPoolRoutes.get("/", authenticate("admin"), async (c) => {
       };
     }),
   );
-  return c.json({ object: "list", data });
+  return c.json({ object: "list" as const, data }, 200);
 });

@@ -1,9 +1,11 @@
 import { API_LIMITS } from "@ecomid/shared/api";
+import { z } from "zod";
 import type { AppContext } from "../env.js";
 import { AppError } from "../errors.js";
 
 const KEEP_MS = 24 * 3600 * 1000;
-const HEADER_PATTERN = /^[\x21-\x7e]{1,255}$/;
+/** The Idempotency-Key header as the route documents it and this check applies it. */
+export const IdempotencyKey = z.string().min(1).max(API_LIMITS.maxIdempotencyKeyChars).regex(/^[\x21-\x7e]+$/);
 
 /**
  * Idempotency-Key (IETF draft, Stripe semantics): the first request runs; a replay
@@ -15,7 +17,7 @@ const HEADER_PATTERN = /^[\x21-\x7e]{1,255}$/;
 export async function withIdempotency(c: AppContext, fingerprint: () => Promise<string>, run: () => Promise<Response>): Promise<Response> {
   const key = c.req.header("idempotency-key");
   if (key === undefined) return run();
-  if (!HEADER_PATTERN.test(key)) {
+  if (!IdempotencyKey.safeParse(key).success) {
     throw new AppError("invalid_request", `Idempotency-Key must be 1 to ${API_LIMITS.maxIdempotencyKeyChars} printable ASCII characters`);
   }
   const guard = c.env.KEY_GUARDS.get(c.env.KEY_GUARDS.idFromName(c.get("auth").keyId));

@@ -1,28 +1,37 @@
-import { Hono } from "hono";
+import { createRoute } from "@hono/zod-openapi";
+import { Model } from "@ecomid/shared/api";
+import { z } from "zod";
 import { getConfig } from "../config/config.js";
-import type { AppEnv } from "../env.js";
 import { clientRateLimit } from "../middleware/client-rate-limit.js";
-import { openApiDocument } from "../openapi.js";
-import { docsPage } from "./docs-page.js";
+import { json, listOf, publicRefusals } from "../openapi/responses.js";
+import { newRouter } from "../openapi/router.js";
 import { playgroundPage } from "../playground/page.js";
-import { newNonce, pageContentSecurityPolicy } from "../middleware/security-headers.js";
+import { htmlPage } from "./html-page.js";
 
-/** An HTML page whose inline script and style carry a fresh nonce that its CSP names. */
-function page(render: (nonce: string) => string): Response {
-  const nonce = newNonce();
-  return new Response(render(nonce), {
-    headers: { "content-type": "text/html; charset=UTF-8", "content-security-policy": pageContentSecurityPolicy(nonce), "cache-control": "no-store" },
-  });
-}
+/** Routes without a key. */
+export const metaRoutes = newRouter();
 
-export const metaRoutes = new Hono<AppEnv>();
+// Limited per client address, whatever the method (a 405 too); /hello stays bare: it is bench:edge's baseline.
+for (const path of ["/", "/health", "/v1/models"]) metaRoutes.use(path, clientRateLimit());
 
-// Routes without a key are limited per client address; /hello stays bare: it is bench:edge's baseline.
-for (const path of ["/", "/health", "/v1/models", "/v1/openapi.json", "/docs"]) metaRoutes.use(path, clientRateLimit());
+const health = createRoute({
+  method: "get",
+  path: "/health",
+  operationId: "health",
+  summary: "Liveness",
+  responses: { 200: json(z.object({ status: z.literal("ok"), environment: z.string() }), "Healthy"), ...publicRefusals },
+});
+metaRoutes.openapi(health, (c) => c.json({ status: "ok" as const, environment: getConfig(c.env).environment }, 200));
 
-metaRoutes.get("/", () => page(playgroundPage));
-metaRoutes.get("/health", (c) => c.json({ status: "ok", environment: getConfig(c.env).environment }));
+const listModels = createRoute({
+  method: "get",
+  path: "/v1/models",
+  operationId: "listModels",
+  summary: "Models on offer and their parameter limits",
+  responses: { 200: json(listOf(Model), "Models"), ...publicRefusals },
+});
+metaRoutes.openapi(listModels, (c) => c.json({ object: "list" as const, data: getConfig(c.env).models }, 200));
+
+// Pages, not operations of the API: not in the document.
+metaRoutes.get("/", () => htmlPage(playgroundPage));
 metaRoutes.get("/hello", (c) => c.text("hello"));
-metaRoutes.get("/v1/models", (c) => c.json({ object: "list", data: getConfig(c.env).models }));
-metaRoutes.get("/v1/openapi.json", (c) => c.json(openApiDocument(getConfig(c.env))));
-metaRoutes.get("/docs", (c) => page((nonce) => docsPage(openApiDocument(getConfig(c.env)), nonce)));

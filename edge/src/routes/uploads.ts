@@ -1,15 +1,18 @@
-import { Hono } from "hono";
-import { CreateUploadRequest, type Upload } from "@ecomid/shared/api";
+import { createRoute } from "@hono/zod-openapi";
+import { CreateUploadRequest, Upload } from "@ecomid/shared/api";
+import { z } from "zod";
 import { getConfig } from "../config/config.js";
-import type { AppEnv } from "../env.js";
 import { AppError } from "../errors.js";
 import { r2Keys } from "../jobs/types.js";
 import { newId } from "../lib/ids.js";
 import { readJson, validate } from "../lib/parse.js";
 import { signFileUrl } from "../lib/signed-urls.js";
-import { authenticate } from "../middleware/auth.js";
+import { schemaOf } from "../openapi/json-schema.js";
+import { bodyRefusals, json, keyRefusals, notFound } from "../openapi/responses.js";
+import { newRouter } from "../openapi/router.js";
+import { requiresKey } from "../openapi/security.js";
 
-export const uploadRoutes = new Hono<AppEnv>();
+export const uploadRoutes = newRouter();
 
 const UPLOAD_URL_TTL_SECONDS = 15 * 60;
 
@@ -43,8 +46,22 @@ function present(row: UploadRow, uploadUrl: string | null, urlExpiresAt: number 
   };
 }
 
+const createUpload = createRoute({
+  method: "post",
+  path: "/",
+  operationId: "createUpload",
+  summary: "Start a direct upload: returns a signed PUT URL",
+  ...requiresKey("jobs:write", { creates: true }),
+  // Read and checked by the handler: a size-limited read, 415 and invalid_json before the schema.
+  request: { body: { required: true, content: { "application/json": { schema: schemaOf(CreateUploadRequest) } } } },
+  responses: {
+    201: json(Upload, "Created", { GetUpload: { operationId: "getUpload", parameters: { id: "$response.body#/id" } } }),
+    ...bodyRefusals,
+  },
+});
+
 /** Step one of a direct upload: a signed PUT URL (15 min) for exactly this type and at most this many bytes. */
-uploadRoutes.post("/", authenticate("jobs:write", { creates: true }), async (c) => {
+uploadRoutes.openapi(createUpload, async (c) => {
   const req = validate(CreateUploadRequest, await readJson(c.req.raw));
   const config = getConfig(c.env);
   const owner = c.get("auth").ownerId;
@@ -72,8 +89,19 @@ uploadRoutes.post("/", authenticate("jobs:write", { creates: true }), async (c) 
   return c.json(present(row, url, exp), 201, { location: `/v1/uploads/${id}` });
 });
 
-uploadRoutes.get("/:id", authenticate("jobs:read"), async (c) => {
-  const row = await c.env.DB.prepare(`SELECT * FROM uploads WHERE id = ? AND owner_id = ?`).bind(c.req.param("id"), c.get("auth").ownerId).first<UploadRow>();
-  if (!row) throw new AppError("not_found", `no upload ${c.req.param("id")}`);
-  return c.json(present(row, null, null));
+const getUpload = createRoute({
+  method: "get",
+  path: "/{id}",
+  operationId: "getUpload",
+  summary: "An upload",
+  ...requiresKey("jobs:read"),
+  request: { params: z.object({ id: z.string() }) },
+  responses: { 200: json(Upload, "The upload"), ...keyRefusals, ...notFound("upload") },
+});
+
+uploadRoutes.openapi(getUpload, async (c) => {
+  const { id } = c.req.valid("param");
+  const row = await c.env.DB.prepare(`SELECT * FROM uploads WHERE id = ? AND owner_id = ?`).bind(id, c.get("auth").ownerId).first<UploadRow>();
+  if (!row) throw new AppError("not_found", `no upload ${id}`);
+  return c.json(present(row, null, null), 200);
 });
