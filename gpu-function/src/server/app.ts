@@ -1,5 +1,6 @@
 import { Hono } from "hono";
-import { GpuJobRequest, timingSafeEqualHex } from "@ecomid/shared/protocol";
+import { timingSafeEqual } from "@ecomid/shared/crypto";
+import { GpuJobRequest } from "@ecomid/shared/protocol";
 import type { ServiceConfig } from "../runtime/config.js";
 import type { JobRunner } from "./job-runner.js";
 import type { Metrics } from "./metrics.js";
@@ -11,10 +12,9 @@ const RETRY_AFTER = { busy: "2", not_ready: "5", draining: "5" } as const;
 /** The edge <-> GPU protocol's GPU side (shared/src/protocol/gpu-protocol.ts), plus health and metrics. */
 export function createApp(config: ServiceConfig, runner: JobRunner, metrics: Metrics) {
   const app = new Hono<{ Variables: { requestId: string } }>();
-  const token = Buffer.from(config.dispatchToken).toString("hex");
   const authorized = (header: string | undefined) => {
     const given = /^Bearer (.+)$/.exec(header ?? "")?.[1];
-    return given !== undefined && timingSafeEqualHex(Buffer.from(given).toString("hex"), token);
+    return given !== undefined && timingSafeEqual(given, config.dispatchToken);
   };
   const problem = (status: 400 | 401 | 404 | 409 | 429 | 503, code: string, detail: string, headers: Record<string, string> = {}) =>
     new Response(JSON.stringify({ status, code, detail }), { status, headers: { "content-type": "application/problem+json", ...headers } });
