@@ -1,12 +1,10 @@
-import { z } from "zod";
 import type { GpuJobRequest } from "@ecomid/shared/protocol";
 import { getConfig, type Config } from "../config/config.js";
 import { poolMonitor } from "../durable-objects/pool-monitor.js";
 import { fetchPool, isRedirect } from "../pools/pool-fetch.js";
 import type { AppBindings } from "../env.js";
 import { log } from "../lib/log.js";
-
-const DispatchMessage = z.object({ job_id: z.string(), attempt: z.number().int().min(1) });
+import { DispatchMessage, readMessage } from "./messages.js";
 
 /** The longest wait between two tries of a job while every pool is busy: what a freed GPU may sit idle. */
 export const MAX_DISPATCH_BACKOFF_SECONDS = 30;
@@ -41,17 +39,13 @@ type SendResult =
 export async function consumeDispatch(batch: MessageBatch<unknown>, env: AppBindings): Promise<void> {
   const config = getConfig(env);
   // Messages are independent jobs: dispatch them side by side.
-  await Promise.all(batch.messages.map((message) => dispatchOne(message, env, config)));
+  await Promise.all(batch.messages.map((message) => dispatchOne(message, batch.queue, env, config)));
 }
 
-async function dispatchOne(message: Message<unknown>, env: AppBindings, config: Config): Promise<void> {
-  const parsed = DispatchMessage.safeParse(message.body);
-  if (!parsed.success) {
-    log("error", "dispatch message malformed; dropped", { body: message.body });
-    message.ack();
-    return;
-  }
-  const { job_id, attempt } = parsed.data;
+async function dispatchOne(message: Message<unknown>, queue: string, env: AppBindings, config: Config): Promise<void> {
+  const body = readMessage(DispatchMessage, message, queue);
+  if (!body) return;
+  const { job_id, attempt } = body;
   const job = env.JOBS.get(env.JOBS.idFromName(job_id));
   const prepared = await job.prepareDispatch(attempt);
   if (!prepared) {
@@ -124,11 +118,10 @@ async function sendToPool(pool: string, request: GpuJobRequest, requestId: strin
 /** Dispatch retries ran out: no GPU took the job. */
 export async function consumeDispatchDeadLetters(batch: MessageBatch<unknown>, env: AppBindings): Promise<void> {
   for (const message of batch.messages) {
-    const parsed = DispatchMessage.safeParse(message.body);
-    if (parsed.success) {
-      const job = env.JOBS.get(env.JOBS.idFromName(parsed.data.job_id));
-      await job.failDispatch(parsed.data.attempt, { code: "no_capacity", message: "no GPU function accepted the job in time", retryable: true });
-    }
+    const body = readMessage(DispatchMessage, message, batch.queue);
+    if (!body) continue;
+    const job = env.JOBS.get(env.JOBS.idFromName(body.job_id));
+    await job.failDispatch(body.attempt, { code: "no_capacity", message: "no GPU function accepted the job in time", retryable: true });
     message.ack();
   }
 }
