@@ -1,4 +1,4 @@
-import type { GpuJobRequest } from "@ecomid/shared/protocol";
+import { GPU_REFUSAL_STATUS, type GpuJobRequest } from "@ecomid/shared/protocol";
 import { getConfig, type Config } from "../config/config.js";
 import { poolMonitor } from "../durable-objects/pool-monitor.js";
 import { fetchPool, isRedirect } from "../pools/pool-fetch.js";
@@ -91,6 +91,9 @@ async function dispatchOne(message: Message<unknown>, queue: string, env: AppBin
   message.retry({ delaySeconds: dispatchBackoffSeconds(message.attempts, retryAfter) });
 }
 
+/** A GPU function that is full, loading or draining takes the job later; so may a proxy's 503 before it. */
+const TRY_LATER_STATUSES: ReadonlySet<number> = new Set([GPU_REFUSAL_STATUS.busy, GPU_REFUSAL_STATUS.not_ready, GPU_REFUSAL_STATUS.draining]);
+
 async function sendToPool(pool: string, request: GpuJobRequest, requestId: string | null, config: Config): Promise<SendResult> {
   try {
     const response = await fetchPool(`${pool}/v1/jobs`, {
@@ -105,10 +108,10 @@ async function sendToPool(pool: string, request: GpuJobRequest, requestId: strin
     });
     if (response.status === 202 || response.status === 200) return { kind: "accepted" };
     if (isRedirect(response.status)) return { kind: "failed", error: `HTTP ${response.status}: a redirect (to ${response.headers.get("location") ?? "nowhere"}), not followed` };
-    if (response.status === 429 || response.status === 503) return { kind: "busy", retryAfter: response.headers.get("retry-after") };
+    if (TRY_LATER_STATUSES.has(response.status)) return { kind: "busy", retryAfter: response.headers.get("retry-after") };
     if (response.status >= 500) return { kind: "failed", error: `HTTP ${response.status}` };
     // The pool serves another bundle (a rollout half done, or misconfigured): the job may suit another pool.
-    if (response.status === 409) return { kind: "failed", error: `HTTP 409: ${(await response.text()).slice(0, 200)}` };
+    if (response.status === GPU_REFUSAL_STATUS.bundle_mismatch) return { kind: "failed", error: `HTTP 409: ${(await response.text()).slice(0, 200)}` };
     return { kind: "rejected", status: response.status, detail: (await response.text()).slice(0, 500) };
   } catch (e) {
     return { kind: "failed", error: e instanceof Error ? e.message : String(e) };
