@@ -1,3 +1,4 @@
+import { ERROR_ADVICE } from "@ecomid/shared/api";
 import type { ModelBundleManifest } from "@ecomid/shared/manifest";
 import { JobFailure } from "../pipelines/job-failure.js";
 import type { ModelBundle } from "../runtime/bundle.js";
@@ -9,16 +10,11 @@ import type { KeypointSource } from "../preprocess/keypoint-hint.js";
 import { letterbox } from "../preprocess/letterbox.js";
 import { bySize, decodeScrfd, type Face } from "../preprocess/scrfd-decode.js";
 
-const FACE_HINTS = {
-  face_not_detected: "No face was found: the face may be too small or tightly cropped; pad the image so the whole head and some background show, and use a frontal, well-lit photo.",
-  face_index_out_of_range: "Use a face_index below the number of faces reported, or leave it out for the largest face.",
-} as const;
-
-/** No usable face in an image: none detected, or fewer than face_index asks for. */
+/** No usable face in an image: none detected, or fewer than face_index asks for; the hint is the code's advice. */
 export class FaceNotDetectedError extends JobFailure {
   override readonly name = "FaceNotDetectedError";
-  constructor(code: keyof typeof FACE_HINTS, message: string) {
-    super(code, message, { hint: FACE_HINTS[code] });
+  constructor(code: "face_not_detected" | "face_index_out_of_range", message: string) {
+    super(code, message, { hint: ERROR_ADVICE[code] });
   }
 }
 
