@@ -73,7 +73,7 @@ describe("ecomid generate", () => {
     expect(r.code).toBe(EXIT.ok); // --no-wait: created is success
     const waited = await cli((req, res) => (req.url.endsWith("/events") ? res.writeHead(200, { "content-type": "text/event-stream" }).end(sseFrame(1, "job.failed")) : sendJson(res, 200, failed)), "jobs", "wait", failed.id);
     expect(waited.code).toBe(EXIT.jobFailed);
-    expect(waited.stderr).toContain("face_not_detected: no face in the reference. No face was found in the reference image");
+    expect(waited.stderr).toContain("face_not_detected: no face in the reference. No face was found in the photo");
   });
 
   it("exits 3 with one line naming the code and the advice when the API refuses", async () => {
@@ -82,7 +82,7 @@ describe("ecomid generate", () => {
       "generate", "-i", join(dir, "face.png"), "-p", "x", "--model", "ecomid-tiny", "--width", "100");
     expect(r.code).toBe(EXIT.apiError);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
-    expect(r.stderr).toMatch(/ecomid: error parameter_out_of_range: \/input\/width: must be a multiple of 64\. A parameter is outside .*\(request req_test\)/);
+    expect(r.stderr).toMatch(/ecomid: error parameter_out_of_range: \/input\/width: must be a multiple of 64\. A setting is outside .*\(request req_test\)/);
   });
 
   it("exits 2 for usage errors without calling the API", async () => {

@@ -2,7 +2,12 @@ import type { ErrorCode, Problem } from "@ecomid/shared/api";
 
 type FieldError = NonNullable<Problem["errors"]>[number];
 
-const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
+/**
+ * Every code's HTTP status. Total, so a code added to ErrorCode does not compile until it
+ * has one. The job-failure codes answer no request today (they are reported on jobs);
+ * theirs say what they would mean as an answer.
+ */
+const STATUS_BY_CODE: Record<ErrorCode, number> = {
   invalid_request: 400,
   invalid_json: 400,
   invalid_multipart: 400,
@@ -19,6 +24,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   stale_attempt: 409,
   upload_not_ready: 409,
   upload_already_complete: 409,
+  output_exists: 409,
   output_not_available: 410,
   upload_expired: 410,
   payload_too_large: 413,
@@ -26,37 +32,55 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   unsupported_media_type: 415,
   unsupported_image_format: 415,
   idempotency_key_reused: 422,
-  output_exists: 409,
   parameter_out_of_range: 422,
   image_undecodable: 422,
   url_not_allowed: 422,
   input_fetch_failed: 422,
+  face_not_detected: 422,
+  face_index_out_of_range: 422,
+  pose_face_not_detected: 422,
   rate_limited: 429,
   too_many_jobs_in_flight: 429,
   internal_error: 500,
+  dispatch_rejected: 502,
+  output_upload_failed: 502,
+  worker_lost: 502,
+  worker_crashed: 502,
+  worker_shutdown: 503,
+  no_capacity: 503,
   temporarily_unavailable: 503,
+  deadline_exceeded: 504,
 };
 
 export function statusForCode(code: ErrorCode): number {
-  return STATUS_BY_CODE[code] ?? 400;
+  return STATUS_BY_CODE[code];
 }
 
-/** The one error type of the edge; `onError` turns it into application/problem+json. */
+export interface AppErrorOptions {
+  errors?: FieldError[];
+  headers?: Record<string, string>;
+  status?: number;
+  /** What the client can do about it, beside what went wrong (`detail`); sent as the problem's `hint`. */
+  hint?: string;
+  /** RFC 9457 extension members, for machine readers beside `code` (e.g. `cancel` for a GPU function). */
+  extensions?: Record<string, unknown>;
+}
+
+/**
+ * The one error type of the edge; `onError` turns it into application/problem+json.
+ * Code, message (`detail`, also `message`) and hint are separate fields, as on a job's error.
+ */
 export class AppError extends Error {
   readonly status: number;
+  readonly hint: string | undefined;
   constructor(
     readonly code: ErrorCode,
     readonly detail: string,
-    readonly options: {
-      errors?: FieldError[];
-      headers?: Record<string, string>;
-      status?: number;
-      /** RFC 9457 extension members, for machine readers beside `code` (e.g. `cancel` for a GPU function). */
-      extensions?: Record<string, unknown>;
-    } = {},
+    readonly options: AppErrorOptions = {},
   ) {
     super(detail);
     this.status = options.status ?? statusForCode(code);
+    this.hint = options.hint;
   }
 }
 
@@ -73,7 +97,9 @@ const TITLES: Record<number, string> = {
   422: "Unprocessable Content",
   429: "Too Many Requests",
   500: "Internal Server Error",
+  502: "Bad Gateway",
   503: "Service Unavailable",
+  504: "Gateway Timeout",
 };
 
 export function problemBody(err: AppError, requestId: string): Problem {
@@ -85,6 +111,7 @@ export function problemBody(err: AppError, requestId: string): Problem {
     detail: err.detail,
     code: err.code,
     request_id: requestId,
+    ...(err.hint ? { hint: err.hint } : {}),
     ...(err.options.errors?.length ? { errors: err.options.errors } : {}),
   };
 }

@@ -1,7 +1,6 @@
 import type { AppBindings } from "./env.js";
 import { createApp } from "./app.js";
-import { consumeDispatch, consumeDispatchDeadLetters } from "./queues/dispatch.js";
-import { consumeWebhookDeadLetters, consumeWebhooks } from "./queues/webhooks.js";
+import { consumeQueue } from "./queues/consumers.js";
 import { purgeExpiredUploads } from "./jobs/purge-uploads.js";
 import { sweepReleasedBlobs } from "./jobs/input-blobs.js";
 import { requeueStalledDeliveries } from "./webhooks/requeue-stalled.js";
@@ -17,11 +16,7 @@ const app = createApp();
 export default {
   fetch: app.fetch,
   async queue(batch, env, _ctx) {
-    if (batch.queue.startsWith("ecomid-dispatch-dlq")) return consumeDispatchDeadLetters(batch, env);
-    if (batch.queue.startsWith("ecomid-dispatch")) return consumeDispatch(batch, env);
-    if (batch.queue.startsWith("ecomid-webhooks-dlq")) return consumeWebhookDeadLetters(batch, env);
-    if (batch.queue.startsWith("ecomid-webhooks")) return consumeWebhooks(batch, env);
-    for (const m of batch.messages) m.ack();
+    await consumeQueue(batch, env);
   },
   async scheduled(_controller, env) {
     await purgeExpiredUploads(env);

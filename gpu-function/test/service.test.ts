@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { GpuCallback, GpuJobRequest } from "@ecomid/shared/protocol";
+import { GpuRefusal, type GpuCallback, type GpuJobRequest } from "@ecomid/shared/protocol";
 import { EdgePeer } from "./support/edge-peer.js";
 import { GpuService, SERVICE_TOKEN } from "./support/gpu-service.js";
 
@@ -41,12 +41,14 @@ describe("GPU function service", () => {
     expect(health).toMatchObject({ status: "ok", model_ready: true, execution_provider: "cpu", in_flight: 0, capacity: 1 });
     const wrongToken = await fetch(`${service.url}/v1/jobs`, { method: "POST", headers: { "content-type": "application/json", authorization: "Bearer wrong-token-0123456789" }, body: JSON.stringify(job("job_a")) });
     expect(wrongToken.status).toBe(401);
+    expect(GpuRefusal.parse(await wrongToken.json())).toMatchObject({ status: 401, code: "unauthorized" });
     const bad = await service.dispatch({ protocol: "ecomid.gpu/1", job_id: "x" });
     expect(bad.status).toBe(400);
+    expect(GpuRefusal.parse(await bad.json())).toMatchObject({ status: 400, code: "invalid_request" });
     expect(health.bundle).toBe("ecomid-tiny@0.1.0");
     const otherBundle = await service.dispatch({ ...job("job_other_bundle"), bundle_version: "ecomid-tiny@9.9.9" });
     expect(otherBundle.status).toBe(409);
-    expect(((await otherBundle.json()) as { code: string }).code).toBe("bundle_mismatch");
+    expect(GpuRefusal.parse(await otherBundle.json())).toMatchObject({ status: 409, code: "bundle_mismatch" });
   });
 
   it("runs a job: signed progress callbacks, outputs through the PUT URLs, a succeeded report that matches them", async () => {

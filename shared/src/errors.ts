@@ -72,6 +72,7 @@ export const Problem = z
     detail: z.string(),
     code: ErrorCode,
     request_id: z.string(),
+    hint: z.string().optional().meta({ description: "what the client can do about it, where the API can say" }),
     errors: z.array(FieldError).optional(),
   })
   .meta({ id: "Problem" });

@@ -1,6 +1,6 @@
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { verifyWebhook } from "../../edge/src/lib/standard-webhooks.js";
+import { verifyWebhook, WebhookVerificationError } from "@ecomid/shared/sdk";
 import { api, createJob, getJob, gpuMetrics, image, tinyJob, type Json } from "./support/api.js";
 import { followEvents } from "./support/sse.js";
 import { WebhookReceiver } from "./support/webhook-receiver.js";
@@ -52,8 +52,8 @@ describe("a portrait from astronaut.png, end to end", () => {
     const hook = await receiver.next((w) => JSON.parse(w.body).data?.job?.id === created.id, 30_000);
     const secret = ((await (await api("/v1/webhook_secret")).json()) as Json).secret as string;
     expect(secret).toMatch(/^whsec_/);
-    expect(await verifyWebhook(secret, hook.headers, hook.body)).toBe(true);
-    expect(await verifyWebhook(secret, hook.headers, hook.body.replace("succeeded", "failed"))).toBe(false);
+    expect(await verifyWebhook(secret, hook.headers, hook.body)).toMatchObject({ type: "job.succeeded" });
+    await expect(verifyWebhook(secret, hook.headers, hook.body.replace("succeeded", "failed"))).rejects.toThrow(WebhookVerificationError);
     const payload = JSON.parse(hook.body) as Json;
     expect(payload.type).toBe("job.succeeded");
     expect(payload.data.job.status).toBe("succeeded");

@@ -32,7 +32,8 @@ describe("Idempotency-Key on job creation", () => {
     const { key, id } = await createKey("acme");
     // Hold the key at the guard exactly as an unfinished first request with this body would.
     const { CreateJobRequest } = await import("@ecomid/shared/api");
-    const { sha256Hex, canonicalJson } = await import("../../edge/src/lib/crypto.js");
+    const { sha256Hex } = await import("@ecomid/shared/crypto");
+    const { canonicalJson } = await import("../../edge/src/lib/canonical-json.js");
     const image = pngOf(512, 512);
     const { MODEL_CATALOG } = await import("../../edge/src/config/models.js");
     const body = tinyJob();

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { ERROR_ADVICE } from "@ecomid/shared/api";
 import { AppError } from "../../edge/src/errors.js";
 import { sniffImage } from "../../edge/src/lib/image-sniff.js";
 import { assertOutboundUrl } from "../../edge/src/lib/ssrf.js";
@@ -35,6 +36,12 @@ describe("playground", () => {
     expect(html).toContain('role="alert"');
     // The page carries no key of its own.
     expect(html).not.toMatch(/ek_(live|test)_[A-Za-z0-9]{32}/);
+  });
+
+  it("explains errors with the shared advice for every code", async () => {
+    const html = await (await api("/", null)).text();
+    const advice = /const ADVICE = (\{.*?\});\n/.exec(html)?.[1];
+    expect(JSON.parse(advice ?? "null")).toEqual(ERROR_ADVICE);
   });
 });
 

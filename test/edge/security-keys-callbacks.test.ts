@@ -1,7 +1,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { JobObject } from "../../edge/src/durable-objects/job-object.js";
-import { sha256Hex } from "../../edge/src/lib/crypto.js";
+import { sha256Hex } from "@ecomid/shared/crypto";
 import type { GpuJobRequest } from "@ecomid/shared/protocol";
 import { signCallback } from "@ecomid/shared/protocol";
 import { api, BASE, createKey, gpuCallback, installPeer, multipartJob, runDispatch, testEnv, tinyJob } from "./helpers.js";

@@ -18,11 +18,6 @@ import { EventStreams } from "./event-streams.js";
 import { poolMonitor } from "./pool-monitor.js";
 import { fetchPool } from "../pools/pool-fetch.js";
 
-export interface DispatchMessage {
-  job_id: string;
-  attempt: number;
-}
-
 /** A deleted job's prefix and when it is swept a last time (its output URLs' expiry plus a grace). */
 interface Tombstone {
   prefix: string;
@@ -96,7 +91,7 @@ export class JobObject extends DurableObject<AppBindings> {
       await this.scheduleAlarm();
     }
     if (options.dispatch) {
-      await this.env.DISPATCH_QUEUE.send({ job_id: stored.core.id, attempt: 1 } satisfies DispatchMessage);
+      await this.env.DISPATCH_QUEUE.send({ job_id: stored.core.id, attempt: 1 });
       await this.scheduleAlarm();
     }
   }
@@ -362,7 +357,7 @@ export class JobObject extends DurableObject<AppBindings> {
     this.dispatch!.last_stage = null;
     await this.update({ status: "queued", substatus: "retrying", attempt: next, progress: null });
     await this.appendEvent("job.retrying", { attempt: next, reason: error });
-    await this.env.DISPATCH_QUEUE.send({ job_id: s.core.id, attempt: next } satisfies DispatchMessage);
+    await this.env.DISPATCH_QUEUE.send({ job_id: s.core.id, attempt: next });
   }
 
   // ---- cancel, delete, alarms ----------------------------------------------
@@ -434,7 +429,7 @@ export class JobObject extends DurableObject<AppBindings> {
         log("warn", "dispatch message re-sent: none seen for a while", { job_id: s.core.id, request_id: s.request_id ?? null, attempt: s.core.attempt });
         this.dispatch.last_try_ms = now;
         await this.persist();
-        await this.env.DISPATCH_QUEUE.send({ job_id: s.core.id, attempt: s.core.attempt } satisfies DispatchMessage);
+        await this.env.DISPATCH_QUEUE.send({ job_id: s.core.id, attempt: s.core.attempt });
         break;
       case "lease_expired": {
         const error = { code: "worker_lost", message: "the GPU function stopped reporting", retryable: true } as const;

@@ -1,4 +1,4 @@
-import { hmacSha256 } from "../lib/crypto.js";
+import { hmacSha256 } from "@ecomid/shared/crypto";
 import { base64Url } from "../lib/ids.js";
 
 /**

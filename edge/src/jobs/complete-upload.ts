@@ -1,6 +1,6 @@
 import type { AppBindings } from "../env.js";
 import { AppError } from "../errors.js";
-import { sha256Hex } from "../lib/crypto.js";
+import { sha256Hex } from "@ecomid/shared/crypto";
 import type { ImageInfo } from "../lib/image-sniff.js";
 import { storeInputBlobs } from "./input-blobs.js";
 import { rememberCompletedUpload } from "./resolve-inputs.js";

@@ -3,7 +3,7 @@ import type { ImageRef } from "@ecomid/shared/api";
 import type { Config } from "../config/config.js";
 import type { AppBindings } from "../env.js";
 import { AppError } from "../errors.js";
-import { sha256Hex } from "../lib/crypto.js";
+import { sha256Hex } from "@ecomid/shared/crypto";
 import { sniffImage } from "../lib/image-sniff.js";
 import { guardedFetch, outboundPolicy } from "../lib/ssrf.js";
 import type { ImageToStore } from "./input-blobs.js";

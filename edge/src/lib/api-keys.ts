@@ -1,5 +1,5 @@
 import type { ApiKey, Scope } from "@ecomid/shared/api";
-import { sha256Hex } from "./crypto.js";
+import { sha256Hex } from "@ecomid/shared/crypto";
 import { newId } from "./ids.js";
 
 const ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";

@@ -1,7 +1,6 @@
 import { AwsClient } from "aws4fetch";
 import type { AppBindings } from "../env.js";
-import { hmacSha256, toHex } from "./crypto.js";
-import { timingSafeEqualHex } from "@ecomid/shared/protocol";
+import { hmacSha256, timingSafeEqual, toHex } from "@ecomid/shared/crypto";
 
 /**
  * Expiring HMAC-signed URLs for R2 objects, served by this worker under /files/.
@@ -69,7 +68,7 @@ export async function verifyFileUrl(url: URL, method: string, secret: string, no
     ...(ct !== null ? { contentType: ct } : {}),
   };
   const expected = toHex(await hmacSha256(secret, canonical(grant)));
-  if (!timingSafeEqualHex(expected, sig)) return { ok: false, reason: "invalid" };
+  if (!timingSafeEqual(expected, sig)) return { ok: false, reason: "invalid" };
   if (nowSeconds > exp) return { ok: false, reason: "expired" };
   return { ok: true, grant };
 }

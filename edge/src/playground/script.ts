@@ -1,3 +1,8 @@
+import { ERROR_ADVICE } from "@ecomid/shared/api";
+
+// JSON is a JavaScript literal; "<" escaped so no advice text can close the inline <script>.
+const adviceLiteral = JSON.stringify(ERROR_ADVICE).replace(/</g, "\\u003c");
+
 /**
  * The playground's browser code, as a string so the worker serves it inline.
  * Plain DOM and fetch; Server-Sent Events are read from a fetch stream because
@@ -7,17 +12,7 @@ export const PLAYGROUND_SCRIPT = String.raw`
 (() => {
   const $ = (id) => document.getElementById(id);
   const form = $("job-form"), statusLine = $("status"), errorLine = $("error"), progress = $("progress"), preview = $("preview"), results = $("results");
-  const ADVICE = {
-    face_not_detected: "No face was found in the photo. Use a photo where one face is clearly visible; if it is tightly cropped, add some margin around the head.",
-    unsupported_image_format: "That file is not a JPEG, PNG or WebP image.",
-    image_too_large: "That image is too large. Use one under 15 MB and 40 megapixels.",
-    unauthorized: "The API key is missing or not valid.",
-    key_revoked: "This API key was revoked.",
-    rate_limited: "Too many requests. Wait a moment and try again.",
-    too_many_jobs_in_flight: "You have too many jobs running. Wait for one to finish.",
-    parameter_out_of_range: "A setting is outside what this model accepts.",
-    invalid_request: "Some of the settings are not valid.",
-  };
+  const ADVICE = ${adviceLiteral};
   const keyInput = $("api-key");
   keyInput.value = sessionStorage.getItem("ecomid-key") || "";
   for (const id of ["identity", "structure", "steps", "guidance"]) {
@@ -26,7 +21,11 @@ export const PLAYGROUND_SCRIPT = String.raw`
   }
   const auth = () => ({ authorization: "Bearer " + keyInput.value.trim() });
   const showError = (message) => { errorLine.textContent = message; errorLine.hidden = false; };
-  const explain = (problem) => (ADVICE[problem.code] ? ADVICE[problem.code] + " " : "") + "(" + (problem.detail || problem.code) + ")";
+  // A refusal (problem+json) says what happened in detail, a failed job's error in message; a job's own hint comes first.
+  const explain = (problem) => {
+    const advice = problem.hint || ADVICE[problem.code];
+    return (advice ? advice + " " : "") + "(" + (problem.detail || problem.message || problem.code) + ")";
+  };
 
   fetch("/v1/models").then((r) => r.json()).then((list) => {
     for (const m of list.data) {

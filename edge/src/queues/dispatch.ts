@@ -1,12 +1,10 @@
-import { z } from "zod";
-import type { GpuJobRequest } from "@ecomid/shared/protocol";
+import { GPU_REFUSAL_STATUS, type GpuJobRequest } from "@ecomid/shared/protocol";
 import { getConfig, type Config } from "../config/config.js";
 import { poolMonitor } from "../durable-objects/pool-monitor.js";
 import { fetchPool, isRedirect } from "../pools/pool-fetch.js";
 import type { AppBindings } from "../env.js";
 import { log } from "../lib/log.js";
-
-const DispatchMessage = z.object({ job_id: z.string(), attempt: z.number().int().min(1) });
+import { DispatchMessage, readMessage } from "./messages.js";
 
 /** The longest wait between two tries of a job while every pool is busy: what a freed GPU may sit idle. */
 export const MAX_DISPATCH_BACKOFF_SECONDS = 30;
@@ -41,17 +39,13 @@ type SendResult =
 export async function consumeDispatch(batch: MessageBatch<unknown>, env: AppBindings): Promise<void> {
   const config = getConfig(env);
   // Messages are independent jobs: dispatch them side by side.
-  await Promise.all(batch.messages.map((message) => dispatchOne(message, env, config)));
+  await Promise.all(batch.messages.map((message) => dispatchOne(message, batch.queue, env, config)));
 }
 
-async function dispatchOne(message: Message<unknown>, env: AppBindings, config: Config): Promise<void> {
-  const parsed = DispatchMessage.safeParse(message.body);
-  if (!parsed.success) {
-    log("error", "dispatch message malformed; dropped", { body: message.body });
-    message.ack();
-    return;
-  }
-  const { job_id, attempt } = parsed.data;
+async function dispatchOne(message: Message<unknown>, queue: string, env: AppBindings, config: Config): Promise<void> {
+  const body = readMessage(DispatchMessage, message, queue);
+  if (!body) return;
+  const { job_id, attempt } = body;
   const job = env.JOBS.get(env.JOBS.idFromName(job_id));
   const prepared = await job.prepareDispatch(attempt);
   if (!prepared) {
@@ -97,6 +91,9 @@ async function dispatchOne(message: Message<unknown>, env: AppBindings, config: 
   message.retry({ delaySeconds: dispatchBackoffSeconds(message.attempts, retryAfter) });
 }
 
+/** A GPU function that is full, loading or draining takes the job later; so may a proxy's 503 before it. */
+const TRY_LATER_STATUSES: ReadonlySet<number> = new Set([GPU_REFUSAL_STATUS.busy, GPU_REFUSAL_STATUS.not_ready, GPU_REFUSAL_STATUS.draining]);
+
 async function sendToPool(pool: string, request: GpuJobRequest, requestId: string | null, config: Config): Promise<SendResult> {
   try {
     const response = await fetchPool(`${pool}/v1/jobs`, {
@@ -111,10 +108,10 @@ async function sendToPool(pool: string, request: GpuJobRequest, requestId: strin
     });
     if (response.status === 202 || response.status === 200) return { kind: "accepted" };
     if (isRedirect(response.status)) return { kind: "failed", error: `HTTP ${response.status}: a redirect (to ${response.headers.get("location") ?? "nowhere"}), not followed` };
-    if (response.status === 429 || response.status === 503) return { kind: "busy", retryAfter: response.headers.get("retry-after") };
+    if (TRY_LATER_STATUSES.has(response.status)) return { kind: "busy", retryAfter: response.headers.get("retry-after") };
     if (response.status >= 500) return { kind: "failed", error: `HTTP ${response.status}` };
     // The pool serves another bundle (a rollout half done, or misconfigured): the job may suit another pool.
-    if (response.status === 409) return { kind: "failed", error: `HTTP 409: ${(await response.text()).slice(0, 200)}` };
+    if (response.status === GPU_REFUSAL_STATUS.bundle_mismatch) return { kind: "failed", error: `HTTP 409: ${(await response.text()).slice(0, 200)}` };
     return { kind: "rejected", status: response.status, detail: (await response.text()).slice(0, 500) };
   } catch (e) {
     return { kind: "failed", error: e instanceof Error ? e.message : String(e) };
@@ -124,11 +121,10 @@ async function sendToPool(pool: string, request: GpuJobRequest, requestId: strin
 /** Dispatch retries ran out: no GPU took the job. */
 export async function consumeDispatchDeadLetters(batch: MessageBatch<unknown>, env: AppBindings): Promise<void> {
   for (const message of batch.messages) {
-    const parsed = DispatchMessage.safeParse(message.body);
-    if (parsed.success) {
-      const job = env.JOBS.get(env.JOBS.idFromName(parsed.data.job_id));
-      await job.failDispatch(parsed.data.attempt, { code: "no_capacity", message: "no GPU function accepted the job in time", retryable: true });
-    }
+    const body = readMessage(DispatchMessage, message, batch.queue);
+    if (!body) continue;
+    const job = env.JOBS.get(env.JOBS.idFromName(body.job_id));
+    await job.failDispatch(body.attempt, { code: "no_capacity", message: "no GPU function accepted the job in time", retryable: true });
     message.ack();
   }
 }

@@ -2,10 +2,6 @@ import type { AppBindings } from "../env.js";
 import { insertDelivery } from "../db/webhooks.js";
 import { newId } from "../lib/ids.js";
 
-export interface WebhookMessage {
-  delivery_id: string;
-}
-
 /** Records a delivery (the log a client can read) and queues its first attempt. */
 export async function enqueueWebhook(
   env: AppBindings,
@@ -25,6 +21,6 @@ export async function enqueueWebhook(
     next_attempt_at: now,
     created_at: now,
   });
-  await env.WEBHOOK_QUEUE.send({ delivery_id: id } satisfies WebhookMessage);
+  await env.WEBHOOK_QUEUE.send({ delivery_id: id });
   return id;
 }

@@ -1,5 +1,4 @@
 import type { AppBindings } from "../env.js";
-import type { WebhookMessage } from "./enqueue.js";
 
 /** Past its planned attempt by this much, a pending delivery's queue message was lost (queue delays are exact to seconds). */
 export const STALLED_AFTER_MS = 15 * 60 * 1000;
@@ -17,6 +16,6 @@ export async function requeueStalledDeliveries(env: AppBindings, nowMs = Date.no
   if (!results.length) return 0;
   const now = new Date(nowMs).toISOString();
   await env.DB.batch(results.map((r) => env.DB.prepare(`UPDATE webhook_deliveries SET next_attempt_at = ? WHERE id = ?`).bind(now, r.id)));
-  await env.WEBHOOK_QUEUE.sendBatch(results.map((r) => ({ body: { delivery_id: r.id } satisfies WebhookMessage })));
+  await env.WEBHOOK_QUEUE.sendBatch(results.map((r) => ({ body: { delivery_id: r.id } })));
   return results.length;
 }

@@ -121,6 +121,6 @@ describe("FaceAnalysis on the tiny bundle (parity with the PyTorch reference, wi
   });
 
   it("refuses a face_index beyond the faces found", async () => {
-    await expect(faces.analyse(astronaut, { faceIndex: 1 })).rejects.toMatchObject({ code: "face_not_detected", message: /only 1 face/ });
+    await expect(faces.analyse(astronaut, { faceIndex: 1 })).rejects.toMatchObject({ code: "face_index_out_of_range", message: /only 1 face/, hint: /face_index/ });
   });
 });

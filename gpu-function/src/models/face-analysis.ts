@@ -1,4 +1,6 @@
+import { ERROR_ADVICE } from "@ecomid/shared/api";
 import type { ModelBundleManifest } from "@ecomid/shared/manifest";
+import { JobFailure } from "../pipelines/job-failure.js";
 import type { ModelBundle } from "../runtime/bundle.js";
 import type { RgbImage } from "../runtime/image.js";
 import type { Graph } from "../runtime/onnx.js";
@@ -8,15 +10,11 @@ import type { KeypointSource } from "../preprocess/keypoint-hint.js";
 import { letterbox } from "../preprocess/letterbox.js";
 import { bySize, decodeScrfd, type Face } from "../preprocess/scrfd-decode.js";
 
-/** No usable face; `code` is the job's stable error code, `hint` says what the user can do. */
-export class FaceNotDetectedError extends Error {
+/** No usable face in an image: none detected, or fewer than face_index asks for; the hint is the code's advice. */
+export class FaceNotDetectedError extends JobFailure {
   override readonly name = "FaceNotDetectedError";
-  readonly code = "face_not_detected";
-  constructor(
-    message: string,
-    readonly hint = "No face was found: the face may be too small or tightly cropped; pad the image so the whole head and some background show, and use a frontal, well-lit photo.",
-  ) {
-    super(`${message}. ${hint}`);
+  constructor(code: "face_not_detected" | "face_index_out_of_range", message: string) {
+    super(code, message, { hint: ERROR_ADVICE[code] });
   }
 }
 
@@ -78,14 +76,11 @@ export class FaceAnalysis {
   /** Detects, takes face `faceIndex` (default 0: the largest), crops and embeds it. */
   async analyse(image: RgbImage, options: { faceIndex?: number } = {}): Promise<FaceAnalysisResult> {
     const detection = await this.detect(image);
-    if (!detection.faces.length) throw new FaceNotDetectedError(`no face was detected in the ${image.width}x${image.height} reference image`);
+    if (!detection.faces.length) throw new FaceNotDetectedError("face_not_detected", `no face was detected in the ${image.width}x${image.height} reference image`);
     const chosen = options.faceIndex ?? 0;
     const face = detection.faces[chosen];
     if (!face) {
-      throw new FaceNotDetectedError(
-        `face_index ${chosen} was asked for but only ${detection.faces.length} face(s) were detected`,
-        "Use a face_index below the number of faces reported, or leave it out for the largest face.",
-      );
+      throw new FaceNotDetectedError("face_index_out_of_range", `face_index ${chosen} was asked for but only ${detection.faces.length} face(s) were detected`);
     }
     const arcface = arcfaceCrop(image, face.keypoints, this.manifest);
     const ffhq = ffhqCrop(image, face.keypoints, this.manifest);

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
-import type { ErrorCode } from "@ecomid/shared/api";
+import { JobFailure } from "../pipelines/job-failure.js";
 import type { ModelBundle } from "../runtime/bundle.js";
 
 /** The bundle's tokenizer section, in camelCase. */
@@ -25,18 +25,18 @@ export type PromptField = "prompt" | "negative_prompt";
  * The code is the public contract's existing `parameter_out_of_range` (shared/src/errors.ts
  * has no prompt-specific code yet); `reason` says which limit.
  */
-export class PromptTooLongError extends Error {
+export class PromptTooLongError extends JobFailure {
   override readonly name = "PromptTooLongError";
-  readonly code: ErrorCode = "parameter_out_of_range";
   readonly reason = "prompt_too_long";
-  readonly retryable = false;
 
   constructor(
     readonly field: PromptField,
     readonly tokenCount: number,
     readonly limit: number,
   ) {
-    super(`${field} is ${tokenCount} CLIP tokens long; at most ${limit} fit (${limit + 2} with the start and end tokens)`);
+    super("parameter_out_of_range", `${field} is ${tokenCount} CLIP tokens long; at most ${limit} fit (${limit + 2} with the start and end tokens)`, {
+      hint: `shorten the ${field === "prompt" ? "prompt" : "negative prompt"} to at most ${limit} CLIP tokens`,
+    });
   }
 
   /** JSON Pointer of the offending field in a job's input. */

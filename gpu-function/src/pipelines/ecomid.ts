@@ -202,7 +202,7 @@ export class EcomidPipeline {
     const kp = job.spec.keypoints;
     if (kp.type === "points") return { kind: "points", keypoints: kp.points };
     if (kp.type === "reference") return { kind: "face", keypoints: main.face.keypoints, width: reference.width, height: reference.height };
-    if (!job.keypointImage) throw new JobFailure("input_fetch_failed", `the ${kp.type} was not provided`, true);
+    if (!job.keypointImage) throw new JobFailure("input_fetch_failed", `the ${kp.type} was not provided`, { retryable: true });
     const image = await decodeImage(job.keypointImage);
     if (kp.type === "keypoint_image") return { kind: "image", image };
     // A pose image: its largest face's keypoints, or, without a face, the image itself as the hint (spec 3).

@@ -1,18 +1,30 @@
 import type { ErrorCode, JobError } from "@ecomid/shared/api";
-import { FaceNotDetectedError } from "../models/face-analysis.js";
-import { PromptTooLongError } from "../models/tokenizer.js";
 import { ImageError } from "../runtime/image.js";
 
-/** A job that cannot finish, with the stable code the edge reports. */
+export interface JobFailureOptions {
+  /** Whether another attempt may succeed (default false: the input itself is the problem). */
+  retryable?: boolean;
+  /** What the user can do about it; reported beside the message, never inside it. */
+  hint?: string;
+}
+
+/**
+ * A job that cannot finish, as the edge and the client will see it: the stable code,
+ * what happened (`message`) and what to do (`hint`) are separate fields, so nothing
+ * downstream has to read them out of a sentence.
+ */
 export class JobFailure extends Error {
-  override readonly name = "JobFailure";
+  override readonly name: string = "JobFailure";
+  readonly retryable: boolean;
+  readonly hint: string | undefined;
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly retryable = false,
-    readonly hint?: string,
+    options: JobFailureOptions = {},
   ) {
     super(message);
+    this.retryable = options.retryable ?? false;
+    this.hint = options.hint;
   }
 }
 
@@ -20,14 +32,9 @@ export class JobCanceled extends Error {
   override readonly name = "JobCanceled";
 }
 
-/** Maps whatever a stage threw to the job error the edge and the client see. */
+/** The job error the edge and the client see for whatever a stage threw; anything unforeseen is a retryable internal_error. */
 export function toJobError(e: unknown): JobError {
   if (e instanceof JobFailure) return { code: e.code, message: e.message, retryable: e.retryable, ...(e.hint ? { hint: e.hint } : {}) };
-  if (e instanceof FaceNotDetectedError) {
-    const outOfRange = /face_index/.test(e.message);
-    return { code: outOfRange ? "face_index_out_of_range" : "face_not_detected", message: e.message.split(". ")[0]!, retryable: false, hint: e.hint };
-  }
   if (e instanceof ImageError) return { code: e.code, message: e.message, retryable: false };
-  if (e instanceof PromptTooLongError) return { code: e.code, message: e.message, retryable: false, hint: "shorten the prompt to at most 75 CLIP tokens" };
   return { code: "internal_error", message: e instanceof Error ? e.message : String(e), retryable: true };
 }

@@ -1,23 +1,25 @@
 import { Hono } from "hono";
-import { GpuJobRequest, timingSafeEqualHex } from "@ecomid/shared/protocol";
+import { timingSafeEqual } from "@ecomid/shared/crypto";
+import { GPU_REFUSAL_STATUS, GpuJobRequest, type GpuRefusal, type GpuRefusalCode } from "@ecomid/shared/protocol";
 import type { ServiceConfig } from "../runtime/config.js";
 import type { JobRunner } from "./job-runner.js";
 import type { Metrics } from "./metrics.js";
 import { requestIdFrom } from "./request-id.js";
 
 /** Seconds a refused dispatch is told to wait: the edge retries with backoff, to another pool URL. */
-const RETRY_AFTER = { busy: "2", not_ready: "5", draining: "5" } as const;
+const RETRY_AFTER = { busy: "2", not_ready: "5", draining: "5" } as const satisfies Partial<Record<GpuRefusalCode, string>>;
 
 /** The edge <-> GPU protocol's GPU side (shared/src/protocol/gpu-protocol.ts), plus health and metrics. */
 export function createApp(config: ServiceConfig, runner: JobRunner, metrics: Metrics) {
   const app = new Hono<{ Variables: { requestId: string } }>();
-  const token = Buffer.from(config.dispatchToken).toString("hex");
   const authorized = (header: string | undefined) => {
     const given = /^Bearer (.+)$/.exec(header ?? "")?.[1];
-    return given !== undefined && timingSafeEqualHex(Buffer.from(given).toString("hex"), token);
+    return given !== undefined && timingSafeEqual(given, config.dispatchToken);
   };
-  const problem = (status: 400 | 401 | 404 | 409 | 429 | 503, code: string, detail: string, headers: Record<string, string> = {}) =>
-    new Response(JSON.stringify({ status, code, detail }), { status, headers: { "content-type": "application/problem+json", ...headers } });
+  const refuse = (code: GpuRefusalCode, detail: string, headers: Record<string, string> = {}) => {
+    const status = GPU_REFUSAL_STATUS[code];
+    return new Response(JSON.stringify({ status, code, detail } satisfies GpuRefusal), { status, headers: { "content-type": "application/problem+json", ...headers } });
+  };
 
   // The edge's request id, on every answer and (through the job) on every log line and callback.
   app.use("/v1/*", async (c, next) => {
@@ -28,29 +30,29 @@ export function createApp(config: ServiceConfig, runner: JobRunner, metrics: Met
   });
 
   app.post("/v1/jobs", async (c) => {
-    if (!authorized(c.req.header("authorization"))) return problem(401, "unauthorized", "bad dispatch token");
+    if (!authorized(c.req.header("authorization"))) return refuse("unauthorized", "bad dispatch token");
     let body: unknown;
     try {
       body = await c.req.json();
     } catch {
-      return problem(400, "invalid_json", "the body is not JSON");
+      return refuse("invalid_json", "the body is not JSON");
     }
     const parsed = GpuJobRequest.safeParse(body);
-    if (!parsed.success) return problem(400, "invalid_request", parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+    if (!parsed.success) return refuse("invalid_request", parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
     // Another bundle would make other images than the edge promised (and caches under this version).
     if (runner.bundleId !== null && parsed.data.bundle_version !== runner.bundleId) {
-      return problem(409, "bundle_mismatch", `this GPU function serves ${runner.bundleId}, not ${parsed.data.bundle_version}`);
+      return refuse("bundle_mismatch", `this GPU function serves ${runner.bundleId}, not ${parsed.data.bundle_version}`);
     }
     const result = runner.accept(parsed.data, c.get("requestId"));
-    if (result === "draining") return problem(503, "draining", "this GPU function is shutting down", { "retry-after": RETRY_AFTER.draining });
-    if (result === "not_ready") return problem(503, "not_ready", runner.loadError ?? "the model is still loading", { "retry-after": RETRY_AFTER.not_ready });
-    if (result === "busy") return problem(429, "busy", `running ${runner.inFlight} of ${config.jobsPerDevice} jobs`, { "retry-after": RETRY_AFTER.busy });
+    if (result === "draining") return refuse("draining", "this GPU function is shutting down", { "retry-after": RETRY_AFTER.draining });
+    if (result === "not_ready") return refuse("not_ready", runner.loadError ?? "the model is still loading", { "retry-after": RETRY_AFTER.not_ready });
+    if (result === "busy") return refuse("busy", `running ${runner.inFlight} of ${config.jobsPerDevice} jobs`, { "retry-after": RETRY_AFTER.busy });
     return c.json({ accepted: true, duplicate: result === "duplicate" }, 202);
   });
 
   app.post("/v1/jobs/:id/cancel", (c) => {
-    if (!authorized(c.req.header("authorization"))) return problem(401, "unauthorized", "bad dispatch token");
-    return runner.cancel(c.req.param("id")) ? c.json({ canceling: true }, 202) : problem(404, "not_found", "no such job here");
+    if (!authorized(c.req.header("authorization"))) return refuse("unauthorized", "bad dispatch token");
+    return runner.cancel(c.req.param("id")) ? c.json({ canceling: true }, 202) : refuse("not_found", "no such job here");
   });
 
   // Readiness: 200 only while jobs are taken, so a draining or failed replica gets no traffic.

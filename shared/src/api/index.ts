@@ -8,3 +8,4 @@ export * from "./keys.js";
 export * from "./models.js";
 export * from "./webhooks.js";
 export * from "./pools.js";
+export * from "./error-advice.js";

@@ -7,7 +7,8 @@ import { JobInputFields } from "../api/job-input.js";
  * The edge <-> GPU-function protocol, version 1.
  *
  * Edge -> GPU: POST {pool}/v1/jobs with a GpuJobRequest and
- * `Authorization: Bearer <dispatch token>`; the GPU answers 202, or 429/503 when full.
+ * `Authorization: Bearer <dispatch token>`; the GPU answers 202, or a GpuRefusal
+ * (gpu-refusal.ts: 429/503 when full, loading or draining).
  * GPU -> edge: POST callback.url with a GpuCallback, signed with callback.secret
  * (see signature.ts). A callback answer says whether the job was canceled; a refusal
  * (CALLBACK_REFUSAL_STATUSES) means the attempt must stop.

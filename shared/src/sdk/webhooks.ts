@@ -1,6 +1,7 @@
 import type { Job } from "../api/job.js";
 import type { WebhookEventType as WebhookEventTypeSchema } from "../api/job-input.js";
 import type { z } from "zod";
+import { hmacSha256, timingSafeEqual } from "../crypto/index.js";
 
 type WebhookEventType = z.infer<typeof WebhookEventTypeSchema>;
 
@@ -59,7 +60,7 @@ export async function verifyWebhook<T = WebhookEvent>(
     .filter((entry) => entry.startsWith("v1,"))
     .some((entry) => {
       const given = decodeBase64(entry.slice(3));
-      return given !== null && constantTimeEqual(given, expected);
+      return given !== null && timingSafeEqual(given, expected);
     });
   if (!matched) throw new WebhookVerificationError("no webhook-signature matches");
   try {
@@ -83,11 +84,6 @@ function secretBytes(secret: string): Uint8Array {
   return bytes;
 }
 
-async function hmacSha256(key: Uint8Array, message: string): Promise<Uint8Array> {
-  const cryptoKey = await crypto.subtle.importKey("raw", key as BufferSource, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  return new Uint8Array(await crypto.subtle.sign("HMAC", cryptoKey, new TextEncoder().encode(message)));
-}
-
 function decodeBase64(text: string): Uint8Array | null {
   try {
     const binary = atob(text);
@@ -97,10 +93,3 @@ function decodeBase64(text: string): Uint8Array | null {
   }
 }
 
-/** Compares every byte whatever the first mismatch, so timing reveals nothing of the signature. */
-function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
-  return diff === 0;
-}

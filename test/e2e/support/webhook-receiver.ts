@@ -1,8 +1,9 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { WebhookHeaders } from "@ecomid/shared/sdk";
 
 export interface ReceivedWebhook {
-  headers: { id: string | null; timestamp: string | null; signature: string | null };
+  headers: WebhookHeaders;
   body: string;
 }
 
@@ -20,8 +21,7 @@ export class WebhookReceiver {
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
       req.on("end", () => {
-        const header = (n: string) => (typeof req.headers[n] === "string" ? (req.headers[n] as string) : null);
-        const hook = { headers: { id: header("webhook-id"), timestamp: header("webhook-timestamp"), signature: header("webhook-signature") }, body: Buffer.concat(chunks).toString("utf8") };
+        const hook = { headers: req.headers, body: Buffer.concat(chunks).toString("utf8") };
         this.received.push(hook);
         res.writeHead(204).end();
         for (const w of this.waiters.filter((w) => w.match(hook))) w.resolve(hook);
