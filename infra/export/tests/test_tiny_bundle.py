@@ -20,8 +20,8 @@ from ecomid_export.models.scrfd import STRIDES
 from ecomid_export.reference.run import PARAMETERS
 from ecomid_export.reference.schedulers import make_scheduler
 from ecomid_export.retinaface_decode import VARIANCES
+from ecomid_export.retinaface_decode import detect as detect_retinaface
 from ecomid_export.tensor_io import sha256_file
-from ecomid_export.tiny.fit_retinaface import detect_retinaface
 from ecomid_export.tiny.fit_scrfd import ASTRONAUT_BOX, ASTRONAUT_KPS, _iou
 
 CFG_AMPLIFICATION = guidance_amplification(PARAMETERS["guidance"])

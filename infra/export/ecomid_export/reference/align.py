@@ -30,5 +30,9 @@ def arcface_crop(image_rgb: np.ndarray, keypoints: np.ndarray) -> tuple[np.ndarr
 def ffhq_crop(image_rgb: np.ndarray, keypoints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The reference estimates with LMEDS from RetinaFace points; we use Umeyama on SCRFD's (one detection)."""
     matrix = similarity_transform(keypoints, np.array(FFHQ_TEMPLATE))
+    return warp_ffhq(image_rgb, matrix), matrix
+
+
+def warp_ffhq(image_rgb: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     # Border BGR (135, 133, 132) = RGB (132, 133, 135).
-    return cv2.warpAffine(image_rgb, matrix, (512, 512), borderMode=cv2.BORDER_CONSTANT, borderValue=(132, 133, 135)), matrix
+    return cv2.warpAffine(image_rgb, matrix, (512, 512), borderMode=cv2.BORDER_CONSTANT, borderValue=(132, 133, 135))

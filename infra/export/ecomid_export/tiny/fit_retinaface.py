@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 from ..images import read_rgb
 from ..models.retinaface import RetinaFace
-from ..retinaface_decode import blob, decode, encode_targets
+from ..retinaface_decode import blob, detect, encode_targets, torch_runner
 from .fit_scrfd import ASTRONAUT_BOX, ASTRONAUT_KPS, _iou
 from .random_init import enliven
 
@@ -55,25 +55,12 @@ def _loss(model, image, positive, loc_target, landm_target):
     return total
 
 
-def detect_retinaface(run, image_rgb: np.ndarray):
-    h, w = image_rgb.shape[:2]
-    loc, conf, landms = run(blob(image_rgb))
-    return decode(loc[0], conf[0], landms[0], h, w)
-
-
-def torch_retinaface_runner(model):
-    def run(image_blob):
-        with torch.no_grad():
-            return [o.numpy() for o in model(torch.from_numpy(image_blob))]
-    return run
-
-
 def check_retinaface_fixture(model, images_dir: Path) -> None:
-    run = torch_retinaface_runner(model)
-    boxes, points = detect_retinaface(run, read_rgb(images_dir / "astronaut.png"))
+    run = torch_runner(model)
+    boxes, points = detect(run, read_rgb(images_dir / "astronaut.png"))
     if len(boxes) != 1 or _iou(boxes[0, :4], ASTRONAUT_BOX) < 0.7 or np.abs(points[0] - np.array(ASTRONAUT_KPS)).max() > 12:
         raise RuntimeError(f"tiny RetinaFace fit failed on astronaut.png: {boxes} {points}")
     for name in ("coffee.png", "chelsea.png"):
-        found, _ = detect_retinaface(run, read_rgb(images_dir / name))
+        found, _ = detect(run, read_rgb(images_dir / name))
         if len(found):
             raise RuntimeError(f"tiny RetinaFace fit failed: {len(found)} faces in {name}")
