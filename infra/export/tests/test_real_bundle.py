@@ -23,7 +23,7 @@ def test_the_cli_builds_a_real_bundle_from_the_published_files(real_bundle):
     assert manifest["fixture"] is False and manifest["id"] == "ecomid-test"
     assert manifest["licences"]["antelopev2"]["commercial_use"] is False
     assert set(manifest["graphs"]) == {"clip_l", "clip_g", "denoiser", "denoiser_no_control", "vae_decoder", "resampler",
-                                       "id_encoder", "id_prep", "retinaface", "scrfd", "arcface"}
+                                       "id_encoder", "id_prep", "scrfd", "arcface"}
     assert manifest["graphs"]["denoiser"]["external_data"] == ["graphs/denoiser.onnx.data"]
     assert (real_bundle / "graphs" / "denoiser.onnx.data").is_file()
 

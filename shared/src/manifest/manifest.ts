@@ -67,7 +67,6 @@ export const BundleGraphs = z
   .object({
     scrfd: GraphSpec,
     arcface: GraphSpec,
-    retinaface: GraphSpec,
     id_prep: GraphSpec,
     id_encoder: GraphSpec,
     resampler: GraphSpec,
@@ -105,16 +104,6 @@ export const Preprocessing = z
         template: FivePoints,
         input_mean: z.number(),
         input_std: z.number().positive(),
-      })
-      .strict(),
-    retinaface: z
-      .object({
-        bgr_mean: Rgb,
-        min_sizes: z.array(z.array(z.number().positive()).min(1)).min(1),
-        steps: z.array(z.number().int().positive()).min(1),
-        variances: z.tuple([z.number(), z.number()]),
-        confidence_threshold: Probability,
-        nms_threshold: Probability,
       })
       .strict(),
     ffhq: z

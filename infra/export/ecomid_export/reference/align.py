@@ -28,7 +28,8 @@ def arcface_crop(image_rgb: np.ndarray, keypoints: np.ndarray) -> tuple[np.ndarr
 
 
 def ffhq_crop(image_rgb: np.ndarray, keypoints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The reference estimates with LMEDS from RetinaFace points; we use Umeyama on SCRFD's (one detection)."""
+    """The reference estimates with LMEDS from RetinaFace points; we use Umeyama on SCRFD's (one detection), whose
+    effect on the ID tokens infra/bench/eva_crop_landmarks.py measures."""
     matrix = similarity_transform(keypoints, np.array(FFHQ_TEMPLATE))
     return warp_ffhq(image_rgb, matrix), matrix
 

@@ -14,7 +14,6 @@ import onnx
 import torch
 from tokenizers import Tokenizer
 
-from .. import retinaface_decode
 from ..face_detection import detect, torch_runner
 from ..float_error import count_roundings
 from ..manifest import ALL_SAMPLERS
@@ -67,10 +66,6 @@ def write_references(components, manifest: dict, bundle_dir: Path, images_dir: P
     box, keypoints = boxes[largest], points[largest]
     out.tensor("face_box", box)
     out.tensor("face_keypoints", keypoints)
-    # RetinaFace at native size (the reference's EVA-branch detector), for the TypeScript decode to match.
-    retina_boxes, retina_points = retinaface_decode.detect(retinaface_decode.torch_runner(components.retinaface), image)
-    out.tensor("retinaface_boxes", retina_boxes)
-    out.tensor("retinaface_landmarks", retina_points)
     arc_crop, arc_matrix = arcface_crop(image, keypoints)
     ffhq, ffhq_matrix = ffhq_crop(image, keypoints)
     out.tensor("arcface_crop", arc_crop)
