@@ -27,7 +27,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     real.add_argument("--antelopev2", type=Path, help="folder with scrfd_10g_bnkps.onnx and glintr100.onnx")
     real.add_argument("--vae", type=Path, help="optional fp16-fix VAE (diffusers folder or .safetensors)")
     real.add_argument("--precision", choices=("fp16", "fp32"), default="fp16",
-                      help="fp16 (with the spec's fp32 islands) for the denoisers, text towers, ID encoder, Resampler")
+                      help="fp16 (with fp32 islands where fp16 loses the result) for the denoisers, text towers, ID encoder, Resampler")
     real.add_argument("--widths", choices=("real", "tiny"), default="real",
                       help="tiny: the widths of the published-layout fixtures (python -m ecomid_export.published), for tests")
     real.add_argument("--bundle-id", default="ecomid-sdxl")

@@ -58,7 +58,7 @@ def test_published_onnx_dims_get_distinct_valid_symbols():
 def test_fp16_denoiser_halves_every_weight_and_keeps_the_fidelity_softmax_in_fp32(real_bundle):
     """infra/export/README.md, Precision: the ID K/V projections (to_k_ip, to_v_ip) are fp16 like every UNet weight
     (the published PuLID SDXL file is fp16; the reference applies them in the UNet's dtype); one fp32 island per ID
-    layer is the fidelity mode's unscaled-logit softmax (spec section 6)."""
+    layer is the fidelity mode's softmax of unscaled logits, whose large values fp16 spaces too coarsely."""
     import onnx
     from onnx import TensorProto
 

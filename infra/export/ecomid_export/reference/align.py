@@ -1,4 +1,4 @@
-"""Face crops from 5 keypoints: least-squares similarity (Umeyama, no reflection) + cv2.warpAffine (spec 2a, 2c)."""
+"""Face crops from 5 keypoints: least-squares similarity (Umeyama, no reflection, as insightface's face_align) + cv2.warpAffine."""
 
 import cv2
 import numpy as np
