@@ -94,8 +94,9 @@ class Models:
         self.id_encoder.eval()
         # What a real bundle ships: the id_encoder graph in fp16 behind fp32 inputs and outputs.
         self.id_encoder_fp16 = HalfPrecision(copy.deepcopy(self.id_encoder)).eval()
-        self.scrfd = ort.InferenceSession(str(args.antelopev2 / ANTELOPEV2_FILES["scrfd"]), providers=["CPUExecutionProvider"])
-        self.arcface = ort.InferenceSession(str(args.antelopev2 / ANTELOPEV2_FILES["arcface"]), providers=["CPUExecutionProvider"])
+        onnx_file = lambda graph: str(args.antelopev2 / ANTELOPEV2_FILES[graph])  # noqa: E731
+        self.scrfd = ort.InferenceSession(onnx_file("scrfd"), providers=["CPUExecutionProvider"])
+        self.arcface = ort.InferenceSession(onnx_file("arcface"), providers=["CPUExecutionProvider"])
 
     def detect_scrfd(self, image):
         name = self.scrfd.get_inputs()[0].name
