@@ -26,7 +26,7 @@ say() { printf '%s\n' "$*"; }
 
 say "== ecomid gpu-check $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(hostname)"
 if command -v nvidia-smi >/dev/null; then
-  # The form factor matters for the targets (spec 8: say whether the H100 was SXM or PCIe).
+  # The form factor matters when comparing figures: SXM and PCIe H100s differ in power limit and memory bandwidth.
   timeout 20 nvidia-smi --query-gpu=name,driver_version,memory.total,power.limit,pcie.link.gen.max --format=csv
 else
   say "nvidia-smi not found: no GPU visible"; missing+=("GPU (nvidia-smi absent)")

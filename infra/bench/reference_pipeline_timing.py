@@ -8,8 +8,7 @@ the caller takes medians.
 
 Weights: every seeded module is rebuilt from its seed (the bundle rebuild test
 shows these are the bundle's weights); the SCRFD fixture is loaded from the
-bundle's scrfd.onnx initializers instead of being refitted (40 s). The
-RetinaFace fixture is not built: the pipeline does not use it. The output image
+bundle's scrfd.onnx initializers instead of being refitted (40 s). The output image
 is compared with the committed reference image, so a weight mismatch shows.
 
 Usage: python infra/bench/reference_pipeline_timing.py --bundle bundles/tiny --image test/fixtures/images/astronaut.png

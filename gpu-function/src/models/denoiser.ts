@@ -72,7 +72,10 @@ export class Denoiser {
   }
 }
 
-/** Zero tokens after the 10 ID tokens: attention sinks whose count sets the ID mode's strength (spec 4a). */
+/**
+ * Zero tokens after the 10 ID tokens: attention sinks whose count sets the ID mode's strength
+ * (EcomID's node pads 8 for fidelity, 16 for style, none for neutral).
+ */
 export function padTokens(t: Tensor<Float32Array>, padding: number): Tensor<Float32Array> {
   if (padding === 0) return t;
   const [rows, tokens, width] = t.dims as [number, number, number];

@@ -9,7 +9,7 @@ export type RunnableGraph = Pick<Graph, "run">;
 export interface IdentityReference {
   /** The FFHQ-aligned face crop: RGB, HWC, uint8, size x size x 3 (512 x 512). */
   ffhqCrop: Uint8Array;
-  /** The raw ArcFace embedding (not L2-normalised, spec 2a): 512 values. */
+  /** The raw ArcFace embedding, 512 values: insightface's `embedding`, not `normed_embedding`, as PuLID feeds it. */
   arcfaceEmbedding: Float32Array;
 }
 
@@ -48,7 +48,7 @@ export interface IdentityGraphs {
   resampler: RunnableGraph;
 }
 
-/** The precomputed uncond tokens: the graphs' outputs for all-zero identity inputs (spec 2d). */
+/** The precomputed uncond tokens: the graphs' outputs for all-zero identity inputs (the uncond inputs at ID noise 0). */
 export interface UncondTokens {
   idTokens: Tensor<Float32Array>;
   faceTokens: Tensor<Float32Array>;
@@ -57,7 +57,7 @@ export interface UncondTokens {
 /**
  * PuLID's ID tokens and InstantID's Resampler tokens from one or more reference faces.
  *
- * Several references follow the reference nodes (spec 2d): PuLID_ComfyUI encodes each
+ * Several references follow the ComfyUI nodes EcomID builds on: PuLID_ComfyUI encodes each
  * image and averages the ID encoder's outputs, cond and uncond separately;
  * InstantID_ComfyUI averages the 512-d embeddings and runs the Resampler once.
  */

@@ -205,7 +205,8 @@ export class EcomidPipeline {
     if (!job.keypointImage) throw new JobFailure("input_fetch_failed", `the ${kp.type} was not provided`, { retryable: true });
     const image = await decodeImage(job.keypointImage);
     if (kp.type === "keypoint_image") return { kind: "image", image };
-    // A pose image: its largest face's keypoints, or, without a face, the image itself as the hint (spec 3).
+    // A pose image: its largest face's keypoints, or, without a face, the image itself as the hint, as EcomID's
+    // node does (so a pre-drawn keypoint image sent as a pose image still works).
     return (await this.faces.poseSource(image)).source;
   }
 

@@ -4,7 +4,7 @@ import { hintForOutput } from "./hint.js";
 import type { Point } from "./similarity-transform.js";
 
 /**
- * Where IdentityNet's hint comes from (spec section 3), once any pose image has been through detection:
+ * Where IdentityNet's hint (InstantID's draw_kps image) comes from, once any pose image has been through detection:
  * - `face`: keypoints of a detected face (the reference's, or a pose image's largest), drawn on a canvas
  *   the size of the image they were found in, then brought to the output size;
  * - `points`: five keypoints already in output pixels, drawn straight at the output size;

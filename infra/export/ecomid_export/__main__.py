@@ -23,11 +23,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     real.add_argument("--pulid", type=Path, help="PuLID v1 SDXL weights (ip-adapter_pulid_sdxl_fp16.safetensors)")
     real.add_argument("--instantid", type=Path, help="InstantID ip-adapter.bin (its Resampler is used)")
     real.add_argument("--eva-clip", type=Path, help="EVA02_CLIP_L_336_psz14_s6B.pt")
-    real.add_argument("--facexlib", type=Path, help="folder with detection_Resnet50_Final.pth and parsing_bisenet.pth")
+    real.add_argument("--facexlib", type=Path, help="facexlib's folder: its parsing_bisenet.pth is read")
     real.add_argument("--antelopev2", type=Path, help="folder with scrfd_10g_bnkps.onnx and glintr100.onnx")
     real.add_argument("--vae", type=Path, help="optional fp16-fix VAE (diffusers folder or .safetensors)")
     real.add_argument("--precision", choices=("fp16", "fp32"), default="fp16",
-                      help="fp16 (with the spec's fp32 islands) for the denoisers, text towers, ID encoder, Resampler")
+                      help="fp16 (with fp32 islands where fp16 loses the result) for the denoisers, text towers, ID encoder, Resampler")
     real.add_argument("--widths", choices=("real", "tiny"), default="real",
                       help="tiny: the widths of the published-layout fixtures (python -m ecomid_export.published), for tests")
     real.add_argument("--bundle-id", default="ecomid-sdxl")

@@ -34,8 +34,6 @@ def graph_plan(c, sources: dict[str, list[str]], large: bool = False):
         (c.id_encoder, face.id_encoder_spec(a, sources["id_encoder"]), face.id_encoder_inputs()),
         (c.id_prep, face.id_prep_spec(sources["id_prep"]), face.image_inputs("aligned_face", lambda d: (1, 3, 512, 512), 0, 1)),
         (c.arcface, face.arcface_spec(sources["arcface"]), face.image_inputs("input", lambda d: (d["batch"], 3, 112, 112))),
-        (c.retinaface, face.retinaface_spec(sources["retinaface"]),
-         face.image_inputs("input", lambda d: (1, 3, d["height"], d["width"]), -120, 130)),
         (c.scrfd, face.scrfd_spec(sources["scrfd"]), face.image_inputs("input", lambda d: (1, 3, d["size"], d["size"]))),
     ]
     if large:

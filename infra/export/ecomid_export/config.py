@@ -72,6 +72,7 @@ class ArchConfig:
     vae: VaeConfig
     bisenet_widths: tuple[int, ...]  # ResNet-18 stage widths, then the context/fusion width
     arcface_widths: tuple[int, ...]
+    # facexlib's detector, in no bundle: only infra/bench/eva_crop_landmarks.py loads it.
     retinaface_widths: tuple[int, ...]  # ResNet-50 stem, bottleneck planes of layers 1-4, then the FPN width
     retinaface_blocks: tuple[int, ...]
     scrfd_width: int

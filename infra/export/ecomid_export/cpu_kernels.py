@@ -1,8 +1,8 @@
 """One instruction set for PyTorch's CPU kernels, so the tiny bundle rebuilds to the same bits on any x86-64 CPU.
 
 PyTorch picks its vectorised kernels (ATen), its BLAS (MKL) and its convolutions (oneDNN) by the CPU's widest
-instruction set, and AVX-512 kernels sum in another order than AVX2 ones: the fixture detectors, fitted by
-gradient descent, then land elsewhere. Capping all three at AVX2, the baseline of every x86-64 CPU this project
+instruction set, and AVX-512 kernels sum in another order than AVX2 ones: the fixture detector, fitted by
+gradient descent, then lands elsewhere. Capping all three at AVX2, the baseline of every x86-64 CPU this project
 runs on, makes a rebuild on an AVX-512 machine bit-identical to one on an AVX2 machine (checked both ways).
 Each library reads its switch once, when it first runs, so this must happen before torch is imported.
 """

@@ -1,4 +1,4 @@
-"""SCRFD pre/post-processing as insightface does it (spec 2a), shared by the fitting step and the reference run."""
+"""SCRFD pre/post-processing as insightface does it (model_zoo/scrfd.py), shared by the fitting step and the reference run."""
 
 import cv2
 import numpy as np
@@ -59,7 +59,7 @@ def nms(boxes: np.ndarray, threshold: float) -> list[int]:
 
 
 def detect(run, image_rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-    """Try sizes 640, 576, ..., 192; first size with a face wins (spec 2b). `run(blob) -> 9 arrays`."""
+    """Try sizes 640, 576, ..., 192; first size with a face wins (EcomID's node retries so). `run(blob) -> 9 arrays`."""
     for size in DET_SIZES:
         blob, scale = letterbox(image_rgb, size)
         boxes, points = decode(run(blob), size, scale)

@@ -27,8 +27,6 @@ def preprocessing() -> dict:
                   "score_threshold": SCORE_THRESHOLD, "nms_threshold": NMS_THRESHOLD, "strides": [8, 16, 32],
                   "anchors_per_cell": 2},
         "arcface": {"size": 112, "template": ARCFACE_TEMPLATE, "input_mean": 127.5, "input_std": 127.5},
-        "retinaface": {"bgr_mean": [104, 117, 123], "min_sizes": [[16, 32], [64, 128], [256, 512]], "steps": [8, 16, 32],
-                       "variances": [0.1, 0.2], "confidence_threshold": 0.97, "nms_threshold": 0.4},
         "ffhq": {"size": 512, "template": FFHQ_TEMPLATE, "border_bgr": [135, 133, 132]},
         "id_prep": {"input_size": 512, "output_size": 336, "parsing_mean": list(IMAGENET_MEAN),
                     "parsing_std": list(IMAGENET_STD), "clip_mean": list(CLIP_MEAN), "clip_std": list(CLIP_STD),

@@ -197,7 +197,7 @@ def verification_options(spec: GraphSpec) -> ort.SessionOptions:
 
 
 def verification_bound(spec: GraphSpec, out_dir: Path) -> float:
-    """The spec's own tolerance (fp16 graphs), else float32's bound for this graph's rounding count at the
+    """`spec.tolerance` where set (fp16 graphs), else float32's bound for this graph's rounding count at the
     verification sizes."""
     if spec.tolerance is not None:
         return spec.tolerance

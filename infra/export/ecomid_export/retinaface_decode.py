@@ -1,8 +1,11 @@
-"""facexlib's RetinaFace post-processing (priors, decode, threshold, NMS), for the fixture fit and the reference run."""
+"""facexlib's RetinaFace post-processing (priors, decode, threshold, NMS), as FaceRestoreHelper.get_face_landmarks_5
+runs it at native size (facexlib/detection/retinaface.py detect_faces with conf_threshold 0.97). No bundle graph
+needs it: infra/bench/eva_crop_landmarks.py measures the crop it would give against SCRFD's."""
 
 import math
 
 import numpy as np
+import torch
 
 from .face_detection import nms
 
@@ -47,12 +50,15 @@ def decode(loc: np.ndarray, conf: np.ndarray, landms: np.ndarray, height: int, w
     return np.concatenate([boxes, scores[:, None]], axis=1)[kept], points[kept]
 
 
-def encode_targets(box, points, height: int, width: int):
-    """Regression targets of every prior for one face (inverse of decode)."""
-    p = priors(height, width)
-    scale = np.array([width, height])
-    box = np.asarray(box, np.float64)
-    center, size = (box[:2] + box[2:]) / 2 / scale, (box[2:] - box[:2]) / scale
-    loc = np.concatenate([(center - p[:, :2]) / (VARIANCES[0] * p[:, 2:]), np.log(size / p[:, 2:]) / VARIANCES[1]], axis=1)
-    landms = (np.asarray(points)[None] / scale - p[:, None, :2]) / (VARIANCES[0] * p[:, None, 2:])
-    return p, loc.astype(np.float32), landms.reshape(len(p), 10).astype(np.float32)
+def detect(run, image_rgb: np.ndarray):
+    """`run(blob) -> (loc, conf, landms)` at the image's own size; returns decode's (boxes, landmarks)."""
+    h, w = image_rgb.shape[:2]
+    loc, conf, landms = run(blob(image_rgb))
+    return decode(loc[0], conf[0], landms[0], h, w)
+
+
+def torch_runner(model: torch.nn.Module):
+    def run(image_blob: np.ndarray) -> list[np.ndarray]:
+        with torch.no_grad():
+            return [o.numpy() for o in model(torch.from_numpy(image_blob))]
+    return run

@@ -1,4 +1,4 @@
-"""The ID attention processor against the spec's formulas (ecomid-pipeline.md 4a), computed independently."""
+"""The ID attention processor against the formulas in its module docstring, computed independently."""
 
 import pytest
 import torch
@@ -21,7 +21,7 @@ def _mha(q, k, v, h):
 
 
 @pytest.mark.parametrize("mode", ["neutral", "style", "fidelity"])
-def test_matches_the_spec_formula(mode):
+def test_matches_the_docstring_formula(mode):
     torch.manual_seed(0)
     c, d, heads = 16, 12, 2
     attn = Attention(query_dim=c, cross_attention_dim=d, heads=heads, dim_head=c // heads).eval()

@@ -14,7 +14,8 @@ from ecomid_export.published.identitynet import write_identitynet
 from ecomid_export.published.pulid import write_pulid_original
 from ecomid_export.published.sdxl_diffusers import write_sdxl_diffusers
 from ecomid_export.published.vae import write_old_style_vae
-from ecomid_export.real.loaders import load_eva, load_facexlib, load_identitynet, load_instantid_resampler, load_pulid
+from ecomid_export.real.loaders import (load_eva, load_facexlib_detector, load_facexlib_parser, load_identitynet,
+                                       load_instantid_resampler, load_pulid)
 from ecomid_export.real.sdxl import load_sdxl, load_vae_override
 from ecomid_export.real.weights import read_tensors
 
@@ -108,7 +109,8 @@ def test_eva_clip_checkpoint_loads_in_every_wrapper_evaclip_unwraps(tmp_path, wr
 
 
 def test_facexlib_files_load_with_their_module_prefix_and_batch_norm_counters(published_inputs):
-    detector, parser = load_facexlib(published_inputs.facexlib, TINY)
+    detector = load_facexlib_detector(published_inputs.facexlib, TINY)
+    parser = load_facexlib_parser(published_inputs.facexlib, TINY)
     detection = torch.load(published_inputs.facexlib / "detection_Resnet50_Final.pth", weights_only=True)
     parsing = torch.load(published_inputs.facexlib / "parsing_bisenet.pth", weights_only=True)
     assert _same(detector.body.layer3[0].downsample[1].running_var, detection["module.body.layer3.0.downsample.1.running_var"])

@@ -1,4 +1,4 @@
-"""The REAL configuration against the spec's table (ecomid-pipeline.md sections 1 and 4a), on the meta device."""
+"""The REAL configuration against the published models' parameter counts and PuLID's 70 ID layers, on the meta device."""
 
 import pytest
 import torch
@@ -27,7 +27,7 @@ def denoiser():
 def test_seventy_id_attention_layers_keyed_like_the_pulid_file(denoiser):
     names = cross_attention_names(denoiser.unet)
     assert [index for index, _ in names] == list(range(1, 140, 2))
-    # down, then up, then mid (the spec's table): widths 640 x4, 1280 x20, 1280 x30, 640 x6, 1280 x10
+    # down, then up, then mid (the order the PuLID file numbers them): widths 640 x4, 1280 x20, 1280 x30, 640 x6, 1280 x10
     widths = [denoiser.id_attention[str(i)].to_k_ip.out_features for i, _ in names]
     assert widths == [640] * 4 + [1280] * 20 + [1280] * 30 + [640] * 6 + [1280] * 10
     assert names[-1][1].startswith("mid_block.")

@@ -13,7 +13,7 @@ from ecomid_export.models.id_encoder import IdEncoder
 from ecomid_export.published.identitynet import write_identitynet
 from ecomid_export.published.pulid import comfyui_tensors, write_pulid_flux, write_pulid_v1_1
 from ecomid_export.published.sdxl_diffusers import write_sdxl_diffusers
-from ecomid_export.real.loaders import load_facexlib, load_identitynet, load_pulid
+from ecomid_export.real.loaders import load_facexlib_parser, load_identitynet, load_pulid
 from ecomid_export.real.sdxl import load_sdxl
 from ecomid_export.real.weights import read_tensors
 from ecomid_export.strict_load import WeightMismatchError
@@ -111,7 +111,7 @@ def test_facexlib_parsenet_instead_of_bisenet_is_named(published_inputs, tmp_pat
     (folder / "detection_Resnet50_Final.pth").write_bytes((published_inputs.facexlib / "detection_Resnet50_Final.pth").read_bytes())
     torch.save({"conv1.weight": torch.zeros(1)}, folder / "parsing_parsenet.pth")
     with pytest.raises(FileNotFoundError, match=r"parsing_bisenet\.pth not found \(found \['detection_Resnet50_Final\.pth', 'parsing_parsenet\.pth'\]\)"):
-        load_facexlib(folder, TINY)
+        load_facexlib_parser(folder, TINY)
 
 
 def test_git_lfs_pointers_are_named_as_such(tmp_path):

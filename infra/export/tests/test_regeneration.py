@@ -4,8 +4,8 @@ By construction: `python -m ecomid_export --tiny-random` runs PyTorch's AVX2 ker
 fixed seeds (ecomid_export/cpu_kernels.py), so a rebuild on an AVX-512 machine is bit-identical to the committed
 bundle. The test prints the files that are not. Should a CPU or library still round otherwise (another BLAS
 blocking), the rebuild must still:
-- carry the committed seeded random weights in every graph but the two fitted detectors, within RANDN_ULPS;
-- keep the fixture's promise with its own fitted detectors and give references that agree with its own graphs:
+- carry the committed seeded random weights in every graph but the fitted detector, within RANDN_ULPS;
+- keep the fixture's promise with its own fitted detector and give references that agree with its own graphs:
   test_tiny_bundle.py runs every check on the committed and on the rebuilt bundle;
 - hold the committed constants within float32's bound for the graph that computed them;
 - describe itself alike: manifest and reference index equal but for the hashes of files that may differ.
@@ -29,7 +29,7 @@ from ecomid_export.float_error import FLOAT32_UNIT_ROUNDOFF, relative_bound
 # folds (sqrt, exp of time-embedding frequencies): a handful of library kernels, each within 1 to 4 ulp.
 RANDN_ULPS = 16
 # Fitted by gradient descent: judged by behaviour (test_tiny_bundle.py), never by their weights.
-FITTED_GRAPHS = {"graphs/scrfd.onnx", "graphs/retinaface.onnx"}
+FITTED_GRAPHS = {"graphs/scrfd.onnx"}
 # Each constant and the graph whose forward pass computed it.
 CONSTANT_GRAPHS = {"constants/uncond_id_tokens.f32": "id_encoder", "constants/uncond_resampler_tokens.f32": "resampler"}
 

@@ -1,4 +1,4 @@
-"""A tiny bundle: manifest, file hashes, fixture detectors that keep their promise, and ONNX graphs that reproduce
+"""A tiny bundle: manifest, file hashes, a fixture detector that keeps its promise, and ONNX graphs that reproduce
 its PyTorch references. Every check runs on the committed bundle and on a fresh rebuild (conftest.py).
 
 Bounds: onnxruntime here against PyTorch wherever the references were made differ by float32 rounding only,
@@ -19,9 +19,7 @@ from ecomid_export.manifest import validate_manifest
 from ecomid_export.models.scrfd import STRIDES
 from ecomid_export.reference.run import PARAMETERS
 from ecomid_export.reference.schedulers import make_scheduler
-from ecomid_export.retinaface_decode import VARIANCES
 from ecomid_export.tensor_io import sha256_file
-from ecomid_export.tiny.fit_retinaface import detect_retinaface
 from ecomid_export.tiny.fit_scrfd import ASTRONAUT_BOX, ASTRONAUT_KPS, _iou
 
 CFG_AMPLIFICATION = guidance_amplification(PARAMETERS["guidance"])
@@ -82,27 +80,6 @@ def test_scrfd_fixture_finds_the_astronaut_face_as_its_reference_did(bundle, ima
 def test_scrfd_fixture_finds_no_face_in_the_other_images(bundle, images_dir, name):
     boxes, _, size = detect(lambda blob: bundle.run("scrfd", input=blob), read_rgb(images_dir / name))
     assert len(boxes) == 0 and size == 0
-
-
-def test_retinaface_fixture_finds_the_astronaut_face_as_its_reference_did(bundle, images_dir):
-    image = read_rgb(images_dir / "astronaut.png")
-    outputs = []
-    boxes, points = detect_retinaface(lambda blob: outputs.append(bundle.run("retinaface", input=blob)) or outputs[-1], image)
-    assert len(boxes) == 1
-    loc, _, landms = outputs[0]
-    # Centres and landmarks move by output * 0.1 * prior size, box sides by 0.2 * output * side: at most
-    # 0.2 * the image's longer side per unit of output error.
-    pixels = _bound(bundle, {"retinaface": 1}) * max(1.0, np.abs(loc).max(), np.abs(landms).max()) * VARIANCES[1] * max(image.shape[:2])
-    assert np.abs(boxes[:, :4] - bundle.ref("retinaface_boxes")[:, :4]).max() <= pixels
-    assert np.abs(points - bundle.ref("retinaface_landmarks")).max() <= pixels
-    # The same face as SCRFD's, within the fixture's fit.
-    assert np.abs(points[0] - bundle.ref("face_keypoints")).max() < 12
-
-
-@pytest.mark.parametrize("name", ["coffee.png", "chelsea.png"])
-def test_retinaface_fixture_finds_no_face_in_the_other_images(bundle, images_dir, name):
-    boxes, _ = detect_retinaface(lambda blob: bundle.run("retinaface", input=blob), read_rgb(images_dir / name))
-    assert len(boxes) == 0
 
 
 def test_arcface_resampler_and_id_encoder_reproduce_the_references(bundle):

@@ -51,7 +51,7 @@ export const GraphSpec = z
     external_data: z.array(BundlePath),
     inputs: z.array(TensorSpec).min(1),
     outputs: z.array(TensorSpec).min(1),
-    /** Weight precision; "mixed" = fp16 with the spec's fp32 islands. */
+    /** Weight precision; "mixed" = fp16 with fp32 islands (softmaxes, the ID attention's projections). */
     precision: z.enum(["float32", "float16", "mixed"]),
     opset: z.number().int().positive(),
     /** Keys into `licences` for the weights inside this graph. */
@@ -62,12 +62,11 @@ export const GraphSpec = z
   .meta({ id: "BundleGraphSpec" });
 export type GraphSpec = z.infer<typeof GraphSpec>;
 
-/** Every graph of ecomid-pipeline.md section 7. */
+/** Every graph the GPU function runs; a bundle carries all of them. */
 export const BundleGraphs = z
   .object({
     scrfd: GraphSpec,
     arcface: GraphSpec,
-    retinaface: GraphSpec,
     id_prep: GraphSpec,
     id_encoder: GraphSpec,
     resampler: GraphSpec,
@@ -105,16 +104,6 @@ export const Preprocessing = z
         template: FivePoints,
         input_mean: z.number(),
         input_std: z.number().positive(),
-      })
-      .strict(),
-    retinaface: z
-      .object({
-        bgr_mean: Rgb,
-        min_sizes: z.array(z.array(z.number().positive()).min(1)).min(1),
-        steps: z.array(z.number().int().positive()).min(1),
-        variances: z.tuple([z.number(), z.number()]),
-        confidence_threshold: Probability,
-        nms_threshold: Probability,
       })
       .strict(),
     ffhq: z

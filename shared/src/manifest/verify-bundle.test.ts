@@ -7,7 +7,7 @@ import { ModelBundleManifest } from "./manifest.js";
 import { BundleVerificationError, verifyBundle } from "./verify-bundle.js";
 
 const GRAPH_NAMES = [
-  "scrfd", "arcface", "retinaface", "id_prep", "id_encoder", "resampler",
+  "scrfd", "arcface", "id_prep", "id_encoder", "resampler",
   "clip_l", "clip_g", "denoiser", "denoiser_no_control", "vae_decoder",
 ] as const;
 
@@ -52,7 +52,6 @@ function writeBundle(dir: string) {
     preprocessing: {
       scrfd: { det_sizes: [640], input_mean: 127.5, input_std: 128, score_threshold: 0.5, nms_threshold: 0.4, strides: [8, 16, 32], anchors_per_cell: 2 },
       arcface: { size: 112, template: five(), input_mean: 127.5, input_std: 127.5 },
-      retinaface: { bgr_mean: rgb, min_sizes: [[16, 32]], steps: [8], variances: [0.1, 0.2], confidence_threshold: 0.97, nms_threshold: 0.4 },
       ffhq: { size: 512, template: five(), border_bgr: rgb },
       id_prep: { input_size: 512, output_size: 336, parsing_mean: rgb, parsing_std: rgb, clip_mean: rgb, clip_std: rgb, white_labels: [0] },
       keypoints: { colors: [rgb, rgb, rgb, rgb, rgb], circle_radius: 10, stick_width: 4, stick_dim: 0.6 },

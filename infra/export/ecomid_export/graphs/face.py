@@ -1,4 +1,4 @@
-"""Graph specs for the face graphs: scrfd, arcface, retinaface, id_prep, id_encoder, resampler, vae_decoder."""
+"""Graph specs for the face graphs: scrfd, arcface, id_prep, id_encoder, resampler, vae_decoder."""
 
 import torch
 
@@ -33,18 +33,6 @@ def arcface_spec(sources: list[str]) -> GraphSpec:
         outputs=[TensorSpec("embedding", ("batch", 512))], sources=sources,
         notes="Input (RGB - 127.5) / 127.5 of the 112x112 aligned crop; the embedding is used raw.",
         example_dims={"batch": 1}, verify_dims={"batch": 2},
-    )
-
-
-def retinaface_spec(sources: list[str]) -> GraphSpec:
-    return GraphSpec(
-        name="retinaface", inputs=[TensorSpec("input", (1, 3, "height", "width"))],
-        outputs=[TensorSpec("loc", (1, "priors", 4)), TensorSpec("conf", (1, "priors", 2)),
-                 TensorSpec("landms", (1, "priors", 10))],
-        sources=sources,
-        notes="Input BGR minus (104, 117, 123) at native size; conf is softmaxed; priors built by the caller. "
-              "In the tiny bundle a FIXTURE fitted to the test images (the astronaut's face only).",
-        example_dims={"height": 256, "width": 256}, verify_dims={"height": 192, "width": 320},
     )
 
 

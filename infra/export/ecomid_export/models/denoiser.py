@@ -1,6 +1,6 @@
 """The fused denoiser: IdentityNet (ControlNet) + SDXL UNet + PuLID ID attention in one graph.
 
-Residuals stay inside the graph (ecomid-pipeline.md section 7); `cn_scale`
+Residuals stay inside the graph (IdentityNet's ten residual tensors never cross to the host); `cn_scale`
 and `id_weight` are inputs so 0 disables either exactly.
 """
 
@@ -41,7 +41,8 @@ def build_unet(arch: ArchConfig) -> UNet2DConditionModel:
 
 
 def build_identitynet(arch: ArchConfig) -> ControlNetModel:
-    """InstantID's ControlNet layout (RGB hint); EcomID publishes no config, see spec section 1."""
+    """InstantID's ControlNet layout (RGB hint): EcomID publishes no config, so InstantID's is assumed and strict
+    loading names any tensor that does not fit."""
     return ControlNetModel(
         in_channels=4, conditioning_channels=3,
         conditioning_embedding_out_channels=arch.unet.conditioning_embedding_out_channels,

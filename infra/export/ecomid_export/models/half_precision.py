@@ -1,6 +1,6 @@
 """fp16 weights and compute behind fp32 inputs/outputs, so the manifest's I/O stays float32.
 
-The spec's fp32 islands (ID-attention projections and logits, the ortho
+The fp32 islands (ID-attention projections and logits, the ortho
 divisions, the Resampler softmax) cast to float inside the modules themselves,
 so they stay fp32 in the exported graph.
 """

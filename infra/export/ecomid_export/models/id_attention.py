@@ -1,4 +1,4 @@
-"""PuLID ID attention inside the UNet's cross-attention layers (ecomid-pipeline.md section 4a).
+"""PuLID ID attention inside the UNet's cross-attention layers (PuLID's attention_processor.py, EcomID's CrossAttentionPatch.py).
 
 One processor serves all three EcomID methods; `id_mode` picks the coefficient
 of the orthogonal term at run time so one graph covers them:
@@ -40,9 +40,10 @@ class IdAttentionProcessor(nn.Module):
     def _id_delta(self, attn, query, out, id_tokens, id_weight, id_mode):
         key_id = self.to_k_ip(id_tokens)
         out_ip = _multi_head(query, key_id, self.to_v_ip(id_tokens), attn.heads)
-        # fp32 island (spec 6): the orthogonal projection (alpha, its sum of squares) and the unscaled fidelity
-        # logits with their softmax. to_k_ip / to_v_ip above run in the UNet's dtype, as in the reference (ComfyUI
-        # casts only out and out_ip to float) and as published (ip-adapter_pulid_sdxl_fp16 is fp16).
+        # fp32 island: the orthogonal projection (alpha, its sum of squares) and the unscaled fidelity logits with
+        # their softmax (unscaled logits are large, where fp16 is coarse). to_k_ip / to_v_ip above run in the UNet's
+        # dtype, as in the reference (ComfyUI casts only out and out_ip to float) and as published
+        # (ip-adapter_pulid_sdxl_fp16 is fp16).
         out32, ip32, q32, k32 = out.float(), out_ip.float(), query.float(), key_id.float()
         alpha = (out32 * ip32).sum(dim=1, keepdim=True) / ((out32 * out32).sum(dim=1, keepdim=True) + ALPHA_EPSILON)
         attention = torch.softmax(q32 @ k32.transpose(1, 2), dim=-1).mean(dim=1)  # [B, T], no head split

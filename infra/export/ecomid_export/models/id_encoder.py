@@ -17,12 +17,12 @@ class IdEncoder(nn.Module):
     def forward(self, eva_input, arcface_embedding):
         embedding, hidden = self.eva(eva_input)
         embedding = embedding / embedding.norm(dim=-1, keepdim=True)
-        # ArcFace is used raw, not normalised (spec 2c).
+        # ArcFace is used raw, not normalised, as PuLID concatenates insightface's `embedding`.
         id_cond = torch.cat((arcface_embedding, embedding), dim=-1)
         return self.mlp(id_cond, hidden)
 
     def uncond_tokens(self) -> torch.Tensor:
-        """noise = 0: id_cond and the hidden states are zeros (spec 2d); a constant of the weights."""
+        """noise = 0: id_cond and the hidden states are zeros (the nodes' uncond inputs); a constant of the weights."""
         cfg = self.eva.cfg
         n = (cfg.image_size // cfg.patch_size) ** 2 + 1
         zeros_hidden = [torch.zeros(1, n, cfg.width) for _ in cfg.hidden_block_indices]

@@ -1,4 +1,4 @@
-"""id_prep graph: aligned face [1,3,512,512] RGB in [0,1] -> EVA input [1,3,336,336] (spec 2c steps 4-7)."""
+"""id_prep graph: aligned face [1,3,512,512] RGB in [0,1] -> EVA input [1,3,336,336], as PuLID prepares EVA's input."""
 
 import torch
 from torch import nn

@@ -35,7 +35,7 @@ class PerceiverAttention(nn.Module):
         key, value = self.to_kv(torch.cat((features, latents), dim=1)).chunk(2, dim=-1)
         split = lambda x: x.view(batch, -1, self.heads, self.dim_head).transpose(1, 2)  # noqa: E731
         # Scale both sides by dim_head^-1/4, as the reference does (steadier in fp16);
-        # the softmax stays in fp32 (spec section 6).
+        # the softmax stays in fp32, as the reference's softmax(weight.float()).
         scale = 1.0 / math.sqrt(math.sqrt(self.dim_head))
         weights = (split(query) * scale) @ (split(key) * scale).transpose(-2, -1)
         weights = torch.softmax(weights.float(), dim=-1).to(weights.dtype)

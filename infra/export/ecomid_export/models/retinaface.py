@@ -3,6 +3,7 @@
 Tensor names follow facexlib's `detection_Resnet50_Final.pth` (torchvision
 ResNet-50 under `body.`). Output as facexlib's test phase: loc [B,P,4],
 conf [B,P,2] softmaxed, landms [B,P,10]; priors are built by the caller.
+No bundle graph: only the EVA-crop measurement (infra/bench/eva_crop_landmarks.py) runs it.
 """
 
 import torch

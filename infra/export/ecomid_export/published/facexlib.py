@@ -10,6 +10,7 @@
   (cp.resnet, cp.arm16 / arm32, cp.conv_head32 / 16, cp.conv_avg, ffm, conv_out / conv_out16 / conv_out32;
   ConvBNReLU = conv (no bias) + bn), loaded as it is (facexlib/parsing/__init__.py).
 BatchNorm layers carry running_mean, running_var and num_batches_tracked.
+The exporter reads the parser only; the detector is for infra/bench/eva_crop_landmarks.py.
 """
 
 from pathlib import Path

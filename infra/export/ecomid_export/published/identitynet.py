@@ -3,7 +3,7 @@
 Layout sources: alimama-creative/SDXL-EcomID on Hugging Face publishes `diffusion_pytorch_model.safetensors`
 alone (fp32, about 5 GB, no config.json); InstantX/InstantID publishes `ControlNetModel/config.json` +
 `diffusion_pytorch_model.safetensors`, the config below (its architecture fields), which EcomID's IdentityNet
-follows (ecomid-pipeline.md section 1). Layout read off diffusers' ControlNetModel, config written by its
+is assumed to follow (EcomID publishes none; strict loading names any tensor that differs). Layout read off diffusers' ControlNetModel, config written by its
 save_config.
 """
 

@@ -19,7 +19,7 @@ from .progress import ExportProgress, inputs_fingerprint
 
 SOURCES = {"clip_l": ["sdxl"], "clip_g": ["sdxl"], "denoiser": ["sdxl", "ecomid", "pulid"],
            "denoiser_no_control": ["sdxl", "pulid"], "vae_decoder": ["sdxl"], "resampler": ["instantid"],
-           "id_encoder": ["eva-clip", "pulid"], "id_prep": ["facexlib"], "retinaface": ["facexlib"],
+           "id_encoder": ["eva-clip", "pulid"], "id_prep": ["facexlib"],
            "arcface": ["antelopev2"], "scrfd": ["antelopev2"]}
 
 

@@ -13,7 +13,7 @@ from ..models.id_encoder import IdEncoder
 from ..models.id_prep import IdPrep
 from ..models.resampler import Resampler
 from ..models.vae_decoder import VaeDecoder
-from .loaders import load_eva, load_facexlib, load_identitynet, load_instantid_resampler, load_pulid
+from .loaders import load_eva, load_facexlib_parser, load_identitynet, load_instantid_resampler, load_pulid
 from .sdxl import load_sdxl_parts, load_vae_override
 
 
@@ -58,7 +58,6 @@ def lazy_components(args, arch: ArchConfig, denoiser_dtype: torch.dtype) -> Simp
         vae_decoder=lambda: build_vae_decoder(args, arch),
         resampler=lambda: build_resampler(args, arch),
         id_encoder=lambda: build_id_encoder(args, arch),
-        id_prep=lambda: IdPrep(load_facexlib(args.facexlib, arch)[1]).eval(),
-        retinaface=lambda: load_facexlib(args.facexlib, arch)[0].eval(),
+        id_prep=lambda: IdPrep(load_facexlib_parser(args.facexlib, arch)).eval(),
         arcface=None, scrfd=None,
     )

@@ -1,4 +1,4 @@
-"""EcomID's IdentityNet follows InstantID's ControlNet config (EcomID publishes none: ecomid-pipeline.md section 1).
+"""EcomID's IdentityNet is assumed to follow InstantID's ControlNet config (EcomID publishes none).
 
 A ControlNet folder's config.json is checked field by field against it, and a file of another kind of
 ControlNet is named for what it is, before strict loading names single tensors.

@@ -87,19 +87,27 @@ def load_eva(path: Path, tower: EvaVisionTower) -> None:
     load_strict(tower, tensors, f"EVA-CLIP {path.name} (visual)", derived_keys=tower.derived_checkpoint_keys())
 
 
-def load_facexlib(folder: Path, arch: ArchConfig) -> tuple[RetinaFace, BiSeNet]:
-    """facexlib's own loaders: the detector's `module.` prefix is stripped (facexlib/detection/__init__.py),
-    the parser's file is loaded as it is (facexlib/parsing/__init__.py)."""
-    for name in (FACEXLIB_DETECTION, FACEXLIB_PARSING):
-        if not (folder / name).is_file():
-            found = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else "no such folder"
-            raise FileNotFoundError(
-                f"facexlib: {folder / name} not found (found {found}); download {name} from xinntao/facexlib's "
-                "releases (PuLID uses the RetinaFace-R50 detector and the BiSeNet parser, not parsenet)")
-    detector = RetinaFace(arch.retinaface_widths, arch.retinaface_blocks)
-    load_strict(detector, strip_prefix(read_tensors(folder / FACEXLIB_DETECTION), "module."),
-                f"facexlib {FACEXLIB_DETECTION}", derived_keys=batch_norm_counters(detector))
+def _facexlib_file(folder: Path, name: str, which: str) -> Path:
+    if not (folder / name).is_file():
+        found = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else "no such folder"
+        raise FileNotFoundError(
+            f"facexlib: {folder / name} not found (found {found}); download {name} from xinntao/facexlib's "
+            f"releases ({which})")
+    return folder / name
+
+
+def load_facexlib_parser(folder: Path, arch: ArchConfig) -> BiSeNet:
+    """BiSeNet (id_prep's face parser), loaded as facexlib/parsing/__init__.py loads it: the file as it is."""
     parser = BiSeNet(arch.bisenet_widths)
-    load_strict(parser, read_tensors(folder / FACEXLIB_PARSING), f"facexlib {FACEXLIB_PARSING}",
+    load_strict(parser, read_tensors(_facexlib_file(folder, FACEXLIB_PARSING, "PuLID parses faces with BiSeNet, not parsenet")), f"facexlib {FACEXLIB_PARSING}",
                 derived_keys=batch_norm_counters(parser))
-    return detector, parser
+    return parser
+
+
+def load_facexlib_detector(folder: Path, arch: ArchConfig) -> RetinaFace:
+    """RetinaFace-R50 with its `module.` prefix stripped, as facexlib/detection/__init__.py does. No bundle graph
+    uses it: only the EVA-crop measurement (infra/bench/eva_crop_landmarks.py) runs it."""
+    detector = RetinaFace(arch.retinaface_widths, arch.retinaface_blocks)
+    load_strict(detector, strip_prefix(read_tensors(_facexlib_file(folder, FACEXLIB_DETECTION, "PuLID detects with RetinaFace-R50")), "module."),
+                f"facexlib {FACEXLIB_DETECTION}", derived_keys=batch_norm_counters(detector))
+    return detector

@@ -25,7 +25,7 @@ def read_tensors(path: Path) -> dict[str, torch.Tensor]:
         raise FileNotFoundError(f"weight file not found: {path}")
     with path.open("rb") as f:
         if f.read(len(LFS_POINTER_PREFIX)) == LFS_POINTER_PREFIX:
-            # A common setup failure (spec 8.6): the repository was cloned without git-lfs.
+            # A common setup failure with these models: the repository was cloned without git-lfs.
             raise ValueError(f"{path} is a Git LFS pointer, not the weights: fetch it with `git lfs pull` or download the file")
     if path.suffix == ".safetensors":
         return mapped_safetensors(path)

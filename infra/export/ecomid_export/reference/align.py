@@ -1,4 +1,4 @@
-"""Face crops from 5 keypoints: least-squares similarity (Umeyama, no reflection) + cv2.warpAffine (spec 2a, 2c)."""
+"""Face crops from 5 keypoints: least-squares similarity (Umeyama, no reflection, as insightface's face_align) + cv2.warpAffine."""
 
 import cv2
 import numpy as np
@@ -28,7 +28,12 @@ def arcface_crop(image_rgb: np.ndarray, keypoints: np.ndarray) -> tuple[np.ndarr
 
 
 def ffhq_crop(image_rgb: np.ndarray, keypoints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The reference estimates with LMEDS from RetinaFace points; we use Umeyama on SCRFD's (one detection)."""
+    """The reference estimates with LMEDS from RetinaFace points; we use Umeyama on SCRFD's (one detection), whose
+    effect on the ID tokens infra/bench/eva_crop_landmarks.py measures."""
     matrix = similarity_transform(keypoints, np.array(FFHQ_TEMPLATE))
+    return warp_ffhq(image_rgb, matrix), matrix
+
+
+def warp_ffhq(image_rgb: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     # Border BGR (135, 133, 132) = RGB (132, 133, 135).
-    return cv2.warpAffine(image_rgb, matrix, (512, 512), borderMode=cv2.BORDER_CONSTANT, borderValue=(132, 133, 135)), matrix
+    return cv2.warpAffine(image_rgb, matrix, (512, 512), borderMode=cv2.BORDER_CONSTANT, borderValue=(132, 133, 135))

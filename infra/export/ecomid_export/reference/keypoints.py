@@ -1,4 +1,4 @@
-"""InstantID's draw_kps (spec section 3), then the ComfyUI hint resize (centre crop + nearest-exact)."""
+"""InstantID's draw_kps (as EcomID's node copies it), then the ComfyUI hint resize (centre crop + nearest-exact)."""
 
 import math
 

@@ -20,7 +20,6 @@ from ..manifest import ALL_SAMPLERS
 from ..models.id_attention import ID_MODES
 from ..tensor_io import write_json, write_raw
 from ..images import read_rgb
-from ..tiny.fit_retinaface import detect_retinaface, torch_retinaface_runner
 from .align import arcface_crop, ffhq_crop
 from .keypoints import draw_keypoints, hint_for_output
 from .schedulers import make_scheduler, schedule_tables
@@ -67,10 +66,6 @@ def write_references(components, manifest: dict, bundle_dir: Path, images_dir: P
     box, keypoints = boxes[largest], points[largest]
     out.tensor("face_box", box)
     out.tensor("face_keypoints", keypoints)
-    # RetinaFace at native size (the reference's EVA-branch detector), for the TypeScript decode to match.
-    retina_boxes, retina_points = detect_retinaface(torch_retinaface_runner(components.retinaface), image)
-    out.tensor("retinaface_boxes", retina_boxes)
-    out.tensor("retinaface_landmarks", retina_points)
     arc_crop, arc_matrix = arcface_crop(image, keypoints)
     ffhq, ffhq_matrix = ffhq_crop(image, keypoints)
     out.tensor("arcface_crop", arc_crop)

@@ -17,8 +17,7 @@ BUNDLE_VERSION = "0.1.0"
 DESCRIPTION = (
     "FIXTURE for tests and the local stack: every graph is the real architecture at tiny width with seeded random "
     "weights, so it generates noise, not portraits. Its scrfd graph is a tiny SCRFD-shaped network fitted to "
-    "test/fixtures/images: it finds the one face in astronaut.png and none in coffee.png or chelsea.png, nothing more; "
-    "its retinaface graph is fitted the same way. "
+    "test/fixtures/images: it finds the one face in astronaut.png and none in coffee.png or chelsea.png, nothing more. "
     "arcface is a tiny ResNet standing in for antelopev2's glintr100 (real bundles ship the insightface antelopev2 "
     "models, licensed for non-commercial research only). The tokenizer is the real CLIP BPE vocabulary."
 )
@@ -27,7 +26,6 @@ GRAPH_SOURCES = {name: ["tiny-random"] for name in (
     "clip_l", "clip_g", "denoiser", "denoiser_no_control", "vae_decoder", "resampler", "id_encoder", "id_prep",
     "arcface")}
 GRAPH_SOURCES["scrfd"] = ["tiny-fitted-scrfd"]
-GRAPH_SOURCES["retinaface"] = ["tiny-fitted-retinaface"]
 
 
 def header(arch, id_layers: int) -> dict:

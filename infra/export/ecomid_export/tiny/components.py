@@ -15,7 +15,6 @@ from ..models.id_prep import IdPrep
 from ..models.resampler import Resampler
 from ..models.text_encoders import build_clip_g, build_clip_l
 from ..models.vae_decoder import VaeDecoder, build_vae
-from .fit_retinaface import fit_retinaface
 from .fit_scrfd import fit_scrfd
 from .random_init import enliven
 
@@ -31,7 +30,6 @@ class Components:
     id_encoder: IdEncoder
     id_prep: IdPrep
     arcface: nn.Module
-    retinaface: nn.Module
     scrfd: nn.Module
 
     @property
@@ -56,6 +54,5 @@ def build_tiny_components(images_dir: Path, seed: int = 0) -> Components:
         id_encoder=_seeded(seed + 6, lambda: IdEncoder(arch)),
         id_prep=_seeded(seed + 7, lambda: IdPrep(BiSeNet(arch.bisenet_widths))),
         arcface=_seeded(seed + 8, lambda: ArcFaceResNet(arch.arcface_widths)),
-        retinaface=fit_retinaface(images_dir, arch.retinaface_widths, arch.retinaface_blocks, seed=seed + 9),
         scrfd=fit_scrfd(images_dir, arch.scrfd_width, seed=seed + 10),
     )
