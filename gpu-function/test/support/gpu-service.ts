@@ -17,12 +17,13 @@ export class GpuService {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly process: ChildProcess;
 
-  constructor(env: Record<string, string> = {}, nodeArgs: string[] = SOURCE_SERVER) {
+  constructor(env: Record<string, string> = {}, nodeArgs: string[] = SOURCE_SERVER, cwd = process.cwd()) {
     const port = 20000 + Math.floor(Math.random() * 20000);
     this.url = `http://127.0.0.1:${port}`;
     this.process = spawn("node", nodeArgs, {
       env: { ...process.env, PORT: String(port), BUNDLE_DIR: "bundles/tiny", EXECUTION_PROVIDER: "cpu", GPU_DISPATCH_TOKEN: SERVICE_TOKEN, HEARTBEAT_SECONDS: "1", ...env },
       stdio: ["ignore", "pipe", "pipe"],
+      cwd,
     });
     for (const stream of [this.process.stdout!, this.process.stderr!]) {
       createInterface({ input: stream }).on("line", (line) => {
