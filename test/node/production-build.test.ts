@@ -1,6 +1,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EdgePeer } from "../../gpu-function/test/support/edge-peer.js";
 import { BUILT_SERVER, GpuService } from "../../gpu-function/test/support/gpu-service.js";
@@ -43,11 +44,25 @@ describe("npm run build", () => {
 });
 
 describe("the built CLI", () => {
-  it("answers --help with plain node", () => {
-    const result = spawnSync(process.execPath, [CLI_OUTPUT, "--help"], { cwd: ROOT, encoding: "utf8" });
-    expect(result.status).toBe(0);
-    expect(result.stdout).toContain("ecomid generate --image");
+  it("answers --help with plain node, run directly or through the package's bin", () => {
+    for (const entry of [CLI_OUTPUT, "cli/bin/ecomid.mjs"]) {
+      const result = spawnSync(process.execPath, [entry, "--help"], { cwd: ROOT, encoding: "utf8" });
+      expect(result.status, entry).toBe(0);
+      expect(result.stdout, entry).toContain("ecomid generate --image");
+    }
     expect(readFileSync(resolve(ROOT, CLI_OUTPUT), "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
+  });
+
+  it("says how to build it when the bin runs before a build", () => {
+    const unbuilt = mkdtempSync(join(tmpdir(), "ecomid-cli-"));
+    try {
+      cpSync(resolve(ROOT, "cli/bin/ecomid.mjs"), join(unbuilt, "bin/ecomid.mjs"));
+      const result = spawnSync(process.execPath, [join(unbuilt, "bin/ecomid.mjs"), "--help"], { encoding: "utf8" });
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain("npm run build");
+    } finally {
+      rmSync(unbuilt, { recursive: true, force: true });
+    }
   });
 });
 
