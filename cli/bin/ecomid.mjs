@@ -1,7 +1,11 @@
 #!/usr/bin/env node
-// The CLI is TypeScript run through tsx's loader, so there is no build step to forget.
-import { register } from "tsx/esm/api";
+// npm links a package's bin when it installs, before `npm run build` has made cli/dist, and skips a bin whose
+// file is missing; so the bin is this committed launcher of the built CLI, not the built file itself.
+import { existsSync } from "node:fs";
 
-register();
-const { run } = await import("../src/main.ts");
-process.exitCode = await run(process.argv.slice(2), process.env);
+const built = new URL("../dist/ecomid.js", import.meta.url);
+if (!existsSync(built)) {
+  console.error("ecomid: the CLI is not built; run `npm run build` (or `npm run ecomid -- ...` to run its TypeScript source)");
+  process.exit(1);
+}
+await import(built.href);

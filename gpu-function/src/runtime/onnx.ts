@@ -1,4 +1,9 @@
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import * as ort from "onnxruntime-node";
+import { chooseProvider, cudaProviderLibrary, identityModel, probeCuda, type CudaProbe } from "./cuda-probe.js";
+import type { Logger } from "./log.js";
 import type { Tensor, TensorData } from "./tensor.js";
 
 /** The only module that imports onnxruntime-node. */
@@ -13,7 +18,7 @@ export interface SessionOptions {
   intraOpThreads?: number;
   /** onnxruntime's graph fusions (default "all"); fewer change its summation order, not its results beyond rounding. */
   graphOptimizationLevel?: GraphOptimizationLevel;
-  log?: (msg: string, fields?: Record<string, unknown>) => void;
+  log?: Logger;
   /**
    * "all" (default): every graph's session stays loaded. "one": a graph's session is created when it runs, in
    * the CPU provider's least-memory settings (leastMemoryOptions), and the bundle unloads every other one first,
@@ -37,18 +42,18 @@ export class Graph {
   ) {}
 
   /**
-   * Loads a graph. CUDA is tried when asked for (or on "auto"); onnxruntime-node has
-   * no fallback of its own, so a missing CUDA provider library lands on CPU here, said plainly.
+   * Loads a graph on the provider the process-wide CUDA probe chose ("auto", "cuda"), or on CPU. A graph that
+   * fails on a CUDA provider that did start (out of memory, an unsupported node) falls back to CPU on "auto".
    */
   static async load(name: string, path: string, options: SessionOptions): Promise<Graph> {
     const base = baseOptions(options);
-    if (options.provider !== "cpu") {
+    if ((await providerFor(options)) === "cuda") {
       try {
         const session = await ort.InferenceSession.create(path, { ...base, executionProviders: ["cuda"] });
         return new Graph(name, session, "cuda");
       } catch (e) {
         if (options.provider === "cuda") throw new GraphRunError(`graph ${name}: the CUDA execution provider could not start: ${(e as Error).message}`);
-        options.log?.("CUDA execution provider unavailable; running on CPU", { graph: name, reason: (e as Error).message.split("\n")[0] });
+        options.log?.("warn", "graph failed on the CUDA execution provider; running it on CPU", { graph: name, reason: (e as Error).message.split("\n")[0] });
       }
     }
     const session = await ort.InferenceSession.create(path, { ...base, executionProviders: ["cpu"] });
@@ -121,6 +126,36 @@ export class Graph {
   async release(): Promise<void> {
     await this.unload();
   }
+}
+
+let cudaProbe: Promise<CudaProbe> | null = null;
+
+/** The provider for one graph; CUDA is probed at most once per process, and its absence is logged once. */
+async function providerFor(options: SessionOptions): Promise<Provider> {
+  if (options.provider === "cpu") return "cpu";
+  cudaProbe ??= probeCuda({
+    providerLibrary: cudaProviderLibrary(ortBindingDir(), process.platform),
+    exists: existsSync,
+    tryCudaSession: async () => {
+      const session = await ort.InferenceSession.create(identityModel(), { executionProviders: ["cuda"] });
+      await session.release();
+    },
+  }).then((probe) => {
+    if (!probe.available && options.provider === "auto") options.log?.("info", "CUDA execution provider unavailable; every graph runs on CPU", { reason: probe.reason });
+    return probe;
+  });
+  const probe = await cudaProbe;
+  try {
+    return chooseProvider(options.provider, probe);
+  } catch (e) {
+    throw new GraphRunError((e as Error).message);
+  }
+}
+
+/** onnxruntime-node's native binding and libraries: bin/napi-v6/<platform>/<arch> beside its dist/index.js. */
+function ortBindingDir(): string {
+  const entry = createRequire(import.meta.url).resolve("onnxruntime-node");
+  return join(dirname(entry), "..", "bin", "napi-v6", process.platform, process.arch);
 }
 
 /**

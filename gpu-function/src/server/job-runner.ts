@@ -1,15 +1,14 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { fileURLToPath } from "node:url";
 import type { GpuJobRequest } from "@ecomid/shared/protocol";
 import type { JobError } from "@ecomid/shared/api";
 import type { ServiceConfig } from "../runtime/config.js";
+import { layout } from "../runtime/layout.js";
 import { boundLog, log, type Logger } from "../runtime/log.js";
 import type { FromWorker, ToWorker } from "../worker/messages.js";
 import { download, postCallback, upload } from "./callbacks.js";
 import type { Metrics } from "./metrics.js";
 
-const WORKER_ENTRY = fileURLToPath(new URL("../worker/worker-main.ts", import.meta.url));
 /** A hand-back at shutdown must fit the grace period: fewer, shorter callback tries. */
 const HAND_BACK_ATTEMPTS = 3;
 const HAND_BACK_TIMEOUT_MS = 3000;
@@ -80,8 +79,8 @@ export class JobRunner {
   }
 
   start(): void {
-    const child = fork(WORKER_ENTRY, [], {
-      execArgv: ["--import", "tsx"],
+    const child = fork(layout.inferenceEntry, [], {
+      execArgv: layout.inferenceExecArgv,
       serialization: "advanced",
       env: { ...process.env },
       stdio: ["ignore", "inherit", "inherit", "ipc"],

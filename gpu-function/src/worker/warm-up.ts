@@ -1,16 +1,17 @@
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import type { EcomidPipeline } from "../pipelines/ecomid.js";
 import { localJobSpec } from "../pipelines/local-job.js";
 import type { ModelBundle } from "../runtime/bundle.js";
 import { encodeImage } from "../runtime/image.js";
+import { layout } from "../runtime/layout.js";
 
 /**
  * One small job through every graph, so the first customer job does not pay for
  * session initialisation (cuDNN's algorithm search on GPUs), on a bundled face photo.
  */
 export async function warmUp(pipeline: EcomidPipeline, bundle: ModelBundle): Promise<void> {
-  const face = readFileSync(fileURLToPath(new URL("../../assets/warm-up-face.jpg", import.meta.url)));
+  const face = readFileSync(join(layout.assetsDir, "warm-up-face.jpg"));
   const size = bundle.manifest.limits.min_side;
   await pipeline.run({
     spec: localJobSpec({ bytes: face.byteLength, contentType: "image/jpeg" }, { width: size, height: size, output_format: "webp", output_quality: 50 }),

@@ -21,7 +21,7 @@ async function load(): Promise<void> {
   const config = readConfig();
   const t0 = performance.now();
   try {
-    const bundle = await ModelBundle.open(config.bundleDir, { provider: config.provider, graphsInMemory: config.graphsInMemory, log: (msg, fields) => log("warn", msg, fields) }, { skipHashes: config.skipHashes });
+    const bundle = await ModelBundle.open(config.bundleDir, { provider: config.provider, graphsInMemory: config.graphsInMemory, log }, { skipHashes: config.skipHashes });
     pipeline = await EcomidPipeline.load(bundle);
     const loadMs = Math.round(performance.now() - t0);
     const t1 = performance.now();

@@ -2,10 +2,12 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 
 /**
- * The real GPU-function process (gpu-function/src/server/main.ts) on the tiny bundle,
- * with its JSON log lines collected and its exit awaited.
+ * The real GPU-function process on the tiny bundle, with its JSON log lines collected and
+ * its exit awaited: the TypeScript source under tsx, or the built server (BUILT_SERVER, after `npm run build`).
  */
 export const SERVICE_TOKEN = "gpu-test-dispatch-token-0123";
+export const SOURCE_SERVER = ["--import", "tsx", "gpu-function/src/server/main.ts"];
+export const BUILT_SERVER = ["gpu-function/dist/server.js"];
 
 export type LogLine = Record<string, unknown> & { level: string; msg: string };
 
@@ -15,12 +17,13 @@ export class GpuService {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly process: ChildProcess;
 
-  constructor(env: Record<string, string> = {}) {
+  constructor(env: Record<string, string> = {}, nodeArgs: string[] = SOURCE_SERVER, cwd = process.cwd()) {
     const port = 20000 + Math.floor(Math.random() * 20000);
     this.url = `http://127.0.0.1:${port}`;
-    this.process = spawn("node", ["--import", "tsx", "gpu-function/src/server/main.ts"], {
+    this.process = spawn("node", nodeArgs, {
       env: { ...process.env, PORT: String(port), BUNDLE_DIR: "bundles/tiny", EXECUTION_PROVIDER: "cpu", GPU_DISPATCH_TOKEN: SERVICE_TOKEN, HEARTBEAT_SECONDS: "1", ...env },
       stdio: ["ignore", "pipe", "pipe"],
+      cwd,
     });
     for (const stream of [this.process.stdout!, this.process.stderr!]) {
       createInterface({ input: stream }).on("line", (line) => {
