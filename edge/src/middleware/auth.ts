@@ -3,7 +3,7 @@ import type { Scope } from "@ecomid/shared/api";
 import { getConfig } from "../config/config.js";
 import type { AppBindings, AppEnv, AuthContext } from "../env.js";
 import { AppError } from "../errors.js";
-import { sha256Hex } from "../lib/crypto.js";
+import { sha256Hex } from "@ecomid/shared/crypto";
 import type { BucketPolicy, BucketState } from "../durable-objects/key-guard.js";
 
 export const KEY_PATTERN = /^ek_(live|test)_[A-Za-z0-9]{32}$/;

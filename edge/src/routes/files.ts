@@ -3,7 +3,7 @@ import type { AppEnv } from "../env.js";
 import { AppError } from "../errors.js";
 import { getConfig } from "../config/config.js";
 import { log } from "../lib/log.js";
-import { sha256Hex } from "../lib/crypto.js";
+import { sha256Hex } from "@ecomid/shared/crypto";
 import { sniffImage } from "../lib/image-sniff.js";
 import { readBody } from "../lib/parse.js";
 import { verifyFileUrl } from "../lib/signed-urls.js";
