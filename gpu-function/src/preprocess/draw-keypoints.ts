@@ -1,5 +1,6 @@
 import type { RgbImage } from "../runtime/image.js";
-import { ellipse2Poly, fillCircle, fillConvexPoly, type Canvas } from "./cv-raster.js";
+import { cv, withMats } from "./opencv.js";
+import { ellipse2Poly, fillCircle, fillConvexPoly } from "./raster.js";
 import type { Point } from "./similarity-transform.js";
 
 export interface KeypointStyle {
@@ -29,26 +30,29 @@ export function drawKeypoints(width: number, height: number, keypoints: readonly
   if (keypoints.length !== style.colors.length) throw new RangeError(`drawKeypoints needs ${style.colors.length} keypoints, got ${keypoints.length}`);
   // The reference fills a float64 canvas; colours are whole numbers written without blending, so a
   // uint8 canvas holds the same values in an eighth of the memory, and the dimming maps 0..255 by table.
-  const canvas: Canvas<Uint8Array> = { width, height, channels: 3, data: new Uint8Array(width * height * 3) };
-  // Rows the sticks can touch: only those need dimming (a 12 MP canvas is mostly black).
-  let top = height, bottom = -1;
-  for (const [end, nose] of STICKS) {
-    const [x0, y0] = keypoints[end]!.map(f) as [number, number];
-    const [x1, y1] = keypoints[nose]!.map(f) as [number, number];
-    const length = Math.hypot(f(x0 - x1), f(y0 - y1));
-    const angle = Math.atan2(f(y0 - y1), f(x0 - x1)) * RAD_TO_DEG;
-    // np.mean of two float32 values is their float32 sum halved.
-    const centre: [number, number] = [Math.trunc(f(x0 + x1) / 2), Math.trunc(f(y0 + y1) / 2)];
-    const polygon = ellipse2Poly(centre, [Math.trunc(length / 2), style.stickWidth], Math.trunc(angle), 0, 360, 1);
-    fillConvexPoly(canvas, polygon, style.colors[end]!);
-    for (const [, py] of polygon) (top = Math.min(top, py)), (bottom = Math.max(bottom, py));
-  }
-  // (canvas * 0.6).astype(uint8): a double product, truncated (255 -> 153).
-  const dim = Uint8Array.from({ length: 256 }, (_, v) => Math.trunc(v * style.stickDim));
-  const out = canvas;
-  const from = Math.max(top, 0) * width * 3;
-  const to = (Math.min(bottom, height - 1) + 1) * width * 3;
-  for (let i = from; i < to; i++) out.data[i] = dim[out.data[i]!]!;
-  keypoints.forEach(([x, y], i) => fillCircle(out, [Math.trunc(f(x)), Math.trunc(f(y))], style.circleRadius, style.colors[i]!));
-  return { width, height, data: out.data };
+  const canvas = cv.Mat.zeros(height, width, cv.CV_8UC3);
+  return withMats([canvas], () => {
+    // Rows the sticks can touch: only those need dimming (a 12 MP canvas is mostly black).
+    let top = height, bottom = -1;
+    for (const [end, nose] of STICKS) {
+      const [x0, y0] = keypoints[end]!.map(f) as [number, number];
+      const [x1, y1] = keypoints[nose]!.map(f) as [number, number];
+      const length = Math.hypot(f(x0 - x1), f(y0 - y1));
+      const angle = Math.atan2(f(y0 - y1), f(x0 - x1)) * RAD_TO_DEG;
+      // np.mean of two float32 values is their float32 sum halved.
+      const centre: [number, number] = [Math.trunc(f(x0 + x1) / 2), Math.trunc(f(y0 + y1) / 2)];
+      const polygon = ellipse2Poly(centre, [Math.trunc(length / 2), style.stickWidth], Math.trunc(angle), 0, 360, 1);
+      fillConvexPoly(canvas, polygon, style.colors[end]!);
+      for (const [, py] of polygon) (top = Math.min(top, py)), (bottom = Math.max(bottom, py));
+    }
+    // (canvas * 0.6).astype(uint8): a double product, truncated (255 -> 153). The view is taken
+    // after the drawing: a WebAssembly memory that grew would have detached an earlier one.
+    const dim = Uint8Array.from({ length: 256 }, (_, v) => Math.trunc(v * style.stickDim));
+    const pixels = canvas.data;
+    const from = Math.max(top, 0) * width * 3;
+    const to = (Math.min(bottom, height - 1) + 1) * width * 3;
+    for (let i = from; i < to; i++) pixels[i] = dim[pixels[i]!]!;
+    keypoints.forEach(([x, y], i) => fillCircle(canvas, [Math.trunc(f(x)), Math.trunc(f(y))], style.circleRadius, style.colors[i]!));
+    return { width, height, data: new Uint8Array(canvas.data) };
+  });
 }
