@@ -5,7 +5,7 @@ import { drawKeypoints } from "../preprocess/draw-keypoints.js";
 import { keypointHint } from "../preprocess/keypoint-hint.js";
 import { keypointStyle } from "../preprocess/keypoint-style.js";
 import { letterbox } from "../preprocess/letterbox.js";
-import { invertAffine, type AffineMatrix } from "../preprocess/warp-affine.js";
+import { invertAffine, type AffineMatrix } from "../preprocess/affine.js";
 import type { ModelBundle } from "../runtime/bundle.js";
 import { decodeImage, type RgbImage } from "../runtime/image.js";
 import { float32 } from "../runtime/tensor.js";

@@ -7,8 +7,3 @@ export function roundHalfEven(v: number): number {
   // "+ 0" turns -0 into 0: C integers have no negative zero.
   return (r - v === 0.5 && r % 2 !== 0 ? r - 1 : r) + 0;
 }
-
-/** floor(a / 2^n) for integers, without the 32-bit wrap of `>>` (fixed-point sums can exceed it). */
-export function shiftRight(a: number, n: number): number {
-  return Math.floor(a / 2 ** n);
-}

@@ -1,7 +1,8 @@
 import type { ModelBundleManifest } from "@ecomid/shared/manifest";
 import type { RgbImage } from "../runtime/image.js";
 import { similarityTransform, type Point } from "./similarity-transform.js";
-import { warpAffine, type AffineMatrix } from "./warp-affine.js";
+import type { AffineMatrix } from "./affine.js";
+import { warpAffine } from "./warp-affine.js";
 
 export interface FaceCrop {
   image: RgbImage;

@@ -1,8 +1,10 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ellipse2Poly, fillCircle, fillConvexPoly, type Canvas, type IntPoint } from "./cv-raster.js";
+import type { AffineMatrix } from "./affine.js";
+import { cv, withMats, type Mat } from "./opencv.js";
+import { ellipse2Poly, fillCircle, fillConvexPoly, type IntPoint } from "./raster.js";
 import { resizeLinear } from "./resize-linear.js";
-import { warpAffine, type AffineMatrix } from "./warp-affine.js";
+import { warpAffine } from "./warp-affine.js";
 
 /** Goldens written by test/goldens/faces/make_goldens.py with the reference's cv2 (4.13). */
 const goldens = JSON.parse(readFileSync("gpu-function/test/goldens/faces/cv2-goldens.json", "utf8")) as {
@@ -23,13 +25,15 @@ function differing(a: Uint8Array, b: Uint8Array): number {
   return n;
 }
 
-function maskOf(draw: (c: Canvas<Uint8Array>) => void): Uint8Array {
-  const c: Canvas<Uint8Array> = { width: goldens.size, height: goldens.size, channels: 1, data: new Uint8Array(goldens.size * goldens.size) };
-  draw(c);
-  return c.data.map((v) => (v > 0 ? 1 : 0));
+function maskOf(draw: (c: Mat) => void): Uint8Array {
+  const canvas = cv.Mat.zeros(goldens.size, goldens.size, cv.CV_8UC1);
+  return withMats([canvas], () => {
+    draw(canvas);
+    return canvas.data.map((v) => (v > 0 ? 1 : 0));
+  });
 }
 
-describe("OpenCV behaviour the face preprocessing reproduces", () => {
+describe("the face preprocessing gives what the reference's cv2 gives, pixel for pixel", () => {
   it("resizes like cv2.resize INTER_LINEAR, bit for bit (up, down, odd sizes, exact half)", () => {
     for (const g of goldens.resize) {
       const out = resizeLinear({ width: g.width, height: g.height, data: bytes(g.src) }, g.outWidth, g.outHeight);

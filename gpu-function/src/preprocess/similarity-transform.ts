@@ -1,4 +1,4 @@
-import type { AffineMatrix } from "./warp-affine.js";
+import type { AffineMatrix } from "./affine.js";
 
 export type Point = readonly [number, number];
 
