@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm test`: every suite. TypeScript (typecheck, the production build, edge tests in workerd, node tests),
+# `npm test`: every suite. TypeScript (typecheck, lint and format, the production build, edge tests in workerd, node tests),
 # then Python (the bundle exporter), installing what each needs. Ends with one line
 # "N passed, N failed" counted over all suites; exits non-zero on any failure.
 set -uo pipefail
@@ -22,6 +22,10 @@ fi
 
 echo "== typecheck"
 if npm run -s typecheck; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
+
+# Type-aware lint rules (eslint.config.js) and the formatter's check (prettier); `npm run format` fixes the latter.
+echo "== lint and format"
+if npm run -s lint; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
 
 # Production runs the JavaScript this builds (gpu-function/dist, cli/dist); test/node/production-build.test.ts runs it.
 echo "== npm run build (the GPU function's server and inference process, the CLI)"

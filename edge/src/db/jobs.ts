@@ -33,10 +33,22 @@ export async function listJobRows(db: D1Database, f: ListFilter): Promise<Stored
   const byUpdate = f.updatedAfter !== undefined;
   const where = ["owner_id = ?"];
   const args: unknown[] = [f.ownerId];
-  if (f.status) (where.push("status = ?"), args.push(f.status));
-  if (f.model) (where.push("model = ?"), args.push(f.model));
-  if (f.createdAfter) (where.push("created_at > ?"), args.push(f.createdAfter));
-  if (byUpdate) (where.push("updated_at > ?"), args.push(f.updatedAfter));
+  if (f.status) {
+    where.push("status = ?");
+    args.push(f.status);
+  }
+  if (f.model) {
+    where.push("model = ?");
+    args.push(f.model);
+  }
+  if (f.createdAfter) {
+    where.push("created_at > ?");
+    args.push(f.createdAfter);
+  }
+  if (byUpdate) {
+    where.push("updated_at > ?");
+    args.push(f.updatedAfter);
+  }
   if (f.cursor) {
     where.push(byUpdate ? "(updated_at, id) > (?, ?)" : "(created_at, id) < (?, ?)");
     args.push(f.cursor.at, f.cursor.id);
