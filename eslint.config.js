@@ -6,7 +6,17 @@ import tseslint from "typescript-eslint";
 
 export default [
   {
-    ignores: ["**/node_modules/**", "**/dist/**", "**/.venv/**", ".state/**", "bundles/**", "edge/worker-configuration.d.ts", "**/*.js", "**/*.mjs", "**/*.cjs"],
+    ignores: [
+      "**/node_modules/**",
+      "**/dist/**",
+      "**/.venv/**",
+      ".state/**",
+      "bundles/**",
+      "edge/worker-configuration.d.ts",
+      "**/*.js",
+      "**/*.mjs",
+      "**/*.cjs",
+    ],
   },
   {
     files: ["**/*.ts", "**/*.mts"],
@@ -19,8 +29,14 @@ export default [
     rules: {
       "@typescript-eslint/no-floating-promises": "error",
       "@typescript-eslint/no-misused-promises": ["error", { checksVoidReturn: false }],
-      "@typescript-eslint/switch-exhaustiveness-check": ["error", { considerDefaultExhaustiveForUnions: true, requireDefaultForNonUnion: false }],
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none", ignoreRestSiblings: true }],
+      "@typescript-eslint/switch-exhaustiveness-check": [
+        "error",
+        { considerDefaultExhaustiveForUnions: true, requireDefaultForNonUnion: false },
+      ],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none", ignoreRestSiblings: true },
+      ],
       "@typescript-eslint/no-unused-expressions": "error",
       "@typescript-eslint/no-non-null-assertion": "error",
     },

@@ -50,7 +50,13 @@ export default defineConfig(async () => {
             // Loading ONNX sessions on 2 shared cores can take seconds; parity, not speed, is tested here.
             testTimeout: 120_000,
             hookTimeout: 180_000,
-            include: ["shared/**/*.test.ts", "gpu-function/**/*.test.ts", "test/node/**/*.test.ts", "scripts/**/*.test.ts", "cli/**/*.test.ts"],
+            include: [
+              "shared/**/*.test.ts",
+              "gpu-function/**/*.test.ts",
+              "test/node/**/*.test.ts",
+              "scripts/**/*.test.ts",
+              "cli/**/*.test.ts",
+            ],
           },
         },
         {

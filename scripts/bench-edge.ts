@@ -69,7 +69,14 @@ async function drive(name: string, makeRequest: (i: number) => Promise<Response>
   const { latencies, errors } = await run(SECONDS, true);
   errors.merge(warmUp.errors);
   latencies.sort((a, b) => a - b);
-  return { name, requests: latencies.length, errors, rps: latencies.length / SECONDS, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  return {
+    name,
+    requests: latencies.length,
+    errors,
+    rps: latencies.length / SECONDS,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  };
 }
 
 async function waitForHealth(): Promise<void> {
@@ -93,7 +100,8 @@ async function main(): Promise<void> {
   const pool = createServer((req, res) => {
     req.resume();
     req.on("end", () => {
-      if (req.method === "GET" && req.url === "/health") res.writeHead(200, { "content-type": "application/json" }).end('{"status":"ok","in_flight":0,"capacity":1000}');
+      if (req.method === "GET" && req.url === "/health")
+        res.writeHead(200, { "content-type": "application/json" }).end('{"status":"ok","in_flight":0,"capacity":1000}');
       else res.writeHead(req.method === "POST" ? 202 : 404).end();
     });
   }).listen(0, "127.0.0.1");
@@ -104,9 +112,28 @@ async function main(): Promise<void> {
   const worker = spawn(
     "npx",
     [
-      "wrangler", "dev", "--local", "--ip", "127.0.0.1", "--port", String(PORT), "--show-interactive-dev-session=false", "--persist-to", STATE,
-      "--var", `PUBLIC_BASE_URL:${BASE}`, "--var", `RATE_LIMIT_REQUESTS_PER_MINUTE:${unlimited}`, "--var", `RATE_LIMIT_CREATES_PER_MINUTE:${unlimited}`,
-      "--var", `MAX_JOBS_IN_FLIGHT:${unlimited}`, "--var", `GPU_POOLS:${JSON.stringify({ "ecomid-tiny": [poolUrl] })}`, "--log-level", "error",
+      "wrangler",
+      "dev",
+      "--local",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(PORT),
+      "--show-interactive-dev-session=false",
+      "--persist-to",
+      STATE,
+      "--var",
+      `PUBLIC_BASE_URL:${BASE}`,
+      "--var",
+      `RATE_LIMIT_REQUESTS_PER_MINUTE:${unlimited}`,
+      "--var",
+      `RATE_LIMIT_CREATES_PER_MINUTE:${unlimited}`,
+      "--var",
+      `MAX_JOBS_IN_FLIGHT:${unlimited}`,
+      "--var",
+      `GPU_POOLS:${JSON.stringify({ "ecomid-tiny": [poolUrl] })}`,
+      "--log-level",
+      "error",
     ],
     // Own process group, so stopping it stops wrangler's workerd children too.
     { env: { ...process.env, ...WRANGLER_OFFLINE_ENV }, stdio: ["ignore", workerLog, workerLog], detached: true },
@@ -115,13 +142,22 @@ async function main(): Promise<void> {
     await waitForHealth();
     const auth = { authorization: `Bearer ${key}` };
     const image = readFileSync("test/fixtures/images/astronaut.png");
-    const upload = (await (await fetch(`${BASE}/v1/uploads`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ content_type: "image/png", bytes: image.byteLength }) })).json()) as { id: string; upload_url: string };
+    const upload = (await (
+      await fetch(`${BASE}/v1/uploads`, {
+        method: "POST",
+        headers: { ...auth, "content-type": "application/json" },
+        body: JSON.stringify({ content_type: "image/png", bytes: image.byteLength }),
+      })
+    ).json()) as { id: string; upload_url: string };
     await fetch(upload.upload_url, { method: "PUT", headers: { "content-type": "image/png" }, body: image });
     const submit = (seed: number) =>
       fetch(`${BASE}/v1/jobs`, {
         method: "POST",
         headers: { ...auth, "content-type": "application/json" },
-        body: JSON.stringify({ model: "ecomid-tiny", input: { reference_images: [{ upload_id: upload.id }], prompt: "a studio portrait", seed } }),
+        body: JSON.stringify({
+          model: "ecomid-tiny",
+          input: { reference_images: [{ upload_id: upload.id }], prompt: "a studio portrait", seed },
+        }),
       });
     const first = (await (await submit(0)).json()) as { id: string };
 
@@ -131,23 +167,39 @@ async function main(): Promise<void> {
       await drive("job submission", (i) => submit(i + 1), 201),
     ];
     const [hello, status, submission] = results as [Result, Result, Result];
-    console.log(`\nEdge benchmark: wrangler dev (workerd, local bindings), ${CONCURRENCY} concurrent keep-alive clients, ${SECONDS} s per scenario`);
+    console.log(
+      `\nEdge benchmark: wrangler dev (workerd, local bindings), ${CONCURRENCY} concurrent keep-alive clients, ${SECONDS} s per scenario`,
+    );
     console.log(`local state: ${STATE}`);
-    console.log(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}\n`);
+    console.log(
+      `machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}\n`,
+    );
     console.log("scenario               requests   errors      req/s    p50 ms    p99 ms");
     for (const r of results) {
-      console.log(`${r.name.padEnd(22)} ${String(r.requests).padStart(8)} ${String(r.errors.total).padStart(8)} ${r.rps.toFixed(0).padStart(10)} ${r.p50.toFixed(2).padStart(9)} ${r.p99.toFixed(2).padStart(9)}`);
+      console.log(
+        `${r.name.padEnd(22)} ${String(r.requests).padStart(8)} ${String(r.errors.total).padStart(8)} ${r.rps.toFixed(0).padStart(10)} ${r.p50.toFixed(2).padStart(9)} ${r.p99.toFixed(2).padStart(9)}`,
+      );
     }
     const statusRatio = status.rps / hello.rps;
     const submitRatio = submission.rps / hello.rps;
     const p99Ratio = submission.p99 / hello.p99;
-    console.log(`\nstatus reads / baseline throughput: ${statusRatio.toFixed(2)} (target >= 0.50) ${statusRatio >= 0.5 ? "met" : "NOT met"}`);
+    console.log(
+      `\nstatus reads / baseline throughput: ${statusRatio.toFixed(2)} (target >= 0.50) ${statusRatio >= 0.5 ? "met" : "NOT met"}`,
+    );
     console.log(`submissions / baseline throughput:  ${submitRatio.toFixed(2)} (target >= 0.20) ${submitRatio >= 0.2 ? "met" : "NOT met"}`);
     console.log(`submission p99 / baseline p99:      ${p99Ratio.toFixed(2)} (target <= 5.00) ${p99Ratio <= 5 ? "met" : "NOT met"}`);
     const failed = results.filter((r) => r.errors.total > 0);
-    for (const r of failed) console.log(`\nERRORS in ${r.name} (warm-up included):\n${r.errors.lines().map((l) => `  ${l}`).join("\n")}`);
+    for (const r of failed)
+      console.log(
+        `\nERRORS in ${r.name} (warm-up included):\n${r.errors
+          .lines()
+          .map((l) => `  ${l}`)
+          .join("\n")}`,
+      );
     if (failed.length) {
-      console.log(`\nFAILED RUN: ${failed.reduce((n, r) => n + r.errors.total, 0)} requests did not get their expected status (see the worker's log: ${WORKER_LOG})`);
+      console.log(
+        `\nFAILED RUN: ${failed.reduce((n, r) => n + r.errors.total, 0)} requests did not get their expected status (see the worker's log: ${WORKER_LOG})`,
+      );
       process.exitCode = 1;
     } else {
       console.log("\nerrors: none");

@@ -23,9 +23,23 @@ const GPU_CLIENTS = Number(process.env.LOAD_GPU_CLIENTS ?? 4);
 async function main(): Promise<void> {
   const load = await startLoadStack(KEYS);
   try {
-    console.log(`settings: ${CLIENTS} clients (${GPU_CLIENTS} needing the GPU) over ${KEYS} keys, ${SECONDS} s, default edge limits; GPU function on the tiny bundle, 1 job at a time`);
-    console.log(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`);
-    const report = await runLoad({ baseUrl: load.stack.edgeUrl, keys: load.keys, uploads: load.uploads, clients: CLIENTS, seconds: SECONDS, gpuClients: GPU_CLIENTS });
+    console.log(
+      `settings: ${CLIENTS} clients (${GPU_CLIENTS} needing the GPU) over ${KEYS} keys, ${SECONDS} s, default edge limits; GPU function on the tiny bundle, 1 job at a time`,
+    );
+    console.log(
+      `machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}, load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(" ")}`,
+    );
+    const report = await runLoad({
+      baseUrl: load.stack.edgeUrl,
+      keys: load.keys,
+      uploads: load.uploads,
+      clients: CLIENTS,
+      seconds: SECONDS,
+      gpuClients: GPU_CLIENTS,
+    });
     console.log(formatLoadReport(report));
     if (report.errors.length || report.notTerminal.length) process.exitCode = 1;
   } finally {

@@ -36,13 +36,26 @@ function paddedPng(bytes: number, salt: number): Uint8Array {
  */
 function worstBody(salt: number, refusedAfterReading = false): { body: Uint8Array; type: string } {
   const boundary = "----worst-accepted";
-  const request = JSON.stringify({ model: "ecomid-tiny", input: { reference_images: [{ file: "a" }, { file: "b" }, { file: "c" }], prompt: "memory", seed: salt, ...(refusedAfterReading ? { width: 72 } : {}) } });
-  const head = (name: string, file: boolean) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"${file ? `; filename="${name}.png"\r\nContent-Type: image/png` : ""}\r\n\r\n`;
-  const overhead = Buffer.byteLength(head("request", false) + request + "\r\n" + ["a", "b", "c"].map((n) => head(n, true) + "\r\n").join("") + `--${boundary}--\r\n`);
+  const request = JSON.stringify({
+    model: "ecomid-tiny",
+    input: {
+      reference_images: [{ file: "a" }, { file: "b" }, { file: "c" }],
+      prompt: "memory",
+      seed: salt,
+      ...(refusedAfterReading ? { width: 72 } : {}),
+    },
+  });
+  const head = (name: string, file: boolean) =>
+    `--${boundary}\r\nContent-Disposition: form-data; name="${name}"${file ? `; filename="${name}.png"\r\nContent-Type: image/png` : ""}\r\n\r\n`;
+  const overhead = Buffer.byteLength(
+    head("request", false) + request + "\r\n" + ["a", "b", "c"].map((n) => head(n, true) + "\r\n").join("") + `--${boundary}--\r\n`,
+  );
   const sizes = [API_LIMITS.maxImageBytes, API_LIMITS.maxImageBytes];
   sizes.push(API_LIMITS.maxMultipartBytes - overhead - sizes[0]! - sizes[1]!);
   const pieces: Uint8Array[] = [new TextEncoder().encode(head("request", false) + request + "\r\n")];
-  sizes.forEach((n, i) => pieces.push(new TextEncoder().encode(head("abc"[i]!, true)), paddedPng(n, salt * 10 + i), new TextEncoder().encode("\r\n")));
+  sizes.forEach((n, i) =>
+    pieces.push(new TextEncoder().encode(head("abc"[i]!, true)), paddedPng(n, salt * 10 + i), new TextEncoder().encode("\r\n")),
+  );
   pieces.push(new TextEncoder().encode(`--${boundary}--\r\n`));
   return { body: Buffer.concat(pieces), type: `multipart/form-data; boundary=${boundary}` };
 }
@@ -62,7 +75,10 @@ function smallBody(): { body: Uint8Array; type: string } {
   const boundary = "----small";
   const request = JSON.stringify({ model: "ecomid-tiny", input: { reference_images: [{ file: "a" }], prompt: "warm-up", seed: 0 } });
   const text = `--${boundary}\r\nContent-Disposition: form-data; name="request"\r\n\r\n${request}\r\n--${boundary}\r\nContent-Disposition: form-data; name="a"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n`;
-  return { body: Buffer.concat([Buffer.from(text), paddedPng(1000, 0), Buffer.from(`\r\n--${boundary}--\r\n`)]), type: `multipart/form-data; boundary=${boundary}` };
+  return {
+    body: Buffer.concat([Buffer.from(text), paddedPng(1000, 0), Buffer.from(`\r\n--${boundary}--\r\n`)]),
+    type: `multipart/form-data; boundary=${boundary}`,
+  };
 }
 
 /**
@@ -72,7 +88,24 @@ function smallBody(): { body: Uint8Array; type: string } {
 async function measureOnce(key: string, run: number, refusedAfterReading: boolean): Promise<{ bytes: number; deltas: number[] }> {
   const worker = spawn(
     "npx",
-    ["wrangler", "dev", "--local", "--ip", "127.0.0.1", "--port", String(PORT), "--show-interactive-dev-session=false", "--persist-to", STATE, "--var", `PUBLIC_BASE_URL:${BASE}`, "--var", "MAX_JOBS_IN_FLIGHT:1000", "--log-level", "error"],
+    [
+      "wrangler",
+      "dev",
+      "--local",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(PORT),
+      "--show-interactive-dev-session=false",
+      "--persist-to",
+      STATE,
+      "--var",
+      `PUBLIC_BASE_URL:${BASE}`,
+      "--var",
+      "MAX_JOBS_IN_FLIGHT:1000",
+      "--log-level",
+      "error",
+    ],
     { env: { ...process.env, ...WRANGLER_OFFLINE_ENV }, stdio: "ignore", detached: true },
   );
   try {
@@ -87,7 +120,11 @@ async function measureOnce(key: string, run: number, refusedAfterReading: boolea
     }
     const pids = workerdPids(worker.pid!);
     const send = async ({ body, type }: { body: Uint8Array; type: string }, expected: number) => {
-      const res = await fetch(`${BASE}/v1/jobs`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": type }, body: body as Uint8Array<ArrayBuffer> });
+      const res = await fetch(`${BASE}/v1/jobs`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": type },
+        body: body as Uint8Array<ArrayBuffer>,
+      });
       const text = await res.text();
       if (res.status !== expected) throw new Error(`expected ${expected}, got ${res.status}: ${text.slice(0, 300)}`);
     };
@@ -110,17 +147,26 @@ async function main(): Promise<void> {
   applyLocalMigrations(STATE);
   const { key } = await createLocalKey("multipart-bench", ["jobs:read", "jobs:write"], "bench", STATE);
   const size = worstBody(0).body.byteLength / MiB;
-  console.log(`Worst accepted multipart job: ${size.toFixed(2)} MiB (two ${API_LIMITS.maxImageBytes / MiB} MiB images and the rest in a third), each run in a fresh workerd`);
-  console.log(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}\n`);
+  console.log(
+    `Worst accepted multipart job: ${size.toFixed(2)} MiB (two ${API_LIMITS.maxImageBytes / MiB} MiB images and the rest in a third), each run in a fresh workerd`,
+  );
+  console.log(
+    `machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}\n`,
+  );
   try {
-    for (const [what, refused] of [["accepted (read, checked, stored in the local R2)", false], ["the same body refused after it was read (width 72): no R2 write", true]] as const) {
+    for (const [what, refused] of [
+      ["accepted (read, checked, stored in the local R2)", false],
+      ["the same body refused after it was read (width 72): no R2 write", true],
+    ] as const) {
       const peaks: number[] = [];
       for (let run = 1; run <= RUNS; run++) {
         const { deltas } = await measureOnce(key, run, refused);
         peaks.push(Math.max(...deltas));
       }
       const max = Math.max(...peaks);
-      console.log(`${what}: peak resident set over idle ${peaks.map((p) => p.toFixed(1)).join(", ")} MiB; largest ${max.toFixed(1)} MiB (${(max / size).toFixed(2)} x the body)`);
+      console.log(
+        `${what}: peak resident set over idle ${peaks.map((p) => p.toFixed(1)).join(", ")} MiB; largest ${max.toFixed(1)} MiB (${(max / size).toFixed(2)} x the body)`,
+      );
     }
   } finally {
     rmSync(STATE, { recursive: true, force: true });

@@ -32,7 +32,20 @@ async function probe(mode: string): Promise<ProbeResult> {
   const state = mkdtempSync(join(os.tmpdir(), "sqlite-heap-probe-"));
   const worker = spawn(
     "npx",
-    ["wrangler", "dev", "--local", "--ip", "127.0.0.1", "--port", String(PORT), "--show-interactive-dev-session=false", "--persist-to", state, "--config", "infra/bench/sqlite-heap-probe/wrangler.toml"],
+    [
+      "wrangler",
+      "dev",
+      "--local",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(PORT),
+      "--show-interactive-dev-session=false",
+      "--persist-to",
+      state,
+      "--config",
+      "infra/bench/sqlite-heap-probe/wrangler.toml",
+    ],
     { env: { ...process.env, ...WRANGLER_OFFLINE_ENV }, stdio: "ignore", detached: true },
   );
   try {
@@ -55,11 +68,16 @@ async function probe(mode: string): Promise<ProbeResult> {
 
 async function main(): Promise<void> {
   console.log(`SQLite heap of the local runtime: ${OBJECTS} new Durable Objects per mode, each mode in a fresh workerd`);
-  console.log(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}\n`);
+  console.log(
+    `machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}\n`,
+  );
   for (const mode of ["none", "handle", "read", "tables"]) {
     const r = await probe(mode);
     const open = r.firstFailure ?? r.touched;
-    const perObject = r.firstFailure !== null ? `, about ${Math.round(WORKERD_SQLITE_HARD_HEAP_LIMIT / open / 1024)} KiB of SQLite heap each against the 512 MiB limit` : "";
+    const perObject =
+      r.firstFailure !== null
+        ? `, about ${Math.round(WORKERD_SQLITE_HARD_HEAP_LIMIT / open / 1024)} KiB of SQLite heap each against the 512 MiB limit`
+        : "";
     console.log(`${mode.padEnd(7)} touched ${r.touched} of ${r.objects}; first failure at object ${r.firstFailure ?? "none"}${perObject}`);
     for (const [what, n] of Object.entries(r.failures)) console.log(`        ${n} x ${what.slice(0, 120)}`);
   }

@@ -37,12 +37,20 @@ async function main() {
     console.log(`created ${id} for ${values.owner} (${scopes.join(", ")})\n${key}\nKeep it: only its hash is stored.`);
   } else if (command === "list") {
     const where = values.owner ? ` WHERE owner_id = ${sqlString(values.owner)}` : "";
-    for (const k of localD1<{ id: string; owner_id: string; prefix: string; scopes: string; revoked_at: string | null }>(`SELECT * FROM api_keys${where} ORDER BY created_at`, persistTo)) {
-      console.log(`${k.id}  ${k.owner_id}  ${k.prefix}...  ${JSON.parse(k.scopes).join(",")}  ${k.revoked_at ? `revoked ${k.revoked_at}` : "active"}`);
+    for (const k of localD1<{ id: string; owner_id: string; prefix: string; scopes: string; revoked_at: string | null }>(
+      `SELECT * FROM api_keys${where} ORDER BY created_at`,
+      persistTo,
+    )) {
+      console.log(
+        `${k.id}  ${k.owner_id}  ${k.prefix}...  ${JSON.parse(k.scopes).join(",")}  ${k.revoked_at ? `revoked ${k.revoked_at}` : "active"}`,
+      );
     }
   } else if (command === "revoke") {
     if (!arg) throw new Error("revoke needs a key id (key_...)");
-    localD1(`UPDATE api_keys SET revoked_at = ${sqlString(new Date().toISOString())} WHERE id = ${sqlString(arg)} AND revoked_at IS NULL`, persistTo);
+    localD1(
+      `UPDATE api_keys SET revoked_at = ${sqlString(new Date().toISOString())} WHERE id = ${sqlString(arg)} AND revoked_at IS NULL`,
+      persistTo,
+    );
     console.log(`revoked ${arg} (a running edge refuses it within a minute; the admin endpoint revokes at once)`);
   } else {
     console.error("usage: npm run keys -- create --owner <id> [--scopes a,b] | list [--owner <id>] | revoke <key_id>");

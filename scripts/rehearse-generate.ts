@@ -24,7 +24,10 @@ const pipeline = await EcomidPipeline.load(bundle);
 const loadSeconds = seconds(t0);
 console.log(`bundle verified (sha256 of every file) in ${verifySeconds} s; pipeline ready in ${loadSeconds} s`);
 
-const spec = localJobSpec({ bytes: astronaut.byteLength, contentType: "image/png" }, { prompt: "a studio portrait, soft light", steps: 2, seed: 1 });
+const spec = localJobSpec(
+  { bytes: astronaut.byteLength, contentType: "image/png" },
+  { prompt: "a studio portrait, soft light", steps: 2, seed: 1 },
+);
 // Seconds per step: the first from the denoising total less the later steps (it also creates the denoiser's
 // session), each later one from one latents to the next.
 const stepEnds: number[] = [];

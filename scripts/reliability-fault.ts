@@ -14,7 +14,14 @@ import { parseArgs } from "node:util";
 import { formatFaultReport, runFaultOnFreshStack } from "../test/reliability/fault-run.js";
 import { seedFromEnv } from "../test/reliability/support/rng.js";
 
-const { values } = parseArgs({ options: { jobs: { type: "string", default: "100" }, kills: { type: "string", default: "12" }, pace: { type: "string", default: "2" }, seed: { type: "string" } } });
+const { values } = parseArgs({
+  options: {
+    jobs: { type: "string", default: "100" },
+    kills: { type: "string", default: "12" },
+    pace: { type: "string", default: "2" },
+    seed: { type: "string" },
+  },
+});
 if (values.seed !== undefined) process.env.RELIABILITY_SEED = values.seed;
 const seed = seedFromEnv("RELIABILITY_SEED", "reliability-fault");
 const jobs = Number(values.jobs);
@@ -32,5 +39,11 @@ const report = await runFaultOnFreshStack({
   strikeMs: [0, 2500],
 });
 console.log(formatFaultReport(report));
-console.log(JSON.stringify({ machine: "see RELIABILITY.md", node: process.version, at: new Date().toISOString(), ...report, jobs: undefined }, null, 1));
+console.log(
+  JSON.stringify(
+    { machine: "see RELIABILITY.md", node: process.version, at: new Date().toISOString(), ...report, jobs: undefined },
+    null,
+    1,
+  ),
+);
 process.exit(report.violations.length ? 1 : 0);

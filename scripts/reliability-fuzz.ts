@@ -17,7 +17,14 @@ async function main(): Promise<void> {
   console.log(`fuzz: seed ${SEED} (replay with FUZZ_SEED=${SEED}), ${COUNT} requests`);
   const fuzz = await startFuzzStack();
   try {
-    const report = await runFuzz({ baseUrl: fuzz.stack.edgeUrl, apiKey: fuzz.stack.apiKey, adminKey: fuzz.adminKey, seed: SEED, count: COUNT, log: console.log });
+    const report = await runFuzz({
+      baseUrl: fuzz.stack.edgeUrl,
+      apiKey: fuzz.stack.apiKey,
+      adminKey: fuzz.adminKey,
+      seed: SEED,
+      count: COUNT,
+      log: console.log,
+    });
     console.log(formatReport(report, 100));
     if (report.failures.length) process.exitCode = 1;
   } finally {

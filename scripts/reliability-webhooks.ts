@@ -12,7 +12,9 @@ import { parseArgs } from "node:util";
 import { seedFromEnv } from "../test/reliability/support/rng.js";
 import { formatWebhookReport, runWebhooksOnFreshStack } from "../test/reliability/webhooks-run.js";
 
-const { values } = parseArgs({ options: { jobs: { type: "string", default: "30" }, down: { type: "string", default: "20" }, seed: { type: "string" } } });
+const { values } = parseArgs({
+  options: { jobs: { type: "string", default: "30" }, down: { type: "string", default: "20" }, seed: { type: "string" } },
+});
 if (values.seed !== undefined) process.env.RELIABILITY_SEED = values.seed;
 const seed = seedFromEnv("RELIABILITY_SEED", "reliability-webhooks");
 

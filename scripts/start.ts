@@ -21,7 +21,9 @@ async function ensureDevKey(): Promise<string> {
   if (existsSync(file)) {
     const key = readFileSync(file, "utf8").trim();
     const prefix = key.slice(0, 12);
-    const alive = localD1<{ n: number }>(`SELECT COUNT(*) AS n FROM api_keys WHERE prefix = '${prefix.replace(/'/g, "")}' AND revoked_at IS NULL`)[0]?.n;
+    const alive = localD1<{ n: number }>(
+      `SELECT COUNT(*) AS n FROM api_keys WHERE prefix = '${prefix.replace(/'/g, "")}' AND revoked_at IS NULL`,
+    )[0]?.n;
     if (alive) return key;
   }
   const { key } = await createLocalKey("dev", ["jobs:read", "jobs:write", "admin"], "npm start");
@@ -30,7 +32,9 @@ async function ensureDevKey(): Promise<string> {
 }
 
 function devVar(name: string): string {
-  const line = readFileSync(".dev.vars", "utf8").split("\n").find((l) => l.startsWith(`${name}=`));
+  const line = readFileSync(".dev.vars", "utf8")
+    .split("\n")
+    .find((l) => l.startsWith(`${name}=`));
   if (!line) throw new Error(`.dev.vars has no ${name}; delete it and run npm start again`);
   return line.slice(name.length + 1).trim();
 }
@@ -85,7 +89,29 @@ async function main(): Promise<void> {
   const key = await ensureDevKey();
   // Offer only the model this stack can run: the tiny fixture, or the real one when a bundle is given.
   const model = process.env.ECOMID_BUNDLE ? "ecomid-sdxl" : "ecomid-tiny";
-  start("edge", "npx", ["wrangler", "dev", "--local", "--ip", "127.0.0.1", "--port", String(EDGE_PORT), "--show-interactive-dev-session=false", "--persist-to", ".state/wrangler", "--var", `PUBLIC_BASE_URL:${BASE}`, "--var", `GPU_POOLS:${JSON.stringify({ [model]: [`http://127.0.0.1:${GPU_PORT}`] })}`, "--var", `ENABLED_MODELS:${model}`], WRANGLER_OFFLINE_ENV);
+  start(
+    "edge",
+    "npx",
+    [
+      "wrangler",
+      "dev",
+      "--local",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(EDGE_PORT),
+      "--show-interactive-dev-session=false",
+      "--persist-to",
+      ".state/wrangler",
+      "--var",
+      `PUBLIC_BASE_URL:${BASE}`,
+      "--var",
+      `GPU_POOLS:${JSON.stringify({ [model]: [`http://127.0.0.1:${GPU_PORT}`] })}`,
+      "--var",
+      `ENABLED_MODELS:${model}`,
+    ],
+    WRANGLER_OFFLINE_ENV,
+  );
   const gpuEntry = "gpu-function/src/server/main.ts";
   const hasGpu = existsSync(gpuEntry);
   if (hasGpu) {

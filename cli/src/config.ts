@@ -14,7 +14,11 @@ export interface CliConfig {
 }
 
 /** Flags win over the environment, which wins over the local stack's dev key. */
-export function resolveConfig(flags: { "base-url"?: string; "api-key"?: string }, env: Record<string, string | undefined>, cwd = process.cwd()): CliConfig {
+export function resolveConfig(
+  flags: { "base-url"?: string; "api-key"?: string },
+  env: Record<string, string | undefined>,
+  cwd = process.cwd(),
+): CliConfig {
   const baseUrl = flags["base-url"] ?? env.ECOMID_BASE_URL ?? DEFAULT_BASE_URL;
   if (!/^https?:\/\//.test(baseUrl)) throw new UsageError(`--base-url must start with http:// or https://, got "${baseUrl}"`);
   if (flags["api-key"]) return { baseUrl, apiKey: flags["api-key"], keySource: "--api-key" };
@@ -26,6 +30,7 @@ export function resolveConfig(flags: { "base-url"?: string; "api-key"?: string }
 }
 
 export function requireKey(config: CliConfig): string {
-  if (!config.apiKey) throw new UsageError("no API key: pass --api-key, set ECOMID_API_KEY, or run `npm start` (it writes .state/dev-key.txt)");
+  if (!config.apiKey)
+    throw new UsageError("no API key: pass --api-key, set ECOMID_API_KEY, or run `npm start` (it writes .state/dev-key.txt)");
   return config.apiKey;
 }

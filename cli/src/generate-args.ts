@@ -39,7 +39,13 @@ export const generateOptions = {
   timeout: { type: "string" },
 } as const satisfies ParseArgsConfig["options"];
 
-type Values = { [K in keyof typeof generateOptions]?: (typeof generateOptions)[K] extends { multiple: true } ? string[] : (typeof generateOptions)[K]["type"] extends "boolean" ? boolean : string };
+type Values = {
+  [K in keyof typeof generateOptions]?: (typeof generateOptions)[K] extends { multiple: true }
+    ? string[]
+    : (typeof generateOptions)[K]["type"] extends "boolean"
+      ? boolean
+      : string;
+};
 
 export interface GeneratePlan {
   request: CreateJobParams;
@@ -71,7 +77,8 @@ export function planGenerate(values: Values): GeneratePlan {
   const hints = [values["pose-image"], values.keypoints, values["keypoint-image"]].filter((v) => v !== undefined);
   if (hints.length > 1) throw new UsageError("use only one of --pose-image, --keypoints and --keypoint-image");
   if (values["pose-image"] !== undefined) input.keypoints = { type: "pose_image", image: ref(values["pose-image"], "pose") };
-  if (values["keypoint-image"] !== undefined) input.keypoints = { type: "keypoint_image", image: ref(values["keypoint-image"], "keypoint_image") };
+  if (values["keypoint-image"] !== undefined)
+    input.keypoints = { type: "keypoint_image", image: ref(values["keypoint-image"], "keypoint_image") };
   if (values.keypoints !== undefined) input.keypoints = { type: "points", points: parseKeypoints(values.keypoints) };
 
   const set = <K extends keyof Input>(key: K, value: Input[K] | undefined) => {
@@ -85,7 +92,10 @@ export function planGenerate(values: Values): GeneratePlan {
   set("id_noise", num("id-noise", values["id-noise"]));
   set("steps", int("steps", values.steps));
   set("guidance", num("guidance", values.guidance));
-  set("sampler", oneOf("sampler", values.sampler, ["euler", "euler_ancestral", "dpmpp_2m_karras", "dpm_2_karras", "dpm_solver_trailing"] as const));
+  set(
+    "sampler",
+    oneOf("sampler", values.sampler, ["euler", "euler_ancestral", "dpmpp_2m_karras", "dpm_2_karras", "dpm_solver_trailing"] as const),
+  );
   set("seed", int("seed", values.seed));
   set("width", int("width", values.width));
   set("height", int("height", values.height));
@@ -93,14 +103,17 @@ export function planGenerate(values: Values): GeneratePlan {
   set("output_format", oneOf("format", values.format, ["webp", "png", "jpeg"] as const));
   set("output_quality", int("quality", values.quality));
   if (values.intermediates !== undefined) {
-    input.return_intermediates = list(values.intermediates).map((v) => oneOf("intermediates", v, ["keypoint_image", "arcface_crop", "ffhq_crop"] as const)!);
+    input.return_intermediates = list(values.intermediates).map((v) =>
+      oneOf("intermediates", v, ["keypoint_image", "arcface_crop", "ffhq_crop"] as const)!,
+    );
   }
 
   const request: CreateJobParams = { input };
   if (values.model !== undefined) request.model = values.model;
   if (values.webhook !== undefined) {
     request.webhook = { url: values.webhook };
-    if (values["webhook-events"] !== undefined) request.webhook.events = list(values["webhook-events"]) as NonNullable<CreateJobParams["webhook"]>["events"];
+    if (values["webhook-events"] !== undefined)
+      request.webhook.events = list(values["webhook-events"]) as NonNullable<CreateJobParams["webhook"]>["events"];
   }
   if (values.metadata?.length) request.metadata = Object.fromEntries(values.metadata.map(parsePair));
   const deadline = int("deadline", values.deadline);
@@ -121,12 +134,17 @@ export function planGenerate(values: Values): GeneratePlan {
 
 /** "x,y;x,y;..." in output pixels: left eye, right eye, nose, left and right mouth corners. */
 export function parseKeypoints(text: string): [number, number][] {
-  const points = text.split(";").map((pair) => pair.trim()).filter(Boolean).map((pair) => {
-    const parts = pair.split(",").map((s) => Number(s.trim()));
-    if (parts.length !== 2 || parts.some((n) => !Number.isFinite(n))) throw new UsageError(`--keypoints: "${pair}" is not x,y`);
-    return [parts[0]!, parts[1]!] as [number, number];
-  });
-  if (points.length !== 5) throw new UsageError(`--keypoints needs 5 points (eyes, nose, mouth corners) as x,y;x,y;..., got ${points.length}`);
+  const points = text
+    .split(";")
+    .map((pair) => pair.trim())
+    .filter(Boolean)
+    .map((pair) => {
+      const parts = pair.split(",").map((s) => Number(s.trim()));
+      if (parts.length !== 2 || parts.some((n) => !Number.isFinite(n))) throw new UsageError(`--keypoints: "${pair}" is not x,y`);
+      return [parts[0]!, parts[1]!] as [number, number];
+    });
+  if (points.length !== 5)
+    throw new UsageError(`--keypoints needs 5 points (eyes, nose, mouth corners) as x,y;x,y;..., got ${points.length}`);
   return points;
 }
 
@@ -149,7 +167,11 @@ function oneOf<const T extends readonly string[]>(name: string, value: string | 
   return value as T[number];
 }
 
-const list = (text: string) => text.split(",").map((s) => s.trim()).filter(Boolean);
+const list = (text: string) =>
+  text
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 function parsePair(text: string): [string, string] {
   const eq = text.indexOf("=");

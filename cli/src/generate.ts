@@ -21,7 +21,9 @@ export async function generateCommand(ctx: CommandContext, args: string[]): Prom
   }
 
   const job = await ctx.client.createJob(plan.request, { files, ...(plan.idempotencyKey ? { idempotencyKey: plan.idempotencyKey } : {}) });
-  ctx.stderr.write(`job ${job.id} created (model ${job.model}, ${job.input.width}x${job.input.height}, ${job.input.steps} steps, seed ${job.seed})\n`);
+  ctx.stderr.write(
+    `job ${job.id} created (model ${job.model}, ${job.input.width}x${job.input.height}, ${job.input.steps} steps, seed ${job.seed})\n`,
+  );
   if (!plan.wait) {
     ctx.stdout.write(ctx.json ? `${JSON.stringify(job, null, 2)}\n` : `${job.id}\n`);
     return EXIT.ok;

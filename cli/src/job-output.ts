@@ -12,7 +12,12 @@ const EXTENSIONS: Record<string, string> = { "image/webp": "webp", "image/png": 
 export async function waitWithProgress(ctx: CommandContext, id: string, timeoutMs: number | undefined): Promise<Job> {
   const bar = new ProgressBar(ctx.stderr);
   try {
-    return await ctx.client.waitForJob(id, { onEvent: bar.onEvent, onPoll: bar.onPoll, signal: ctx.signal, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
+    return await ctx.client.waitForJob(id, {
+      onEvent: bar.onEvent,
+      onPoll: bar.onPoll,
+      signal: ctx.signal,
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    });
   } finally {
     bar.finish();
   }
@@ -55,7 +60,9 @@ export async function reportFinished(ctx: CommandContext, job: Job, outDir: stri
   }
   const similarities = job.output.map((o) => (o.identity_similarity === null ? "n/a" : o.identity_similarity.toFixed(3))).join(", ");
   const took = job.metrics.total_ms !== null ? ` in ${(job.metrics.total_ms / 1000).toFixed(1)} s` : "";
-  ctx.stderr.write(`job ${job.id} succeeded${job.cached ? " (cached)" : ""}${took}; seed ${job.seed}; identity similarity ${similarities}\n`);
+  ctx.stderr.write(
+    `job ${job.id} succeeded${job.cached ? " (cached)" : ""}${took}; seed ${job.seed}; identity similarity ${similarities}\n`,
+  );
   if (outDir !== undefined) {
     const paths = await saveOutputs(ctx, job, outDir);
     if (ctx.json) ctx.stdout.write(`${JSON.stringify({ job: job.id, files: paths }, null, 2)}\n`);

@@ -38,7 +38,11 @@ async function list(ctx: CommandContext, args: string[]): Promise<number> {
   if (status && !status.success) throw new UsageError(`--status must be one of ${JobStatusSchema.options.join(", ")}`);
   const limit = values.limit === undefined ? 20 : Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError("--limit must be a positive whole number");
-  const params = { ...(status ? { status: status.data as JobStatus } : {}), ...(values["updated-after"] ? { updated_after: values["updated-after"] } : {}), limit: Math.min(limit, 100) };
+  const params = {
+    ...(status ? { status: status.data as JobStatus } : {}),
+    ...(values["updated-after"] ? { updated_after: values["updated-after"] } : {}),
+    limit: Math.min(limit, 100),
+  };
   const jobs: Job[] = [];
   for await (const job of ctx.client.listJobs(params)) {
     jobs.push(job);
@@ -73,7 +77,11 @@ async function remove(ctx: CommandContext, args: string[]): Promise<number> {
 }
 
 async function wait(ctx: CommandContext, args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { out: { type: "string", short: "o" }, timeout: { type: "string" } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    args,
+    options: { out: { type: "string", short: "o" }, timeout: { type: "string" } },
+    allowPositionals: true,
+  });
   if (positionals.length !== 1) throw new UsageError("jobs wait needs exactly one job id (job_...)");
   const timeout = values.timeout === undefined ? undefined : Number(values.timeout) * 1000;
   if (timeout !== undefined && !(timeout > 0)) throw new UsageError("--timeout must be a positive number of seconds");

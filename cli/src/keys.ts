@@ -30,15 +30,25 @@ export async function keysCommand(ctx: CommandContext, args: string[]): Promise<
       ctx.stderr.write(`created ${id} for ${values.owner} (${scopes.join(", ")}) in the local database; only its hash is stored\n`);
       return EXIT.ok;
     }
-    const created = await ctx.client.createKey({ owner_id: values.owner, scopes: scopes as ApiKey["scopes"], ...(values.name ? { name: values.name } : {}) });
+    const created = await ctx.client.createKey({
+      owner_id: values.owner,
+      scopes: scopes as ApiKey["scopes"],
+      ...(values.name ? { name: values.name } : {}),
+    });
     ctx.stdout.write(ctx.json ? `${JSON.stringify(created, null, 2)}\n` : `${created.key}\n`);
-    ctx.stderr.write(`created ${created.id} for ${created.owner_id} (${created.scopes.join(", ")}); keep the key, only its hash is stored\n`);
+    ctx.stderr.write(
+      `created ${created.id} for ${created.owner_id} (${created.scopes.join(", ")}); keep the key, only its hash is stored\n`,
+    );
     return EXIT.ok;
   }
   if (sub === "list") {
     const keys = values.local ? await localKeys(values.owner) : await ctx.client.listKeys(values.owner);
     if (ctx.json) ctx.stdout.write(`${JSON.stringify(keys, null, 2)}\n`);
-    else for (const k of keys) ctx.stdout.write(`${k.id}  ${k.owner_id}  ${k.prefix}...  ${k.scopes.join(",")}  ${k.revoked_at ? `revoked ${k.revoked_at}` : "active"}\n`);
+    else
+      for (const k of keys)
+        ctx.stdout.write(
+          `${k.id}  ${k.owner_id}  ${k.prefix}...  ${k.scopes.join(",")}  ${k.revoked_at ? `revoked ${k.revoked_at}` : "active"}\n`,
+        );
     return EXIT.ok;
   }
   if (sub === "revoke") {
@@ -60,6 +70,8 @@ export async function keysCommand(ctx: CommandContext, args: string[]): Promise<
 async function localKeys(owner: string | undefined): Promise<Pick<ApiKey, "id" | "owner_id" | "prefix" | "scopes" | "revoked_at">[]> {
   const { localD1, sqlString } = await import("../../scripts/lib/local-d1.js");
   const where = owner ? ` WHERE owner_id = ${sqlString(owner)}` : "";
-  const rows = localD1<{ id: string; owner_id: string; prefix: string; scopes: string; revoked_at: string | null }>(`SELECT * FROM api_keys${where} ORDER BY created_at`);
+  const rows = localD1<{ id: string; owner_id: string; prefix: string; scopes: string; revoked_at: string | null }>(
+    `SELECT * FROM api_keys${where} ORDER BY created_at`,
+  );
   return rows.map((r) => ({ ...r, scopes: JSON.parse(r.scopes) as ApiKey["scopes"] }));
 }

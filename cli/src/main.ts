@@ -18,7 +18,11 @@ export interface RunIo {
 }
 
 /** Runs one command line and returns its exit status; never throws. */
-export async function run(argv: string[], env: Record<string, string | undefined>, io: RunIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function run(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  io: RunIo = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
   const interrupt = new AbortController();
   const onSigint = () => interrupt.abort(new Error("interrupted"));
   if (!io.signal) process.once("SIGINT", onSigint);
@@ -50,7 +54,8 @@ export function splitGlobals(argv: string[]) {
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    const [name, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+    const [name, inline] =
+      arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
     if (GLOBAL_FLAGS.has(name)) {
       const value = inline ?? argv[++i];
       if (value === undefined) throw new UsageError(`${name} needs a value`);
@@ -90,7 +95,9 @@ function report(e: unknown, io: RunIo, signal: AbortSignal, env: Record<string, 
   // undici reports connection failures as TypeError("fetch failed") with the reason in `cause`.
   const cause = (e as { cause?: { code?: string; message?: string } } | null)?.cause;
   if (e instanceof TypeError && e.message === "fetch failed") {
-    line(`cannot reach the API (${cause?.code ?? cause?.message ?? e.message}); is it running? Start a local one with \`npm start\`, or set --base-url / ECOMID_BASE_URL${env.ECOMID_BASE_URL ? ` (now ${env.ECOMID_BASE_URL})` : ""}`);
+    line(
+      `cannot reach the API (${cause?.code ?? cause?.message ?? e.message}); is it running? Start a local one with \`npm start\`, or set --base-url / ECOMID_BASE_URL${env.ECOMID_BASE_URL ? ` (now ${env.ECOMID_BASE_URL})` : ""}`,
+    );
     return EXIT.unexpected;
   }
   line(e instanceof Error ? e.message : String(e));

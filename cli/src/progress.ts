@@ -15,14 +15,24 @@ export class ProgressBar {
   private lastLine = "";
   private drawn = false;
 
-  constructor(private readonly stream: ProgressStream, private readonly width = 24) {}
+  constructor(
+    private readonly stream: ProgressStream,
+    private readonly width = 24,
+  ) {}
 
   onEvent = (event: JobEvent): void => {
-    const data = event.data as { progress?: { stage: string; step: number; total_steps: number }; attempt?: number; cached?: boolean; reason?: { code?: string } };
-    if (event.type === "job.progress" && data.progress) this.show(this.bar(data.progress.step, data.progress.total_steps, data.progress.stage));
+    const data = event.data as {
+      progress?: { stage: string; step: number; total_steps: number };
+      attempt?: number;
+      cached?: boolean;
+      reason?: { code?: string };
+    };
+    if (event.type === "job.progress" && data.progress)
+      this.show(this.bar(data.progress.step, data.progress.total_steps, data.progress.stage));
     else if (event.type === "job.queued") this.show("queued");
     else if (event.type === "job.started") this.show(`started (attempt ${data.attempt ?? 1})`);
-    else if (event.type === "job.retrying") this.show(`retrying (attempt ${data.attempt ?? "?"}${data.reason?.code ? `, after ${data.reason.code}` : ""})`);
+    else if (event.type === "job.retrying")
+      this.show(`retrying (attempt ${data.attempt ?? "?"}${data.reason?.code ? `, after ${data.reason.code}` : ""})`);
     else if (event.type === "job.succeeded") this.show(data.cached ? "succeeded (from the result cache)" : this.bar(1, 1, "done"));
     else this.show(event.type.replace("job.", ""));
   };

@@ -44,8 +44,14 @@ export function createApp() {
     const methods = allowed(path);
     if (!methods.length) return problemResponse(new AppError("not_found", `no route ${c.req.method} ${path}`), c.get("requestId"));
     // A plain OPTIONS (a CORS preflight is answered earlier) asks what the path allows.
-    if (c.req.method === "OPTIONS") return new Response(null, { status: 204, headers: { allow: methods.join(", "), "x-request-id": c.get("requestId") } });
-    return problemResponse(new AppError("method_not_allowed", `${path} takes ${methods.join(", ")}, not ${c.req.method}`, { headers: { allow: methods.join(", ") } }), c.get("requestId"));
+    if (c.req.method === "OPTIONS")
+      return new Response(null, { status: 204, headers: { allow: methods.join(", "), "x-request-id": c.get("requestId") } });
+    return problemResponse(
+      new AppError("method_not_allowed", `${path} takes ${methods.join(", ")}, not ${c.req.method}`, {
+        headers: { allow: methods.join(", ") },
+      }),
+      c.get("requestId"),
+    );
   });
   app.onError((err, c) => {
     const id = c.get("requestId") ?? "unknown";
@@ -53,10 +59,25 @@ export function createApp() {
     const retryAfter = storageRetryAfterSeconds(err);
     if (retryAfter !== null) {
       // The request did not complete: a job creation that failed gave back its slot and its Idempotency-Key on the way out.
-      log("error", "storage unavailable", { requestId: id, path: new URL(c.req.url).pathname, error: err instanceof Error ? err.message : String(err) });
-      return problemResponse(new AppError("temporarily_unavailable", "storage is briefly unavailable and the request did not complete; send it again after Retry-After (with the same Idempotency-Key for a job)", { headers: { "retry-after": String(retryAfter) } }), id);
+      log("error", "storage unavailable", {
+        requestId: id,
+        path: new URL(c.req.url).pathname,
+        error: err instanceof Error ? err.message : String(err),
+      });
+      return problemResponse(
+        new AppError(
+          "temporarily_unavailable",
+          "storage is briefly unavailable and the request did not complete; send it again after Retry-After (with the same Idempotency-Key for a job)",
+          { headers: { "retry-after": String(retryAfter) } },
+        ),
+        id,
+      );
     }
-    log("error", "unhandled error", { requestId: id, path: new URL(c.req.url).pathname, error: err instanceof Error ? err.stack : String(err) });
+    log("error", "unhandled error", {
+      requestId: id,
+      path: new URL(c.req.url).pathname,
+      error: err instanceof Error ? err.stack : String(err),
+    });
     return problemResponse(new AppError("internal_error", "something went wrong on our side; the request id helps us find it"), id);
   });
   return app;

@@ -11,7 +11,10 @@ import type { DispatchMessage, WebhookMessage } from "./queues/messages.js";
  * Bindings from wrangler.toml (generated Env) plus the secrets, which wrangler types cannot see.
  * Queues carry their message type, so every producer is checked against the consumer's schema.
  */
-export interface AppBindings extends Omit<Env, "JOBS" | "KEY_GUARDS" | "JOB_INDEX" | "POOL_MONITOR" | "PUBLIC_LIMITS" | "DISPATCH_QUEUE" | "WEBHOOK_QUEUE"> {
+export interface AppBindings extends Omit<
+  Env,
+  "JOBS" | "KEY_GUARDS" | "JOB_INDEX" | "POOL_MONITOR" | "PUBLIC_LIMITS" | "DISPATCH_QUEUE" | "WEBHOOK_QUEUE"
+> {
   PUBLIC_BASE_URL: string;
   JOBS: DurableObjectNamespace<JobObject>;
   KEY_GUARDS: DurableObjectNamespace<KeyGuard>;

@@ -27,6 +27,12 @@ describe("starting the GPU function with EXECUTION_PROVIDER=auto", () => {
       return;
     }
     expect(ready?.msg).toBe("model ready on CPU");
-    expect(absent).toEqual([expect.objectContaining({ level: "info", msg: "CUDA execution provider unavailable; every graph runs on CPU", reason: expect.any(String) })]);
+    expect(absent).toEqual([
+      expect.objectContaining({
+        level: "info",
+        msg: "CUDA execution provider unavailable; every graph runs on CPU",
+        reason: expect.any(String),
+      }),
+    ]);
   });
 });

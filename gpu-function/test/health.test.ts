@@ -11,7 +11,10 @@ let service: GpuService;
 beforeAll(async () => {
   service = new GpuService({ BUNDLE_DIR: emptyBundle });
   for (let i = 0; i < 600; i++) {
-    const h = await fetch(`${service.url}/health`).then((r) => r.json() as Promise<{ status: string }>, () => null);
+    const h = await fetch(`${service.url}/health`).then(
+      (r) => r.json() as Promise<{ status: string }>,
+      () => null,
+    );
     if (h?.status === "failed") return;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -31,10 +34,14 @@ describe("GPU function /health with a bundle that failed to load", () => {
   });
 
   it("tells why to a caller with the dispatch token", async () => {
-    const body = (await (await fetch(`${service.url}/health`, { headers: { authorization: `Bearer ${SERVICE_TOKEN}` } })).json()) as { error: string | null };
+    const body = (await (await fetch(`${service.url}/health`, { headers: { authorization: `Bearer ${SERVICE_TOKEN}` } })).json()) as {
+      error: string | null;
+    };
     expect(body.error).toEqual(expect.any(String));
     expect(body.error!.length).toBeGreaterThan(0);
-    const wrong = (await (await fetch(`${service.url}/health`, { headers: { authorization: "Bearer not-the-token-000000" } })).json()) as { error: string | null };
+    const wrong = (await (await fetch(`${service.url}/health`, { headers: { authorization: "Bearer not-the-token-000000" } })).json()) as {
+      error: string | null;
+    };
     expect(wrong.error).toBeNull();
   });
 });

@@ -41,7 +41,14 @@ const envFromConfigMap = (): Record<string, string> => configMap.data;
 
 /** The app with a stand-in runner in a given state, to ask what a probe would get. */
 function appIn(state: { ready: boolean; draining: boolean }) {
-  const runner = { isReady: state.ready, isDraining: state.draining, loadError: null, inFlight: 0, bundleId: "b@1", provider: "cuda" } as unknown as JobRunner;
+  const runner = {
+    isReady: state.ready,
+    isDraining: state.draining,
+    loadError: null,
+    inFlight: 0,
+    bundleId: "b@1",
+    provider: "cuda",
+  } as unknown as JobRunner;
   return createApp(readConfig({ ...envFromConfigMap(), GPU_DISPATCH_TOKEN: "x".repeat(32) }), runner, new Metrics());
 }
 
@@ -49,7 +56,8 @@ describe("infra/k8s manifests", () => {
   it("lists files that exist and parse; namespace-agnostic; the expected kinds once each", () => {
     for (const file of kustomization.resources as string[]) expect(existsSync(join(DIR, file)), file).toBe(true);
     for (const r of resources) expect(r.metadata?.namespace, `${r.kind} ${r.metadata?.name}`).toBeUndefined();
-    for (const kind of ["Deployment", "Service", "ConfigMap", "PersistentVolumeClaim", "HorizontalPodAutoscaler", "PodDisruptionBudget"]) one(kind);
+    for (const kind of ["Deployment", "Service", "ConfigMap", "PersistentVolumeClaim", "HorizontalPodAutoscaler", "PodDisruptionBudget"])
+      one(kind);
   });
 
   it("commits no Secret and no literal secret values", () => {
@@ -88,7 +96,8 @@ describe("infra/k8s manifests", () => {
   it("probes paths the app serves: readiness fails while loading or draining, liveness does not", async () => {
     const status = async (path: string, state: { ready: boolean; draining: boolean }) => (await appIn(state).request(path)).status;
     const { startupProbe, readinessProbe, livenessProbe } = container;
-    for (const probe of [startupProbe, readinessProbe, livenessProbe]) expect(await status(probe.httpGet.path, { ready: true, draining: false }), probe.httpGet.path).toBe(200);
+    for (const probe of [startupProbe, readinessProbe, livenessProbe])
+      expect(await status(probe.httpGet.path, { ready: true, draining: false }), probe.httpGet.path).toBe(200);
     expect(await status(readinessProbe.httpGet.path, { ready: true, draining: true })).toBe(503);
     expect(await status(readinessProbe.httpGet.path, { ready: false, draining: false })).toBe(503);
     expect(await status(startupProbe.httpGet.path, { ready: false, draining: false })).toBe(503);

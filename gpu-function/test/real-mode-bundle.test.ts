@@ -19,8 +19,13 @@ let bundle: ModelBundle;
 let pipeline: EcomidPipeline;
 
 beforeAll(() => {
-  const inputs = runExporter(["ecomid_export.published", "--out", resolve(work, "published")], 60_000).trim().split(" ");
-  runExporter(["ecomid_export", "--out", resolve(bundleDir), "--widths", "tiny", "--bundle-id", "ecomid-real-mode-test", ...inputs], 170_000);
+  const inputs = runExporter(["ecomid_export.published", "--out", resolve(work, "published")], 60_000)
+    .trim()
+    .split(" ");
+  runExporter(
+    ["ecomid_export", "--out", resolve(bundleDir), "--widths", "tiny", "--bundle-id", "ecomid-real-mode-test", ...inputs],
+    170_000,
+  );
 }, 240_000);
 
 afterAll(async () => {

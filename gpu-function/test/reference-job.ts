@@ -15,7 +15,12 @@ export interface ReferenceParameters {
 }
 
 /** The GPU job spec of the reference run, for parity tests and the pipeline benchmark. */
-export function referenceJobSpec(p: ReferenceParameters, sampler: GpuJobSpec["sampler"], imageBytes: number, overrides: Partial<GpuJobSpec> = {}): GpuJobSpec {
+export function referenceJobSpec(
+  p: ReferenceParameters,
+  sampler: GpuJobSpec["sampler"],
+  imageBytes: number,
+  overrides: Partial<GpuJobSpec> = {},
+): GpuJobSpec {
   return {
     prompt: p.prompt,
     negative_prompt: p.negative_prompt,

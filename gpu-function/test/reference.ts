@@ -48,7 +48,11 @@ export function referenceBound(runs: Record<string, number>, amplification = 1):
 export function openTinyBundle(): Promise<ModelBundle> {
   const threads = Number(process.env.ECOMID_TEST_ORT_THREADS ?? 1);
   const optimization = (process.env.ECOMID_TEST_ORT_OPTIMIZATION ?? "all") as GraphOptimizationLevel;
-  return ModelBundle.open(TINY_BUNDLE, { provider: "cpu", intraOpThreads: threads, graphOptimizationLevel: optimization }, { skipHashes: true });
+  return ModelBundle.open(
+    TINY_BUNDLE,
+    { provider: "cpu", intraOpThreads: threads, graphOptimizationLevel: optimization },
+    { skipHashes: true },
+  );
 }
 
 export function reference(name: string): { data: Float32Array | Uint8Array; shape: number[] } {

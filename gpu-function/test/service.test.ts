@@ -39,7 +39,11 @@ describe("GPU function service", () => {
   it("reports health with the execution provider, and refuses bad dispatches", async () => {
     const health = (await (await fetch(`${service.url}/health`)).json()) as Record<string, unknown>;
     expect(health).toMatchObject({ status: "ok", model_ready: true, execution_provider: "cpu", in_flight: 0, capacity: 1 });
-    const wrongToken = await fetch(`${service.url}/v1/jobs`, { method: "POST", headers: { "content-type": "application/json", authorization: "Bearer wrong-token-0123456789" }, body: JSON.stringify(job("job_a")) });
+    const wrongToken = await fetch(`${service.url}/v1/jobs`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer wrong-token-0123456789" },
+      body: JSON.stringify(job("job_a")),
+    });
     expect(wrongToken.status).toBe(401);
     expect(GpuRefusal.parse(await wrongToken.json())).toMatchObject({ status: 401, code: "unauthorized" });
     const bad = await service.dispatch({ protocol: "ecomid.gpu/1", job_id: "x" });
@@ -63,7 +67,12 @@ describe("GPU function service", () => {
     const uploaded = peer.uploads.get("job_ok/0")!;
     const meta = await sharp(uploaded).metadata();
     expect([meta.format, meta.width, meta.height]).toEqual(["webp", 64, 64]);
-    expect(done.outputs[0]).toMatchObject({ index: 0, bytes: uploaded.byteLength, sha256: createHash("sha256").update(uploaded).digest("hex"), seed: 5 });
+    expect(done.outputs[0]).toMatchObject({
+      index: 0,
+      bytes: uploaded.byteLength,
+      sha256: createHash("sha256").update(uploaded).digest("hex"),
+      seed: 5,
+    });
     expect(done.faces).toHaveLength(1);
     expect(done.intermediates).toEqual([{ kind: "keypoint_image", content_type: "image/png" }]);
     expect((await sharp(peer.uploads.get("job_ok/kp")!).metadata()).width).toBe(512);
@@ -82,7 +91,10 @@ describe("GPU function service", () => {
       if (Date.now() > until) throw new Error("never started denoising");
       await new Promise((r) => setTimeout(r, 50));
     }
-    const cancel = await fetch(`${service.url}/v1/jobs/job_long/cancel`, { method: "POST", headers: { authorization: `Bearer ${SERVICE_TOKEN}` } });
+    const cancel = await fetch(`${service.url}/v1/jobs/job_long/cancel`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${SERVICE_TOKEN}` },
+    });
     expect(cancel.status).toBe(202);
     for (let i = 0; i < 100 && (await inFlight()) > 0; i++) await new Promise((r) => setTimeout(r, 100));
     const steps = callbacksOf("job_long").filter((c) => c.type === "progress" && c.progress.stage === "denoising").length;

@@ -66,7 +66,11 @@ describe("GPU function shutdown", () => {
     process.kill(inference[0]!, "SIGSTOP");
     expect((await service.dispatch(peer.job("job_handback"))).status).toBe(202);
     await peer.waitFor("job_handback", (c) => c.body.type === "started");
-    for (let i = 0; i < 400 && !service.logs.some((l) => l.job_id === "job_handback" && l.msg === "inputs downloaded; job sent to inference"); i++) {
+    for (
+      let i = 0;
+      i < 400 && !service.logs.some((l) => l.job_id === "job_handback" && l.msg === "inputs downloaded; job sent to inference");
+      i++
+    ) {
       await new Promise((r) => setTimeout(r, 25));
     }
 
@@ -90,7 +94,8 @@ describe("GPU function shutdown", () => {
     service.signal("SIGTERM");
     await untilDraining(service);
     service.signal("SIGINT");
-    for (let i = 0; i < 400 && !service.logs.some((l) => l.msg.startsWith("already stopping")); i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 400 && !service.logs.some((l) => l.msg.startsWith("already stopping")); i++)
+      await new Promise((r) => setTimeout(r, 25));
     // Still draining, still up: the job is allowed to finish.
     expect(((await (await fetch(`${service.url}/health`)).json()) as { status: string }).status).toBe("draining");
     peer.release("job_twice");

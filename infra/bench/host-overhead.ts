@@ -68,7 +68,10 @@ export async function timeHostOverhead(opts: {
 }): Promise<HostOverhead> {
   const graph = await Graph.load("denoiser", opts.graphPath, { provider: opts.provider, intraOpThreads: opts.threads });
   // Denoiser.prepare reads only these two things from a bundle.
-  const bundle = { graph: async () => graph, manifest: { model: { id_padding_tokens: { fidelity: 8, style: 16, neutral: 0 } } } } as unknown as ModelBundle;
+  const bundle = {
+    graph: async () => graph,
+    manifest: { model: { id_padding_tokens: { fidelity: 8, style: 16, neutral: 0 } } },
+  } as unknown as ModelBundle;
   const filled = (dims: number[]) => float32(new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(0.01), dims);
   const denoiser = await Denoiser.prepare(bundle, {
     encoderHiddenStates: filled([2, 77, WIDTH]),
@@ -114,7 +117,13 @@ export async function timeHostOverhead(opts: {
   for (const sampler of opts.samplers) {
     await loop()(sampler); // warm-up
     const { loopTimes, previewTimes } = await loop()(sampler);
-    samplers.push({ sampler, evaluations: loopTimes.length, loopMs: median(loopTimes), previewMs: median(previewTimes), bareRunMs: await bare(loopTimes.length) });
+    samplers.push({
+      sampler,
+      evaluations: loopTimes.length,
+      loopMs: median(loopTimes),
+      previewMs: median(previewTimes),
+      bareRunMs: await bare(loopTimes.length),
+    });
   }
   await graph.release();
   return { provider: graph.provider, graphSource: opts.graphSource, samplers };
@@ -132,7 +141,10 @@ async function bareRun(path: string, provider: string, threads: number): Promise
     const meta = session.inputMetadata.find((m) => m.name === name);
     const shape = meta && meta.isTensor ? (meta.shape as number[]) : [2];
     const size = shape.reduce((a, b) => a * b, 1);
-    feeds[name] = name === "id_mode" ? new ort.Tensor("int64", new BigInt64Array(size).fill(2n), shape) : new ort.Tensor("float32", new Float32Array(size).fill(0.01), shape);
+    feeds[name] =
+      name === "id_mode"
+        ? new ort.Tensor("int64", new BigInt64Array(size).fill(2n), shape)
+        : new ort.Tensor("float32", new Float32Array(size).fill(0.01), shape);
   }
   return async (count) => {
     await session.run(feeds); // warm-up

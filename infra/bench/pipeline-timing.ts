@@ -50,7 +50,13 @@ export async function timePipeline(opts: {
   const samplers: SamplerTiming[] = [];
   try {
     for (const sampler of opts.samplers) {
-      const job = { spec: referenceJobSpec(p, sampler, image.byteLength), references: [image], keypointImage: null, intermediates: [], initialNoise };
+      const job = {
+        spec: referenceJobSpec(p, sampler, image.byteLength),
+        references: [image],
+        keypointImage: null,
+        intermediates: [],
+        initialNoise,
+      };
       await pipeline.run(job); // warm-up: first-run allocations and kernel choices stay out of the numbers
       const stageRuns: Record<string, number>[] = [];
       const totals: number[] = [];

@@ -32,9 +32,24 @@ export function findPython(): string | null {
 }
 
 /** Runs reference_pipeline_timing.py in its own process (its RSS is its own) and takes the medians. */
-export async function timeReference(python: string, opts: { bundleDir: string; imagePath: string; samplers: readonly string[]; runs: number; threads: number }): Promise<ReferenceTiming> {
+export async function timeReference(
+  python: string,
+  opts: { bundleDir: string; imagePath: string; samplers: readonly string[]; runs: number; threads: number },
+): Promise<ReferenceTiming> {
   const script = join(import.meta.dirname, "reference_pipeline_timing.py");
-  const args = [script, "--bundle", opts.bundleDir, "--image", opts.imagePath, "--samplers", opts.samplers.join(","), "--runs", String(opts.runs), "--threads", String(opts.threads)];
+  const args = [
+    script,
+    "--bundle",
+    opts.bundleDir,
+    "--image",
+    opts.imagePath,
+    "--samplers",
+    opts.samplers.join(","),
+    "--runs",
+    String(opts.runs),
+    "--threads",
+    String(opts.threads),
+  ];
   const { stdout } = await run(python, args, { maxBuffer: 16 * 1024 * 1024, env: { ...process.env, PYTHONWARNINGS: "ignore" } });
   const raw = JSON.parse(stdout.trim().split("\n").at(-1)!) as RawReference;
   return {

@@ -28,9 +28,14 @@ export function pipelineReport(ts: PipelineTiming, ref: ReferenceTiming | null):
     }
     if (r) {
       const ratio = s.totalMs / r.totalMs;
-      lines.push(`    goal TS <= ${PIPELINE_GOAL} x PyTorch end to end: ${ratio <= PIPELINE_GOAL ? "MET" : "NOT MET"} (${ratio.toFixed(2)}x)`);
+      lines.push(
+        `    goal TS <= ${PIPELINE_GOAL} x PyTorch end to end: ${ratio <= PIPELINE_GOAL ? "MET" : "NOT MET"} (${ratio.toFixed(2)}x)`,
+      );
     }
-    lines.push(`    output image vs the PyTorch reference image: TS max diff ${s.imageMaxDiff ?? "-"}/255` + (r ? `, PyTorch max diff ${r.imageMaxDiff ?? "-"}/255` : ""));
+    lines.push(
+      `    output image vs the PyTorch reference image: TS max diff ${s.imageMaxDiff ?? "-"}/255` +
+        (r ? `, PyTorch max diff ${r.imageMaxDiff ?? "-"}/255` : ""),
+    );
   }
   return lines;
 }
@@ -40,10 +45,14 @@ export function hostReport(h: HostOverhead): string[] {
   const widths = [16, 6, 10, 10, 10, 11];
   const lines = ["    " + pad(["sampler", "evals", "loop ms", "bare run", "host ms", "preview ms"], widths)];
   for (const s of h.samplers) {
-    lines.push("    " + pad([s.sampler, String(s.evaluations), ms(s.loopMs), ms(s.bareRunMs), ms(s.loopMs - s.bareRunMs), ms(s.previewMs)], widths));
+    lines.push(
+      "    " + pad([s.sampler, String(s.evaluations), ms(s.loopMs), ms(s.bareRunMs), ms(s.loopMs - s.bareRunMs), ms(s.previewMs)], widths),
+    );
   }
   const worst = Math.max(...h.samplers.map((s) => s.loopMs - s.bareRunMs));
   const worstWithPreview = Math.max(...h.samplers.map((s) => s.loopMs - s.bareRunMs + s.previewMs));
-  lines.push(`    goal host time < ${HOST_GOAL_MS} ms per step: ${worst < HOST_GOAL_MS ? "MET" : "NOT MET"} (worst ${ms(worst)} ms; ${ms(worstWithPreview)} ms if a preview were rendered every step; the service renders one at most twice a second)`);
+  lines.push(
+    `    goal host time < ${HOST_GOAL_MS} ms per step: ${worst < HOST_GOAL_MS ? "MET" : "NOT MET"} (worst ${ms(worst)} ms; ${ms(worstWithPreview)} ms if a preview were rendered every step; the service renders one at most twice a second)`,
+  );
   return lines;
 }

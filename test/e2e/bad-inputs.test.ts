@@ -38,7 +38,9 @@ describe("bad inputs get the documented error codes", () => {
 
   it("a file that is not an image: 415 unsupported_image_format, before any GPU work", async () => {
     const before = await gpuMetrics();
-    const r = await submitMultipart(tinyJob({ prompt: "x", seed: 1 }), { face: { bytes: Buffer.from("%PDF-1.7 definitely not a picture"), type: "image/png" } });
+    const r = await submitMultipart(tinyJob({ prompt: "x", seed: 1 }), {
+      face: { bytes: Buffer.from("%PDF-1.7 definitely not a picture"), type: "image/png" },
+    });
     expect(r.status).toBe(415);
     const body = await problem(r);
     expect(body.code).toBe("unsupported_image_format");
@@ -55,7 +57,13 @@ describe("bad inputs get the documented error codes", () => {
   });
 
   it("keypoints outside the output image: 422 with a JSON pointer to the bad point", async () => {
-    const points = [[24, 26], [40, 26], [32, 34], [26, 44], [90, 44]]; // the last one lies beyond the 64-pixel width
+    const points = [
+      [24, 26],
+      [40, 26],
+      [32, 34],
+      [26, 44],
+      [90, 44],
+    ]; // the last one lies beyond the 64-pixel width
     const r = await submitMultipart(tinyJob({ prompt: "x", seed: 1, keypoints: { type: "points", points } }), {
       face: { bytes: image("astronaut.png"), type: "image/png" },
     });

@@ -26,7 +26,12 @@ describe("canceling a running job", () => {
     // The GPU function stops: it lets go of the job within a step or two of the cancel. The
     // ~37 steps left take ~4.5 s here (~120 ms each), so finishing them instead would miss 2 s.
     const canceledAt = Date.now();
-    await waitUntil("the GPU function to drop the canceled job", 2000, async () => ((await gpuHealth()).in_flight === 0 ? true : undefined), 50);
+    await waitUntil(
+      "the GPU function to drop the canceled job",
+      2000,
+      async () => ((await gpuHealth()).in_flight === 0 ? true : undefined),
+      50,
+    );
     expect(Date.now() - canceledAt).toBeLessThan(2000);
     const after = await gpuMetrics();
     const delta = (name: string) => (after[name] ?? 0) - (before[name] ?? 0);

@@ -33,7 +33,10 @@ describe("a portrait from astronaut.png, end to end", () => {
     expect(events.map((e) => e.id)).toEqual(events.map((_, i) => i + 1));
     // Per-step progress from the sampler, relayed GPU -> edge callback -> this stream.
     const steps = events.filter((e) => e.event === "job.progress").map((e) => (e.data.data as Json).progress);
-    expect(steps.some((p) => p?.step > 0 && p.total_steps > 0), `progress seen: ${JSON.stringify(steps)}`).toBe(true);
+    expect(
+      steps.some((p) => p?.step > 0 && p.total_steps > 0),
+      `progress seen: ${JSON.stringify(steps)}`,
+    ).toBe(true);
 
     const job = await getJob(created.id);
     first = job;

@@ -9,7 +9,10 @@ import { currentGpuPid, startGpuFunction } from "./support/stack.js";
 
 /** Runs a 40-step job and calls `crash` once denoising is under way; returns the job's events and final state. */
 async function jobThroughCrash(seed: number, crash: () => Promise<void>): Promise<{ events: SseEvent[]; job: Json }> {
-  const created = await createJob(tinyJob({ prompt: `a portrait that survives a crash (${seed})`, seed, steps: 40 }), image("astronaut.png"));
+  const created = await createJob(
+    tinyJob({ prompt: `a portrait that survives a crash (${seed})`, seed, steps: 40 }),
+    image("astronaut.png"),
+  );
   let crashed: Promise<void> | undefined;
   const events = await followEvents(created.id, 140_000, (e) => {
     if (!crashed && e.event === "job.progress" && ((e.data.data as Json).progress?.step ?? 0) >= 2) crashed = crash();

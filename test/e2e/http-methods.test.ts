@@ -7,7 +7,10 @@ import { describe, expect, inject, it } from "vitest";
  * method the path does not take (test/edge/http-methods.test.ts), and never echoes the
  * request back.
  */
-function send(method: string, path: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+function send(
+  method: string,
+  path: string,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   const url = new URL(path, inject("e2eStack").edgeUrl);
   return new Promise((resolve, reject) => {
     const req = request(url, { method, headers: { authorization: "Bearer ek_test_TRACEsecret0000000000000000000000" } }, (res) => {
@@ -22,7 +25,11 @@ function send(method: string, path: string): Promise<{ status: number; headers: 
 
 describe("TRACE over the wire", () => {
   it("gets 405 with Allow on known paths, 404 elsewhere, and echoes nothing", async () => {
-    for (const [path, allow] of [["/v1/jobs", "GET, HEAD, OPTIONS, POST"], ["/health", "GET, HEAD, OPTIONS"], ["/v1/jobs/job_x/cancel", "OPTIONS, POST"]] as const) {
+    for (const [path, allow] of [
+      ["/v1/jobs", "GET, HEAD, OPTIONS, POST"],
+      ["/health", "GET, HEAD, OPTIONS"],
+      ["/v1/jobs/job_x/cancel", "OPTIONS, POST"],
+    ] as const) {
       const res = await send("TRACE", path);
       expect(res.status, path).toBe(405);
       expect(res.headers.allow, path).toBe(allow);

@@ -2,7 +2,18 @@ import { env } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { verifyWebhook, WebhookVerificationError } from "@ecomid/shared/sdk";
 import { nextRetryDelaySeconds, WEBHOOK_RETRY_DELAYS_SECONDS } from "../../edge/src/webhooks/schedule.js";
-import { api, completeJob, createKey, gpuCallback, HOOK, installPeer, multipartJob, runDispatch, runWebhookDeliveries, tinyJob } from "./helpers.js";
+import {
+  api,
+  completeJob,
+  createKey,
+  gpuCallback,
+  HOOK,
+  installPeer,
+  multipartJob,
+  runDispatch,
+  runWebhookDeliveries,
+  tinyJob,
+} from "./helpers.js";
 
 let peer: ReturnType<typeof installPeer>;
 beforeEach(() => {
@@ -20,7 +31,12 @@ async function runToSuccess(key: string, body = tinyJob()) {
   const request = peer.dispatched.find((d) => d.job_id === job.id)!;
   await gpuCallback(request, { type: "started", attempt: 1 });
   for (let step = 1; step <= 2; step++) {
-    await gpuCallback(request, { type: "progress", attempt: 1, progress: { stage: "denoising", step, total_steps: 2 }, preview: "data:image/png;base64,AAAA" });
+    await gpuCallback(request, {
+      type: "progress",
+      attempt: 1,
+      progress: { stage: "denoising", step, total_steps: 2 },
+      preview: "data:image/png;base64,AAAA",
+    });
   }
   await completeJob(request);
   return job;
@@ -85,7 +101,12 @@ describe("Server-Sent Events", () => {
       }
     };
     await readUntil("job.queued");
-    await gpuCallback(request, { type: "progress", attempt: 1, progress: { stage: "denoising", step: 1, total_steps: 2 }, preview: "data:image/png;base64,QUJD" });
+    await gpuCallback(request, {
+      type: "progress",
+      attempt: 1,
+      progress: { stage: "denoising", step: 1, total_steps: 2 },
+      preview: "data:image/png;base64,QUJD",
+    });
     await readUntil("job.progress");
     expect(seen).toContain("data:image/png;base64,QUJD"); // previews go to live clients only
     await completeJob(request);
@@ -103,7 +124,9 @@ describe("Server-Sent Events", () => {
     let seen = "";
     while (!seen.includes("job.queued")) seen += decoder.decode((await reader.read()).value);
     // The interval's own tick, called directly rather than waiting 15 s.
-    await runInDurableObject(env.JOBS.get(env.JOBS.idFromName(created.id)), (instance) => (instance as unknown as { streams: { ping(): void } }).streams.ping());
+    await runInDurableObject(env.JOBS.get(env.JOBS.idFromName(created.id)), (instance) =>
+      (instance as unknown as { streams: { ping(): void } }).streams.ping(),
+    );
     while (!seen.includes(": keep-alive")) seen += decoder.decode((await reader.read()).value);
     expect(seen.endsWith(": keep-alive\n\n")).toBe(true);
     await reader.cancel();
@@ -131,14 +154,20 @@ describe("webhooks", () => {
     const job = await runToSuccess(key, tinyJob({ webhook: { url: HOOK } }));
     // Nothing consumes the queue here: the delivery stays pending, as if its message were lost.
     const later = Date.now() + STALLED_AFTER_MS + 60_000;
-    const stalled = await env.DB.prepare(`SELECT id FROM webhook_deliveries WHERE job_id = ? AND status = 'pending'`).bind(job.id).all<{ id: string }>();
+    const stalled = await env.DB.prepare(`SELECT id FROM webhook_deliveries WHERE job_id = ? AND status = 'pending'`)
+      .bind(job.id)
+      .all<{ id: string }>();
     expect(stalled.results).toHaveLength(1);
     expect(await requeueStalledDeliveries(env as never, Date.now())).toBe(0); // not overdue yet
     expect(await requeueStalledDeliveries(env as never, later)).toBeGreaterThanOrEqual(1);
-    const row = await env.DB.prepare(`SELECT next_attempt_at FROM webhook_deliveries WHERE id = ?`).bind(stalled.results[0]!.id).first<{ next_attempt_at: string }>();
+    const row = await env.DB.prepare(`SELECT next_attempt_at FROM webhook_deliveries WHERE id = ?`)
+      .bind(stalled.results[0]!.id)
+      .first<{ next_attempt_at: string }>();
     expect(Date.parse(row!.next_attempt_at)).toBe(later);
     // Its new message is at work: the next sweep at the same time leaves it alone.
-    const again = await env.DB.prepare(`SELECT COUNT(*) AS n FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at < ?`).bind(new Date(later - STALLED_AFTER_MS).toISOString()).first<{ n: number }>();
+    const again = await env.DB.prepare(`SELECT COUNT(*) AS n FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at < ?`)
+      .bind(new Date(later - STALLED_AFTER_MS).toISOString())
+      .first<{ n: number }>();
     expect(again!.n).toBe(0);
   });
 
@@ -148,12 +177,16 @@ describe("webhooks", () => {
     peer.script.hookStatus.push(500, 500, 500);
     const result = await runWebhookDeliveries(job.id);
     expect(result.retryMessages).toHaveLength(3); // two progress events and the success
-    const log = (await (await api(`/v1/jobs/${job.id}/webhook_deliveries`, key)).json()) as { data: Array<{ id: string; status: string; attempts: number; last_status_code: number; type: string }> };
+    const log = (await (await api(`/v1/jobs/${job.id}/webhook_deliveries`, key)).json()) as {
+      data: Array<{ id: string; status: string; attempts: number; last_status_code: number; type: string }>;
+    };
     expect(log.data.map((d) => d.type)).toEqual(["job.progress", "job.progress", "job.succeeded"]);
     expect(log.data.every((d) => d.status === "pending" && d.attempts === 1 && d.last_status_code === 500)).toBe(true);
     // The queue retries; this time the receiver answers.
     await runWebhookDeliveries(job.id);
-    const after = (await (await api(`/v1/jobs/${job.id}/webhook_deliveries`, key)).json()) as { data: Array<{ id: string; status: string; attempts: number }> };
+    const after = (await (await api(`/v1/jobs/${job.id}/webhook_deliveries`, key)).json()) as {
+      data: Array<{ id: string; status: string; attempts: number }>;
+    };
     expect(after.data.every((d) => d.status === "delivered" && d.attempts === 2)).toBe(true);
     // Same webhook-id on the retry of one event.
     const ids = peer.webhooks.map((w) => w.headers.get("webhook-id"));
@@ -182,27 +215,38 @@ describe("webhooks", () => {
   it("signs with both secrets for a day after rotation", async () => {
     const { key } = await createKey(freshOwner());
     const { secret: old } = (await (await api("/v1/webhook_secret", key)).json()) as { secret: string };
-    const rotated = (await (await api("/v1/webhook_secret/rotate", key, { method: "POST" })).json()) as { secret: string; previous_valid_until: string };
+    const rotated = (await (await api("/v1/webhook_secret/rotate", key, { method: "POST" })).json()) as {
+      secret: string;
+      previous_valid_until: string;
+    };
     expect(rotated.secret).not.toBe(old);
     expect(Date.parse(rotated.previous_valid_until)).toBeGreaterThan(Date.now() + 23 * 3600 * 1000);
     const job = await runToSuccess(key, tinyJob({ webhook: { url: HOOK } }));
     await runWebhookDeliveries(job.id);
     const hook = peer.webhooks.at(-1)!;
     expect(hook.headers.get("webhook-signature")!.split(" ")).toHaveLength(2);
-    for (const secret of [old, rotated.secret]) expect(await verifyWebhook(secret, hook.headers, hook.body)).toMatchObject({ type: "job.succeeded" });
+    for (const secret of [old, rotated.secret])
+      expect(await verifyWebhook(secret, hook.headers, hook.body)).toMatchObject({ type: "job.succeeded" });
   });
 
   it("keeps every retired secret signing for its own 24 h: a second rotation within the day signs with all three", async () => {
     const { key } = await createKey(freshOwner());
     const { secret: first } = (await (await api("/v1/webhook_secret", key)).json()) as { secret: string };
-    const second = (await (await api("/v1/webhook_secret/rotate", key, { method: "POST" })).json()) as { secret: string; previous_valid_until: string };
-    const third = (await (await api("/v1/webhook_secret/rotate", key, { method: "POST" })).json()) as { secret: string; previous_valid_until: string };
+    const second = (await (await api("/v1/webhook_secret/rotate", key, { method: "POST" })).json()) as {
+      secret: string;
+      previous_valid_until: string;
+    };
+    const third = (await (await api("/v1/webhook_secret/rotate", key, { method: "POST" })).json()) as {
+      secret: string;
+      previous_valid_until: string;
+    };
     expect(Date.parse(third.previous_valid_until)).toBeGreaterThanOrEqual(Date.parse(second.previous_valid_until));
     const job = await runToSuccess(key, tinyJob({ webhook: { url: HOOK } }));
     await runWebhookDeliveries(job.id);
     const hook = peer.webhooks.at(-1)!;
     expect(hook.headers.get("webhook-signature")!.split(" ")).toHaveLength(3);
-    for (const secret of [first, second.secret, third.secret]) expect(await verifyWebhook(secret, hook.headers, hook.body)).toMatchObject({ type: "job.succeeded" });
+    for (const secret of [first, second.secret, third.secret])
+      expect(await verifyWebhook(secret, hook.headers, hook.body)).toMatchObject({ type: "job.succeeded" });
   });
 
   it("refuses a rotation while five retired secrets still sign, with Retry-After until the oldest stops", async () => {

@@ -46,7 +46,12 @@ describe("dispatch while every GPU is busy", () => {
     // The woken job reaches the GPU and leaves the waiting list; the next freed slot goes to the second.
     expect((await runDispatch(first)).explicitAcks).toHaveLength(1);
     await completeJob(peer.dispatched.find((d) => d.job_id === first)!);
-    await vi.waitFor(() => expect(sent).toEqual([{ job_id: first, attempt: 1 }, { job_id: second, attempt: 1 }]));
+    await vi.waitFor(() =>
+      expect(sent).toEqual([
+        { job_id: first, attempt: 1 },
+        { job_id: second, attempt: 1 },
+      ]),
+    );
   });
 
   it("never sends one attempt to a GPU twice (a duplicate or wake-up message after dispatch is stale)", async () => {

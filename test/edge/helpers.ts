@@ -62,7 +62,12 @@ export function pngOf(width: number, height: number, salt = 0): Uint8Array {
   dv.setUint32(0, width);
   dv.setUint32(4, height);
   ihdr.set([8, 2, 0, 0, 0], 8);
-  const parts = [new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr), chunk("tEXt", new TextEncoder().encode(`salt\0${salt}`)), chunk("IEND", new Uint8Array())];
+  const parts = [
+    new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", ihdr),
+    chunk("tEXt", new TextEncoder().encode(`salt\0${salt}`)),
+    chunk("IEND", new Uint8Array()),
+  ];
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {
@@ -107,7 +112,8 @@ export function installPeer() {
     const url = new URL(req.url);
     if (url.origin === POOL) {
       poolRedirectModes.push(req.redirect);
-      if (script.poolRedirectTo) return new Response(null, { status: 302, headers: { location: `${script.poolRedirectTo}${url.pathname}` } });
+      if (script.poolRedirectTo)
+        return new Response(null, { status: 302, headers: { location: `${script.poolRedirectTo}${url.pathname}` } });
       if (url.pathname === "/health") return Response.json({ status: "ok", in_flight: 0, capacity: 1 });
       if (url.pathname.endsWith("/cancel")) {
         canceled.push(url.pathname.split("/")[3]!);
@@ -133,7 +139,11 @@ export async function gpuCallback(request: GpuJobRequest, cb: GpuCallback, secre
   const path = new URL(request.callback.url).pathname;
   return SELF.fetch(`${BASE}${path}`, {
     method: "POST",
-    headers: { "content-type": "application/json", "ecomid-attempt": String(request.attempt), "ecomid-signature": await signCallback(secret, request.job_id, request.attempt, body) },
+    headers: {
+      "content-type": "application/json",
+      "ecomid-attempt": String(request.attempt),
+      "ecomid-signature": await signCallback(secret, request.job_id, request.attempt, body),
+    },
     body,
   });
 }
@@ -146,14 +156,35 @@ export async function completeJob(request: GpuJobRequest): Promise<Response> {
     const put = await SELF.fetch(o.put_url, { method: "PUT", headers: { "content-type": o.content_type }, body: bytes as BufferSource });
     // 201 the first time; 200 when a retried upload sends the same bytes again (outputs are write-once).
     if (put.status !== 201 && put.status !== 200) throw new Error(`output upload failed: ${put.status} ${await put.text()}`);
-    outputs.push({ index: o.index, content_type: o.content_type, bytes: bytes.byteLength, sha256: "x", width: 64, height: 64, seed: 1, identity_similarity: 0.5 });
+    outputs.push({
+      index: o.index,
+      content_type: o.content_type,
+      bytes: bytes.byteLength,
+      sha256: "x",
+      width: 64,
+      height: 64,
+      seed: 1,
+      identity_similarity: 0.5,
+    });
   }
   return gpuCallback(request, {
     type: "succeeded",
     attempt: request.attempt,
     outputs,
     intermediates: [],
-    faces: [{ box: [1, 2, 30, 40], score: 0.9, keypoints: [[1, 1], [2, 2], [3, 3], [4, 4], [5, 5]] }],
+    faces: [
+      {
+        box: [1, 2, 30, 40],
+        score: 0.9,
+        keypoints: [
+          [1, 1],
+          [2, 2],
+          [3, 3],
+          [4, 4],
+          [5, 5],
+        ],
+      },
+    ],
     chosen_face: 0,
     timings: { run_ms: 1234, stages_ms: { denoise: 1000 } },
   });
@@ -168,7 +199,12 @@ export function tinyJob(overrides: Record<string, unknown> = {}, input: Record<s
 }
 
 /** A multipart job submission with the given image bytes as part "face". */
-export function multipartJob(key: string, body: unknown, image: Uint8Array = pngOf(512, 512), headers: Record<string, string> = {}): Promise<Response> {
+export function multipartJob(
+  key: string,
+  body: unknown,
+  image: Uint8Array = pngOf(512, 512),
+  headers: Record<string, string> = {},
+): Promise<Response> {
   const form = new FormData();
   form.set("request", JSON.stringify(body));
   form.set("face", new File([image as BlobPart], "face.png", { type: "image/png" }));
@@ -187,7 +223,9 @@ export async function waitFor<T>(fn: () => T | Promise<T>, what: string, timeout
 
 /** Runs the dispatch consumer on one message, as the queue would. */
 export async function runDispatch(jobId: string, attempt = 1, deliveryAttempts = 1) {
-  const batch = createMessageBatch("ecomid-dispatch", [{ id: crypto.randomUUID(), timestamp: new Date(), attempts: deliveryAttempts, body: { job_id: jobId, attempt } }]);
+  const batch = createMessageBatch("ecomid-dispatch", [
+    { id: crypto.randomUUID(), timestamp: new Date(), attempts: deliveryAttempts, body: { job_id: jobId, attempt } },
+  ]);
   const ctx = createExecutionContext();
   await worker.queue(batch as MessageBatch<unknown>, env as never, ctx);
   return getQueueResult(batch, ctx);
@@ -195,7 +233,9 @@ export async function runDispatch(jobId: string, attempt = 1, deliveryAttempts =
 
 /** Runs the webhook consumer on every pending delivery of `jobId`. */
 export async function runWebhookDeliveries(jobId: string) {
-  const { results } = await env.DB.prepare(`SELECT id FROM webhook_deliveries WHERE job_id = ? AND status = 'pending' ORDER BY sequence`).bind(jobId).all<{ id: string }>();
+  const { results } = await env.DB.prepare(`SELECT id FROM webhook_deliveries WHERE job_id = ? AND status = 'pending' ORDER BY sequence`)
+    .bind(jobId)
+    .all<{ id: string }>();
   const batch = createMessageBatch(
     "ecomid-webhooks",
     results.map((r) => ({ id: crypto.randomUUID(), timestamp: new Date(), attempts: 1, body: { delivery_id: r.id } })),

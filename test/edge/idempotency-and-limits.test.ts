@@ -38,7 +38,9 @@ describe("Idempotency-Key on job creation", () => {
     const { MODEL_CATALOG } = await import("../../edge/src/config/models.js");
     const body = tinyJob();
     const withDefaults = { ...body, input: { ...MODEL_CATALOG.find((m) => m.id === "ecomid-tiny")!.defaults, ...body.input } };
-    const fingerprint = await sha256Hex(canonicalJson({ request: CreateJobRequest.parse(withDefaults), files: { face: await sha256Hex(image) } }));
+    const fingerprint = await sha256Hex(
+      canonicalJson({ request: CreateJobRequest.parse(withDefaults), files: { face: await sha256Hex(image) } }),
+    );
     const guard = testEnv.KEY_GUARDS.get(testEnv.KEY_GUARDS.idFromName(id));
     expect((await guard.beginIdempotent("order-3", fingerprint, 60_000)).state).toBe("new");
     const res = await multipartJob(key, tinyJob(), image, { "idempotency-key": "order-3" });

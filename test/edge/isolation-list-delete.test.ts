@@ -47,7 +47,11 @@ describe("listing", () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page = (await (await api(`/v1/jobs?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`, key)).json()) as { data: Array<{ id: string }>; next_cursor: string | null; has_more: boolean };
+      const page = (await (await api(`/v1/jobs?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`, key)).json()) as {
+        data: Array<{ id: string }>;
+        next_cursor: string | null;
+        has_more: boolean;
+      };
       seen.push(...page.data.map((j) => j.id));
       cursor = page.next_cursor;
     } while (cursor);
@@ -70,7 +74,9 @@ describe("listing", () => {
     const mark = new Date().toISOString();
     await new Promise((r) => setTimeout(r, 5));
     await api(`/v1/jobs/${a}/cancel`, key, { method: "POST" });
-    const changed = (await (await api(`/v1/jobs?updated_after=${encodeURIComponent(mark)}`, key)).json()) as { data: Array<{ id: string; status: string }> };
+    const changed = (await (await api(`/v1/jobs?updated_after=${encodeURIComponent(mark)}`, key)).json()) as {
+      data: Array<{ id: string; status: string }>;
+    };
     expect(changed.data.map((j) => j.id)).toEqual([a]);
     expect(changed.data[0]!.status).toBe("canceled");
     void b;
@@ -126,7 +132,9 @@ describe("delete", () => {
   it("purges uploads nobody used once they expire", async () => {
     const { purgeExpiredUploads } = await import("../../edge/src/jobs/purge-uploads.js");
     const { key } = await createKey(freshOwner());
-    const up = (await (await api("/v1/uploads", key, { method: "POST", json: { content_type: "image/png", bytes: 10 } })).json()) as { id: string };
+    const up = (await (await api("/v1/uploads", key, { method: "POST", json: { content_type: "image/png", bytes: 10 } })).json()) as {
+      id: string;
+    };
     expect(await purgeExpiredUploads(env as never, new Date(Date.now() + 2 * 86400 * 1000).toISOString())).toBeGreaterThanOrEqual(1);
     expect((await api(`/v1/uploads/${up.id}`, key)).status).toBe(404);
   });

@@ -1,6 +1,17 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it, afterEach } from "vitest";
-import { api, completeJob, createKey, gpuCallback, installPeer, multipartJob, runDispatch, runWebhookDeliveries, tinyJob, HOOK } from "./helpers.js";
+import {
+  api,
+  completeJob,
+  createKey,
+  gpuCallback,
+  installPeer,
+  multipartJob,
+  runDispatch,
+  runWebhookDeliveries,
+  tinyJob,
+  HOOK,
+} from "./helpers.js";
 
 let peer: ReturnType<typeof installPeer>;
 afterEach(() => peer?.restore());
@@ -25,7 +36,11 @@ describe("a job from submission to outputs", () => {
     expect(input.headers.get("content-type")).toBe("image/png");
 
     expect((await gpuCallback(request, { type: "started", attempt: 1 })).status).toBe(200);
-    const progress = await gpuCallback(request, { type: "progress", attempt: 1, progress: { stage: "denoising", step: 1, total_steps: 4 } });
+    const progress = await gpuCallback(request, {
+      type: "progress",
+      attempt: 1,
+      progress: { stage: "denoising", step: 1, total_steps: 4 },
+    });
     expect(await progress.json()).toEqual({ ok: true, cancel: false });
     const running = (await (await api(`/v1/jobs/${job.id}`, key)).json()) as { status: string; progress: { step: number } };
     expect(running.status).toBe("running");
@@ -46,7 +61,10 @@ describe("a job from submission to outputs", () => {
 
     const redirect = await api(`/v1/jobs/${job.id}/outputs/0`, key, { redirect: "manual" });
     expect(redirect.status).toBe(302);
-    const download = await api(new URL(redirect.headers.get("location")!).pathname + new URL(redirect.headers.get("location")!).search, null);
+    const download = await api(
+      new URL(redirect.headers.get("location")!).pathname + new URL(redirect.headers.get("location")!).search,
+      null,
+    );
     expect(download.status).toBe(200);
     expect(download.headers.get("content-type")).toBe("image/webp");
 

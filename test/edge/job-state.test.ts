@@ -128,7 +128,9 @@ describe("durable job state", () => {
     const id = await submit(key);
     const { createExecutionContext, createMessageBatch, getQueueResult } = await import("cloudflare:test");
     const worker = (await import("../../edge/src/index.js")).default;
-    const batch = createMessageBatch("ecomid-dispatch-dlq", [{ id: "m1", timestamp: new Date(), attempts: 1, body: { job_id: id, attempt: 1 } }]);
+    const batch = createMessageBatch("ecomid-dispatch-dlq", [
+      { id: "m1", timestamp: new Date(), attempts: 1, body: { job_id: id, attempt: 1 } },
+    ]);
     const ctx = createExecutionContext();
     await worker.queue(batch as MessageBatch<unknown>, env as never, ctx);
     await getQueueResult(batch, ctx);
@@ -180,7 +182,12 @@ describe("durable job state", () => {
     await gpuCallback(request, {
       type: "failed",
       attempt: 1,
-      error: { code: "face_not_detected", message: "no face in the reference image", retryable: false, hint: "use a photo where the face is clearly visible" },
+      error: {
+        code: "face_not_detected",
+        message: "no face in the reference image",
+        retryable: false,
+        hint: "use a photo where the face is clearly visible",
+      },
       faces: [],
     });
     const job = await getJob(key, id);
@@ -218,7 +225,9 @@ describe("durable job state", () => {
     await gpuCallback(request, {
       type: "succeeded",
       attempt: 1,
-      outputs: [{ index: 0, content_type: "image/webp", bytes: 10, sha256: "x", width: 64, height: 64, seed: 7, identity_similarity: null }],
+      outputs: [
+        { index: 0, content_type: "image/webp", bytes: 10, sha256: "x", width: 64, height: 64, seed: 7, identity_similarity: null },
+      ],
       intermediates: [],
       faces: [],
       chosen_face: 0,

@@ -1,9 +1,25 @@
 import { describe, expect, it } from "vitest";
-import { DISPATCH_SILENCE_MS, dueAction, MAX_QUEUED_MS, nextAlarmAt, OUTPUT_SWEEP_GRACE_MS, outputSweepAt, type JobClock } from "../../edge/src/jobs/job-timers.js";
+import {
+  DISPATCH_SILENCE_MS,
+  dueAction,
+  MAX_QUEUED_MS,
+  nextAlarmAt,
+  OUTPUT_SWEEP_GRACE_MS,
+  outputSweepAt,
+  type JobClock,
+} from "../../edge/src/jobs/job-timers.js";
 
 const T0 = 1_800_000_000_000;
 const clock = (over: Partial<JobClock> = {}): JobClock => ({
-  status: "queued", deadlineAtMs: null, leaseUntilMs: null, queuedSinceMs: T0, lastDispatchTryMs: T0, expiresAtMs: null, dataRemoved: false, outputSweepAtMs: null, ...over,
+  status: "queued",
+  deadlineAtMs: null,
+  leaseUntilMs: null,
+  queuedSinceMs: T0,
+  lastDispatchTryMs: T0,
+  expiresAtMs: null,
+  dataRemoved: false,
+  outputSweepAtMs: null,
+  ...over,
 });
 
 describe("job timers (pure)", () => {

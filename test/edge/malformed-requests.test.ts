@@ -3,14 +3,33 @@ import { api, createKey, tinyJob } from "./helpers.js";
 
 /** A small seeded generator, so a failure names a reproducible case. */
 function rng(seed: number) {
-  return () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  return () => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 }
 
-const WEIRD: unknown[] = [null, true, -1, 0, 1e308, -1e-308, "", "x".repeat(5000), "☃", [], {}, [1, 2, 3], { a: { b: { c: [] } } }, 2 ** 53, "NaN", "../../etc/passwd"];
+const WEIRD: unknown[] = [
+  null,
+  true,
+  -1,
+  0,
+  1e308,
+  -1e-308,
+  "",
+  "x".repeat(5000),
+  "☃",
+  [],
+  {},
+  [1, 2, 3],
+  { a: { b: { c: [] } } },
+  2 ** 53,
+  "NaN",
+  "../../etc/passwd",
+];
 
 function mutate(value: unknown, r: () => number, depth = 0): unknown {
   if (value === null || typeof value !== "object" || depth > 4) return r() < 0.5 ? WEIRD[Math.floor(r() * WEIRD.length)] : value;
-  const copy: Record<string, unknown> = Array.isArray(value) ? ([...value] as unknown as Record<string, unknown>) : { ...(value as Record<string, unknown>) };
+  const copy: Record<string, unknown> = Array.isArray(value)
+    ? ([...value] as unknown as Record<string, unknown>)
+    : { ...(value as Record<string, unknown>) };
   const keys = Object.keys(copy);
   const key = keys[Math.floor(r() * keys.length)] ?? "extra";
   const roll = r();

@@ -20,8 +20,14 @@ const BOUNDARY = "----streaming-test";
 const encoder = new TextEncoder();
 const freshOwner = () => `o${crypto.randomUUID().slice(0, 8)}`;
 const partHead = (name: string, filename?: string) =>
-  encoder.encode(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"${filename ? `; filename="${filename}"\r\nContent-Type: image/png` : ""}\r\n\r\n`);
-const part = (name: string, content: Uint8Array | string, filename?: string) => [partHead(name, filename), typeof content === "string" ? encoder.encode(content) : content, encoder.encode("\r\n")];
+  encoder.encode(
+    `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"${filename ? `; filename="${filename}"\r\nContent-Type: image/png` : ""}\r\n\r\n`,
+  );
+const part = (name: string, content: Uint8Array | string, filename?: string) => [
+  partHead(name, filename),
+  typeof content === "string" ? encoder.encode(content) : content,
+  encoder.encode("\r\n"),
+];
 const closing = encoder.encode(`--${BOUNDARY}--\r\n`);
 
 /** A body of these pieces, then (when `endless`) a stream that never ends; counts what the server pulled. */
@@ -68,7 +74,10 @@ function bigPng(bytes: number, salt: number): Uint8Array {
 describe("a job's multipart body", () => {
   it("refuses a part the request does not name on its headers, without reading its body", async () => {
     const { key } = await createKey(freshOwner());
-    const { stream, counter } = body([...part("request", JSON.stringify(tinyJob())), ...part("face", pngOf(512, 512), "face.png"), partHead("extra", "extra.png")], true);
+    const { stream, counter } = body(
+      [...part("request", JSON.stringify(tinyJob())), ...part("face", pngOf(512, 512), "face.png"), partHead("extra", "extra.png")],
+      true,
+    );
     const res = await submit(key, stream);
     expect(res).toMatchObject({ status: 400, code: "invalid_multipart" });
     expect(res.detail).toMatch(/"extra" is not named by the request/);
@@ -89,7 +98,10 @@ describe("a job's multipart body", () => {
     const { key } = await createKey(freshOwner());
     const names = Array.from({ length: 7 }, (_, i) => `p${i}`);
     const request = JSON.stringify(tinyJob({}, { reference_images: names.map((file) => ({ file })) }));
-    const { stream, counter } = body([...part("request", request), ...names.flatMap((n, i) => part(n, pngOf(512, 512, i), `${n}.png`)), closing], false);
+    const { stream, counter } = body(
+      [...part("request", request), ...names.flatMap((n, i) => part(n, pngOf(512, 512, i), `${n}.png`)), closing],
+      false,
+    );
     const res = await submit(key, stream);
     expect(res).toMatchObject({ status: 400, code: "invalid_multipart" });
     expect(res.detail).toMatch(/at most 6 parts/);
@@ -122,19 +134,32 @@ describe("a job's multipart body", () => {
     const face = pngOf(512, 512, 3);
     const pose = new Uint8Array(5000).map((_, i) => (i * 7) % 256);
     pose.set(encoder.encode(`\r\n--${BOUNDARY.slice(0, -1)}`), 100); // almost a delimiter, inside the data
-    const pieces = [...part("request", JSON.stringify(tinyJob())), ...part("face", face, "face.png"), ...part("pose", pose, "pose.png"), closing];
+    const pieces = [
+      ...part("request", JSON.stringify(tinyJob())),
+      ...part("face", face, "face.png"),
+      ...part("pose", pose, "pose.png"),
+      closing,
+    ];
     const whole = new Uint8Array(pieces.reduce((n, p) => n + p.byteLength, 0));
     pieces.reduce((at, p) => (whole.set(p, at), at + p.byteLength), 0);
     const same = (a: Uint8Array, b: Uint8Array) => a.byteLength === b.byteLength && a.every((v, i) => v === b[i]);
     for (const size of [1, 2, 3, 7, 19, 20, 21, 64, 1000, whole.byteLength]) {
       const chunks = Array.from({ length: Math.ceil(whole.byteLength / size) }, (_, i) => whole.subarray(i * size, (i + 1) * size));
-      const form = await readJobForm(new Request(BASE, { method: "POST", headers: { "content-type": `multipart/form-data; boundary=${BOUNDARY}` }, body: body(chunks, false).stream, duplex: "half" } as RequestInit), {
-        maxBytes: 1e6,
-        maxJsonBytes: 1e5,
-        maxFileBytes: 1e5,
-        maxParts: 3,
-        fileNames: () => new Set(["face", "pose"]),
-      });
+      const form = await readJobForm(
+        new Request(BASE, {
+          method: "POST",
+          headers: { "content-type": `multipart/form-data; boundary=${BOUNDARY}` },
+          body: body(chunks, false).stream,
+          duplex: "half",
+        } as RequestInit),
+        {
+          maxBytes: 1e6,
+          maxJsonBytes: 1e5,
+          maxFileBytes: 1e5,
+          maxParts: 3,
+          fileNames: () => new Set(["face", "pose"]),
+        },
+      );
       expect(form.request, `chunks of ${size}`).toEqual(tinyJob());
       expect([...form.files.keys()]).toEqual(["face", "pose"]);
       expect(same(form.files.get("face")!, face), `chunks of ${size}`).toBe(true);

@@ -7,9 +7,15 @@ import { api, pngOf, webpOf } from "./helpers.js";
 
 describe("OpenAPI document and docs page", () => {
   it("serves OpenAPI 3.1 generated from the shared schemas", async () => {
-    const doc = (await (await api("/v1/openapi.json", null)).json()) as { openapi: string; paths: Record<string, Record<string, unknown>>; components: { schemas: Record<string, { properties?: Record<string, unknown> }> } };
+    const doc = (await (await api("/v1/openapi.json", null)).json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, unknown>>;
+      components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+    };
     expect(doc.openapi).toBe("3.1.0");
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/v1/jobs", "/v1/jobs/{id}", "/v1/jobs/{id}/events", "/v1/uploads", "/v1/models"]));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(["/v1/jobs", "/v1/jobs/{id}", "/v1/jobs/{id}/events", "/v1/uploads", "/v1/models"]),
+    );
     expect(Object.keys(doc.paths["/v1/jobs"]!)).toEqual(expect.arrayContaining(["get", "post"]));
     expect(doc.components.schemas.JobInput!.properties).toHaveProperty("identity_strength");
     expect(doc.components.schemas.Problem!.properties).toHaveProperty("code");
@@ -53,7 +59,9 @@ describe("image header sniffing", () => {
 
   it("reads a JPEG's frame size", () => {
     // SOI, an APP0 segment, then SOF0 with height 120 and width 160.
-    const jpeg = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x04, 0x00, 0x00, 0xff, 0xc0, 0x00, 0x11, 0x08, 0x00, 0x78, 0x00, 0xa0, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    const jpeg = new Uint8Array([
+      0xff, 0xd8, 0xff, 0xe0, 0x00, 0x04, 0x00, 0x00, 0xff, 0xc0, 0x00, 0x11, 0x08, 0x00, 0x78, 0x00, 0xa0, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ]);
     expect(sniffImage(jpeg)).toEqual({ contentType: "image/jpeg", width: 160, height: 120 });
   });
 

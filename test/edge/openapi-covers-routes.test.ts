@@ -25,7 +25,8 @@ const UNDOCUMENTED = [
 
 type Document = { paths: Record<string, Record<string, unknown>> };
 const documentOf = async () => (await (await SELF.fetch(`${BASE}/v1/openapi.json`)).json()) as Document;
-const documented = (doc: Document) => Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`));
+const documented = (doc: Document) =>
+  Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`));
 
 /** The app's routes as `METHOD /path/{param}`; middleware registered with `use` is ALL, not a route. */
 function mounted(): string[] {
@@ -39,7 +40,9 @@ describe("the document and the app's routes", () => {
   it("state the same operations, both ways, for every method", async () => {
     const inDocument = documented(await documentOf());
     const routes = mounted();
-    expect(sorted(routes.filter((op) => !inDocument.includes(op) && !UNDOCUMENTED.includes(op))), "mounted, not in the document").toEqual([]);
+    expect(sorted(routes.filter((op) => !inDocument.includes(op) && !UNDOCUMENTED.includes(op))), "mounted, not in the document").toEqual(
+      [],
+    );
     expect(sorted(inDocument.filter((op) => !routes.includes(op))), "in the document, not mounted").toEqual([]);
     // The exceptions are routes that exist, and are kept out of the document.
     expect(sorted(UNDOCUMENTED.filter((op) => !routes.includes(op))), "listed as undocumented, not mounted").toEqual([]);

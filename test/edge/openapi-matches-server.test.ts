@@ -10,7 +10,8 @@ import { api, createKey, multipartJob, tinyJob } from "./helpers.js";
 type Json = Record<string, any>;
 const documentOf = async () => (await (await api("/v1/openapi.json", null)).json()) as Json;
 /** A schema with its component reference followed (the job request is the deployment's own component). */
-const resolved = (doc: Json, schema: Json): Json => (schema.$ref ? { ...doc.components.schemas[(schema.$ref as string).split("/").pop()!], ...schema } : schema);
+const resolved = (doc: Json, schema: Json): Json =>
+  schema.$ref ? { ...doc.components.schemas[(schema.$ref as string).split("/").pop()!], ...schema } : schema;
 const jobBodies = (doc: Json) => {
   const content = doc.paths["/v1/jobs"].post.requestBody.content as Record<string, { schema: Json }>;
   return Object.fromEntries(Object.entries(content).map(([type, media]) => [type, { ...media, schema: resolved(doc, media.schema) }]));
@@ -47,7 +48,9 @@ describe("the OpenAPI document, as this deployment serves it", () => {
     const form = bodies["multipart/form-data"]!;
     expect(form.schema.required).toEqual(["request", "face"]);
     expect(form.schema.additionalProperties).toBe(false);
-    expect(resolved(doc, form.schema.properties.request).properties.input.properties.reference_images.items.properties.file.const).toBe("face");
+    expect(resolved(doc, form.schema.properties.request).properties.input.properties.reference_images.items.properties.file.const).toBe(
+      "face",
+    );
   });
 
   it("states a cursor's shape, and any cursor of that shape is one to page on from", async () => {
@@ -64,7 +67,11 @@ describe("the OpenAPI document, as this deployment serves it", () => {
   it("links a created job and upload to the operations that take their ids", async () => {
     const doc = await documentOf();
     const jobLinks = doc.paths["/v1/jobs"].post.responses["201"].links as Record<string, { operationId: string }>;
-    expect(Object.values(jobLinks).map((l) => l.operationId).sort()).toEqual(["cancelJob", "deleteJob", "getJob", "getJobEvents", "listWebhookDeliveries"]);
+    expect(
+      Object.values(jobLinks)
+        .map((l) => l.operationId)
+        .sort(),
+    ).toEqual(["cancelJob", "deleteJob", "getJob", "getJobEvents", "listWebhookDeliveries"]);
     expect(doc.paths["/v1/uploads"].post.responses["201"].links.GetUpload.operationId).toBe("getUpload");
   });
 });

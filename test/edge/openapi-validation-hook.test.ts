@@ -29,7 +29,12 @@ describe("the routers' validation hook", () => {
     const badQuery = await app.request("/things/t_1?limit=0");
     expect(badQuery.status).toBe(422);
     expect(badQuery.headers.get("content-type")).toBe("application/problem+json");
-    expect(await badQuery.json()).toMatchObject({ code: "invalid_request", status: 422, request_id: "req_test", errors: [{ pointer: "/query/limit" }] });
+    expect(await badQuery.json()).toMatchObject({
+      code: "invalid_request",
+      status: 422,
+      request_id: "req_test",
+      errors: [{ pointer: "/query/limit" }],
+    });
 
     const badPath = await app.request("/things/x?limit=1");
     expect(badPath.status).toBe(422);

@@ -23,7 +23,11 @@ afterEach(() => {
 
 const stub = (id: string) => testEnv.JOBS.get(testEnv.JOBS.idFromName(id));
 const listPrefix = async (prefix: string) => (await testEnv.FILES.list({ prefix })).objects.map((o) => o.key);
-const tablesOf = (id: string) => runInDurableObject(stub(id), (_i, state) => state.storage.sql.exec(`SELECT name FROM sqlite_master WHERE type = 'table'`).toArray().length);
+const tablesOf = (id: string) =>
+  runInDurableObject(
+    stub(id),
+    (_i, state) => state.storage.sql.exec(`SELECT name FROM sqlite_master WHERE type = 'table'`).toArray().length,
+  );
 
 async function runningJob(owner: string): Promise<{ key: string; request: GpuJobRequest; prefix: string }> {
   const { key } = await createKey(owner);
@@ -44,10 +48,18 @@ describe("a job deleted while its attempt runs", () => {
     expect((await api(`/v1/jobs/${request.job_id}`, key, { method: "DELETE" })).status).toBe(204);
 
     // The attempt is told to stop, by status and by body.
-    const progress = await gpuCallback(request, { type: "progress", attempt: 1, progress: { stage: "denoising", step: 2, total_steps: 4 } });
+    const progress = await gpuCallback(request, {
+      type: "progress",
+      attempt: 1,
+      progress: { stage: "denoising", step: 2, total_steps: 4 },
+    });
     expect(progress.status).toBe(404);
     expect(await progress.json()).toMatchObject({ code: "not_found", cancel: true });
-    const put = await SELF.fetch(request.outputs[0]!.put_url, { method: "PUT", headers: { "content-type": "image/webp" }, body: webpOf(64, 64) as BufferSource });
+    const put = await SELF.fetch(request.outputs[0]!.put_url, {
+      method: "PUT",
+      headers: { "content-type": "image/webp" },
+      body: webpOf(64, 64) as BufferSource,
+    });
     expect(put.status).toBe(404);
     expect(await listPrefix(prefix)).toEqual([]);
 
@@ -73,7 +85,11 @@ describe("a job deleted while its attempt runs", () => {
     await runDurableObjectAlarm(stub(request.job_id));
     await runDispatch(request.job_id, 2);
     const second = peer.dispatched.find((d) => d.job_id === request.job_id && d.attempt === 2)!;
-    const stale = await SELF.fetch(request.outputs[0]!.put_url, { method: "PUT", headers: { "content-type": "image/webp" }, body: webpOf(64, 64) as BufferSource });
+    const stale = await SELF.fetch(request.outputs[0]!.put_url, {
+      method: "PUT",
+      headers: { "content-type": "image/webp" },
+      body: webpOf(64, 64) as BufferSource,
+    });
     expect(stale.status).toBe(409);
     expect(((await stale.json()) as { code: string }).code).toBe("stale_attempt");
     expect((await completeJob(second)).status).toBe(200);

@@ -10,12 +10,24 @@ import { api, createKey, multipartJob, testEnv, tinyJob } from "./helpers.js";
 
 const freshOwner = () => `o${crypto.randomUUID().slice(0, 8)}`;
 const health = (url: string, over: Partial<PoolHealth> = {}): PoolHealth => ({
-  url, healthy: true, checked_at_ms: 0, consecutive_failures: 0, in_flight: 0, capacity: 1, last_error: null, ...over,
+  url,
+  healthy: true,
+  checked_at_ms: 0,
+  consecutive_failures: 0,
+  in_flight: 0,
+  capacity: 1,
+  last_error: null,
+  ...over,
 });
 
 describe("pool ranking (pure)", () => {
   it("keeps healthy pools only, least loaded first, ties in random order", () => {
-    const pools = [health("a", { in_flight: 1, capacity: 1 }), health("b", { healthy: false }), health("c", { in_flight: 0 }), health("d", { in_flight: null })];
+    const pools = [
+      health("a", { in_flight: 1, capacity: 1 }),
+      health("b", { healthy: false }),
+      health("c", { in_flight: 0 }),
+      health("d", { in_flight: null }),
+    ];
     expect(rankPools(pools, () => 0.5)).toEqual(["c", "d", "a"]);
     const ties = [health("x"), health("y")];
     const draws = [0.9, 0.1];
@@ -28,12 +40,22 @@ describe("pool ranking (pure)", () => {
     const twice = afterDispatch(once, "failed", 2, "connection refused");
     expect(twice).toMatchObject({ healthy: false, consecutive_failures: 2, last_error: "connection refused" });
     expect(afterDispatch(twice, "accepted", 3)).toMatchObject({ healthy: true, consecutive_failures: 0 });
-    expect(rankPools([afterDispatch(health("full", { capacity: 2 }), "busy", 1), health("idle", { capacity: 2 })])).toEqual(["idle", "full"]);
+    expect(rankPools([afterDispatch(health("full", { capacity: 2 }), "busy", 1), health("idle", { capacity: 2 })])).toEqual([
+      "idle",
+      "full",
+    ]);
   });
 
   it("counts only a 200 with status ok from /health as ready", () => {
-    expect(fromProbe("p", 1, { status: 200, body: { status: "ok", in_flight: 1, capacity: 2 } })).toMatchObject({ healthy: true, in_flight: 1, capacity: 2 });
-    expect(fromProbe("p", 1, { status: 503, body: { status: "draining" } })).toMatchObject({ healthy: false, last_error: "health 503 (draining)" });
+    expect(fromProbe("p", 1, { status: 200, body: { status: "ok", in_flight: 1, capacity: 2 } })).toMatchObject({
+      healthy: true,
+      in_flight: 1,
+      capacity: 2,
+    });
+    expect(fromProbe("p", 1, { status: 503, body: { status: "draining" } })).toMatchObject({
+      healthy: false,
+      last_error: "health 503 (draining)",
+    });
     expect(fromProbe("p", 1, { status: 200, body: { status: "loading" } }).healthy).toBe(false);
     expect(fromProbe("p", 1, { error: "timeout" }).healthy).toBe(false);
   });
@@ -56,14 +78,19 @@ function installPools(pools: Record<string, { health: number | "down"; dispatch:
     }
     if (pool.dispatch === "down") throw new TypeError("connection refused");
     if (pool.dispatch === 202) (received[url.origin] ??= []).push(((await req.json()) as { job_id: string }).job_id);
-    return new Response(pool.dispatch === 409 ? "{\"code\":\"bundle_mismatch\"}" : "{}", { status: pool.dispatch, headers: pool.dispatch === 429 ? { "retry-after": "7" } : {} });
+    return new Response(pool.dispatch === 409 ? '{"code":"bundle_mismatch"}' : "{}", {
+      status: pool.dispatch,
+      headers: pool.dispatch === 429 ? { "retry-after": "7" } : {},
+    });
   });
   return { received, probes, restore: () => spy.mockRestore() };
 }
 
 /** Runs the dispatch consumer with `pools` configured for the tiny model. */
 async function dispatchWithPools(jobId: string, poolUrls: string[]) {
-  const batch = createMessageBatch("ecomid-dispatch", [{ id: crypto.randomUUID(), timestamp: new Date(), attempts: 1, body: { job_id: jobId, attempt: 1 } }]);
+  const batch = createMessageBatch("ecomid-dispatch", [
+    { id: crypto.randomUUID(), timestamp: new Date(), attempts: 1, body: { job_id: jobId, attempt: 1 } },
+  ]);
   const ctx = createExecutionContext();
   // A fresh env object gets its own parsed config (the config cache is keyed by the env object).
   const withPools = { ...testEnv, GPU_POOLS: JSON.stringify({ "ecomid-tiny": poolUrls }) };
@@ -170,7 +197,11 @@ describe("listing index", () => {
     const listed = new Set<string>();
     let cursor: string | null = null;
     do {
-      const page = (await (await api(`/v1/jobs?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`, key)).json()) as { data: Array<{ id: string }>; has_more: boolean; next_cursor: string | null };
+      const page = (await (await api(`/v1/jobs?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`, key)).json()) as {
+        data: Array<{ id: string }>;
+        has_more: boolean;
+        next_cursor: string | null;
+      };
       for (const j of page.data) listed.add(j.id);
       cursor = page.has_more ? page.next_cursor : null;
     } while (cursor);

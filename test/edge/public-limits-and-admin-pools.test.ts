@@ -19,7 +19,9 @@ describe("routes without a key", () => {
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     expect(((await refused.json()) as { code: string }).code).toBe("rate_limited");
     // Another address has its own bucket.
-    expect((await fetchWith("/health", small, { "cf-connecting-ip": `198.51.100.${Math.floor(Math.random() * 200) + 1}` })).status).toBe(200);
+    expect((await fetchWith("/health", small, { "cf-connecting-ip": `198.51.100.${Math.floor(Math.random() * 200) + 1}` })).status).toBe(
+      200,
+    );
   });
 
   it("leave the bench baseline /hello bare", async () => {
@@ -46,7 +48,15 @@ describe("GET /v1/admin/pools", () => {
     expect(peer.dispatched.map((d) => d.job_id)).toContain(job.id);
     const pools = (await (await api("/v1/admin/pools", admin)).json()) as { data: Array<Record<string, unknown>> };
     expect(pools.data).toEqual([
-      expect.objectContaining({ object: "gpu_pool", model: "ecomid-tiny", url: POOL, state: "healthy", consecutive_failures: 0, capacity: 1, last_error: null }),
+      expect.objectContaining({
+        object: "gpu_pool",
+        model: "ecomid-tiny",
+        url: POOL,
+        state: "healthy",
+        consecutive_failures: 0,
+        capacity: 1,
+        last_error: null,
+      }),
     ]);
   });
 });

@@ -4,7 +4,10 @@ import worker from "../../edge/src/index.js";
 
 /** Runs the worker's queue handler on one batch, as the queue would. */
 async function consume(queue: string, bodies: unknown[]) {
-  const batch = createMessageBatch(queue, bodies.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts: 1, body })));
+  const batch = createMessageBatch(
+    queue,
+    bodies.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts: 1, body })),
+  );
   const ctx = createExecutionContext();
   await worker.queue(batch as MessageBatch<unknown>, env as never, ctx);
   return getQueueResult(batch, ctx);

@@ -17,7 +17,15 @@ afterEach(() => peer.restore());
 
 const freshOwner = () => `o${crypto.randomUUID().slice(0, 8)}`;
 const bucketOf = async (owner: string) =>
-  (await Promise.all([`blobs/${owner}/`, `jobs/${owner}/`, `uploads/${owner}/`].map(async (prefix) => (await env.FILES.list({ prefix })).objects.map((o) => o.key)))).flat().sort();
+  (
+    await Promise.all(
+      [`blobs/${owner}/`, `jobs/${owner}/`, `uploads/${owner}/`].map(async (prefix) =>
+        (await env.FILES.list({ prefix })).objects.map((o) => o.key),
+      ),
+    )
+  )
+    .flat()
+    .sort();
 const afterGrace = () => sweepReleasedBlobs(testEnv, Date.now() + BLOB_RELEASE_GRACE_MS + 60_000);
 
 function submit(key: string, request: unknown, files: Record<string, Uint8Array>) {
@@ -33,12 +41,34 @@ describe("job creation refused", () => {
     const owner = freshOwner();
     const { key } = await createKey(owner);
     const face = pngOf(512, 512, 1);
-    const pending = (await (await api("/v1/uploads", key, { method: "POST", json: { content_type: "image/png", bytes: 1000 } })).json()) as { id: string };
+    const pending = (await (
+      await api("/v1/uploads", key, { method: "POST", json: { content_type: "image/png", bytes: 1000 } })
+    ).json()) as { id: string };
     const refusals: Array<[string, () => Promise<Response>, { status: number; code: string }]> = [
-      ["a later file reference names no part", () => submit(key, tinyJob({}, { reference_images: [{ file: "face" }, { file: "missing" }] }), { face }), { status: 400, code: "invalid_multipart" }],
-      ["a later reference URL cannot be fetched", () => submit(key, tinyJob({}, { reference_images: [{ file: "face" }, { url: "http://127.0.0.1:9/face.png" }] }), { face }), { status: 422, code: "input_fetch_failed" }],
-      ["a later image is no image", () => submit(key, tinyJob({}, { reference_images: [{ file: "face" }, { file: "junk" }] }), { face, junk: new TextEncoder().encode("not an image at all") }), { status: 415, code: "unsupported_image_format" }],
-      ["the pose image is an upload not yet uploaded", () => submit(key, tinyJob({}, { keypoints: { type: "pose_image", image: { upload_id: pending.id } } }), { face }), { status: 409, code: "upload_not_ready" }],
+      [
+        "a later file reference names no part",
+        () => submit(key, tinyJob({}, { reference_images: [{ file: "face" }, { file: "missing" }] }), { face }),
+        { status: 400, code: "invalid_multipart" },
+      ],
+      [
+        "a later reference URL cannot be fetched",
+        () => submit(key, tinyJob({}, { reference_images: [{ file: "face" }, { url: "http://127.0.0.1:9/face.png" }] }), { face }),
+        { status: 422, code: "input_fetch_failed" },
+      ],
+      [
+        "a later image is no image",
+        () =>
+          submit(key, tinyJob({}, { reference_images: [{ file: "face" }, { file: "junk" }] }), {
+            face,
+            junk: new TextEncoder().encode("not an image at all"),
+          }),
+        { status: 415, code: "unsupported_image_format" },
+      ],
+      [
+        "the pose image is an upload not yet uploaded",
+        () => submit(key, tinyJob({}, { keypoints: { type: "pose_image", image: { upload_id: pending.id } } }), { face }),
+        { status: 409, code: "upload_not_ready" },
+      ],
       ["a model limit", () => submit(key, tinyJob({}, { width: 72 }), { face }), { status: 422, code: "parameter_out_of_range" }],
     ];
     const before = await bucketOf(owner);
@@ -76,10 +106,19 @@ describe("job creation refused", () => {
   it("records an input before it is stored, so a creation that stops after storing leaves a blob the sweep deletes", async () => {
     const owner = freshOwner();
     const bytes = pngOf(512, 512, 7);
-    const image = { key: r2Keys.blob(owner, "a".repeat(64)), content_type: "image/png", sha256: "a".repeat(64), bytes: bytes.byteLength, width: 512, height: 512 };
+    const image = {
+      key: r2Keys.blob(owner, "a".repeat(64)),
+      content_type: "image/png",
+      sha256: "a".repeat(64),
+      bytes: bytes.byteLength,
+      width: 512,
+      height: 512,
+    };
     // As createJob does, then nothing: the isolate died, or the job object refused to be created.
     await storeInputBlobs(testEnv, owner, [{ image, bytes }]);
-    expect(await env.DB.prepare(`SELECT owner_id FROM blob_releases WHERE r2_key = ?`).bind(image.key).first()).toEqual({ owner_id: owner });
+    expect(await env.DB.prepare(`SELECT owner_id FROM blob_releases WHERE r2_key = ?`).bind(image.key).first()).toEqual({
+      owner_id: owner,
+    });
     expect(await bucketOf(owner)).toEqual([image.key]);
     await afterGrace();
     expect(await bucketOf(owner)).toEqual([]);
@@ -92,8 +131,11 @@ describe("an upload URL", () => {
     const { key } = await createKey(owner);
     const first = pngOf(512, 512, 1);
     const second = pngOf(512, 512, 2);
-    const upload = (await (await api("/v1/uploads", key, { method: "POST", json: { content_type: "image/png", bytes: first.byteLength } })).json()) as { id: string; upload_url: string };
-    const put = (bytes: Uint8Array) => SELF.fetch(upload.upload_url, { method: "PUT", headers: { "content-type": "image/png" }, body: bytes as BufferSource });
+    const upload = (await (
+      await api("/v1/uploads", key, { method: "POST", json: { content_type: "image/png", bytes: first.byteLength } })
+    ).json()) as { id: string; upload_url: string };
+    const put = (bytes: Uint8Array) =>
+      SELF.fetch(upload.upload_url, { method: "PUT", headers: { "content-type": "image/png" }, body: bytes as BufferSource });
     expect((await put(first)).status).toBe(201);
     const stored = await bucketOf(owner);
     const refused = await put(second);

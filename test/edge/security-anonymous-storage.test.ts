@@ -12,7 +12,8 @@ import { api, BASE, createKey, fetchWithVars, installPeer, multipartJob, runDisp
  */
 // Any namespace, whatever class it binds.
 const objectCount = async (ns: DurableObjectNamespace<any>) => (await listDurableObjectIds(ns)).length;
-const randomHex = (bytes: number) => Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, "0")).join("");
+const randomHex = (bytes: number) =>
+  Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, "0")).join("");
 
 async function anonymousCallback(jobId: string, attempt: string, signature: string) {
   const body = JSON.stringify({ type: "started", attempt: Number(attempt) || 1 });
@@ -59,7 +60,13 @@ describe("anonymous GPU callbacks", () => {
     const real = await refusalOf(await anonymousCallback(job.id, "1", forged));
     const missing = await refusalOf(await anonymousCallback(newId("job"), "1", forged));
     // A later attempt of the real job, signed with the real attempt-1 secret: refused alike.
-    const futureAttempt = await refusalOf(await anonymousCallback(job.id, "2", await signCallback(dispatched.callback.secret, job.id, 2, JSON.stringify({ type: "started", attempt: 2 }))));
+    const futureAttempt = await refusalOf(
+      await anonymousCallback(
+        job.id,
+        "2",
+        await signCallback(dispatched.callback.secret, job.id, 2, JSON.stringify({ type: "started", attempt: 2 })),
+      ),
+    );
     expect(real).toEqual(missing);
     expect(futureAttempt).toEqual(missing);
   });
@@ -67,7 +74,10 @@ describe("anonymous GPU callbacks", () => {
 
 describe("job objects", () => {
   const tablesOf = (id: string) =>
-    runInDurableObject(testEnv.JOBS.get(testEnv.JOBS.idFromName(id)), (_instance, state) => state.storage.sql.exec(`SELECT name FROM sqlite_master WHERE type = 'table'`).toArray().length);
+    runInDurableObject(
+      testEnv.JOBS.get(testEnv.JOBS.idFromName(id)),
+      (_instance, state) => state.storage.sql.exec(`SELECT name FROM sqlite_master WHERE type = 'table'`).toArray().length,
+    );
 
   it("create their tables when a job is created, not when an object is reached for an id that is no job", async () => {
     const { key } = await createKey(`o${randomHex(4)}`);
@@ -89,7 +99,11 @@ describe("job objects", () => {
 });
 
 /** With the platform's address header trusted, unless `vars` say otherwise. */
-const publicRequest = (path: string, headers: Record<string, string>, vars: Record<string, string> = { CLIENT_ADDRESS_HEADER: "cf-connecting-ip" }) => fetchWithVars(path, vars, headers);
+const publicRequest = (
+  path: string,
+  headers: Record<string, string>,
+  vars: Record<string, string> = { CLIENT_ADDRESS_HEADER: "cf-connecting-ip" },
+) => fetchWithVars(path, vars, headers);
 
 describe("the public rate limit", () => {
   it("counts many client addresses without an object per address", async () => {
@@ -114,7 +128,8 @@ describe("the public rate limit", () => {
     const untrusted = { CLIENT_ADDRESS_HEADER: "", RATE_LIMIT_PUBLIC_REQUESTS_PER_MINUTE: "2" };
     // Other tests of this file share the one bucket; a fresh limit value gives this test its own count.
     const statuses = [];
-    for (let i = 0; i < 3; i++) statuses.push((await publicRequest("/v1/models", { "cf-connecting-ip": `203.0.113.${i + 1}` }, untrusted)).status);
+    for (let i = 0; i < 3; i++)
+      statuses.push((await publicRequest("/v1/models", { "cf-connecting-ip": `203.0.113.${i + 1}` }, untrusted)).status);
     expect(statuses).toContain(429);
   });
 });

@@ -2,7 +2,19 @@ import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../edge/src/index.js";
 import { log, redact, REDACTED } from "../../edge/src/lib/log.js";
-import { api, BASE, completeJob, createKey, installPeer, multipartJob, runDispatch, runWebhookDeliveries, tinyJob, HOOK, gpuCallback } from "./helpers.js";
+import {
+  api,
+  BASE,
+  completeJob,
+  createKey,
+  installPeer,
+  multipartJob,
+  runDispatch,
+  runWebhookDeliveries,
+  tinyJob,
+  HOOK,
+  gpuCallback,
+} from "./helpers.js";
 
 const freshOwner = () => `o${crypto.randomUUID().slice(0, 8)}`;
 
@@ -15,11 +27,25 @@ async function withVars(vars: Record<string, string>, request: Request): Promise
 }
 
 const preflight = (origin: string, path = "/v1/jobs") =>
-  new Request(`${BASE}${path}`, { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "authorization, content-type, idempotency-key" } });
+  new Request(`${BASE}${path}`, {
+    method: "OPTIONS",
+    headers: {
+      origin,
+      "access-control-request-method": "POST",
+      "access-control-request-headers": "authorization, content-type, idempotency-key",
+    },
+  });
 
 describe("CORS", () => {
   it("answers a preflight before authentication, allowing any origin by default (bearer keys, no cookies)", async () => {
-    const res = await api("/v1/jobs", null, { method: "OPTIONS", headers: { origin: "https://app.example", "access-control-request-method": "POST", "access-control-request-headers": "authorization, idempotency-key" } });
+    const res = await api("/v1/jobs", null, {
+      method: "OPTIONS",
+      headers: {
+        origin: "https://app.example",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization, idempotency-key",
+      },
+    });
     expect(res.status).toBe(204);
     expect(res.headers.get("access-control-allow-origin")).toBe("*");
     expect(res.headers.get("access-control-allow-methods")).toMatch(/POST/);
@@ -66,7 +92,13 @@ describe("CORS", () => {
 describe("security headers", () => {
   it("sets nosniff, no framing and no referrer on every response, refusals and 404s included", async () => {
     const { key } = await createKey(freshOwner());
-    for (const [path, k] of [["/v1/models", null], ["/v1/jobs", key], ["/v1/jobs", null], ["/nope", null], ["/health", null]] as const) {
+    for (const [path, k] of [
+      ["/v1/models", null],
+      ["/v1/jobs", key],
+      ["/v1/jobs", null],
+      ["/nope", null],
+      ["/health", null],
+    ] as const) {
       const res = await api(path, k);
       expect(res.headers.get("x-content-type-options"), path).toBe("nosniff");
       expect(res.headers.get("x-frame-options"), path).toBe("DENY");
@@ -132,10 +164,12 @@ describe("no secrets in logs", () => {
       job_id: "job_123",
       status: 503,
     }) as Record<string, any>;
-    for (const f of ["authorization", "key", "api_key", "callbackSecret", "GPU_DISPATCH_TOKEN", "signature"]) expect(out[f], f).toBe(REDACTED);
+    for (const f of ["authorization", "key", "api_key", "callbackSecret", "GPU_DISPATCH_TOKEN", "signature"])
+      expect(out[f], f).toBe(REDACTED);
     expect(out.nested.list[0]).toEqual({ password: REDACTED, webhook_secret: REDACTED });
     const text = JSON.stringify(out);
-    for (const secret of [apiKey, "whsec_0123456789abcdef", "0123456789abcdef0123", "AKIA", "deadbeef", "abc.def"]) expect(text).not.toContain(secret);
+    for (const secret of [apiKey, "whsec_0123456789abcdef", "0123456789abcdef0123", "AKIA", "deadbeef", "abc.def"])
+      expect(text).not.toContain(secret);
     expect(out.url).toContain("/files/jobs/o/j/0.webp?method=GET&exp=1&sig=");
     expect(out.job_id).toBe("job_123");
     expect(out.status).toBe(503);
@@ -172,7 +206,13 @@ describe("no secrets in logs", () => {
       await completeJob(request);
       await runWebhookDeliveries(job.id);
       await api(`/v1/jobs/${job.id}`, key);
-      const secrets = [key, request.callback.secret, "test-signing-secret-0123456789abcdef", "test-dispatch-token-0123456789", "forged-secret-forged"];
+      const secrets = [
+        key,
+        request.callback.secret,
+        "test-signing-secret-0123456789abcdef",
+        "test-dispatch-token-0123456789",
+        "forged-secret-forged",
+      ];
       const sigs = [request.outputs[0]!.put_url, request.spec.reference_images[0]!.url].map((u) => new URL(u).searchParams.get("sig")!);
       expect(lines.length).toBeGreaterThan(0);
       for (const secret of [...secrets, ...sigs]) expect(lines.join("\n")).not.toContain(secret);

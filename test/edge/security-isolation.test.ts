@@ -1,6 +1,17 @@
 import { SELF } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { api, completeJob, createKey, HOOK, installPeer, multipartJob, pngOf, runDispatch, runWebhookDeliveries, tinyJob } from "./helpers.js";
+import {
+  api,
+  completeJob,
+  createKey,
+  HOOK,
+  installPeer,
+  multipartJob,
+  pngOf,
+  runDispatch,
+  runWebhookDeliveries,
+  tinyJob,
+} from "./helpers.js";
 
 const freshOwner = () => `o${crypto.randomUUID().slice(0, 8)}`;
 type Problem = { code: string; detail: string };
@@ -49,7 +60,10 @@ describe("per-owner isolation (beyond isolation-list-delete.test.ts)", () => {
     const delivery = list.data[0]!.id;
     const sent = peer.webhooks.length;
     // B names A's job and delivery, or its own job with A's delivery: both unknown to B.
-    for (const path of [`/v1/jobs/${idA}/webhook_deliveries/${delivery}/redeliver`, `/v1/jobs/${idB}/webhook_deliveries/${delivery}/redeliver`]) {
+    for (const path of [
+      `/v1/jobs/${idA}/webhook_deliveries/${delivery}/redeliver`,
+      `/v1/jobs/${idB}/webhook_deliveries/${delivery}/redeliver`,
+    ]) {
       const res = await api(path, b, { method: "POST" });
       expect(res.status, path).toBe(404);
       expect(JSON.stringify(await res.json())).not.toContain(HOOK);
@@ -87,7 +101,9 @@ describe("per-owner isolation (beyond isolation-list-delete.test.ts)", () => {
     expect(jobB.cached).toBe(false);
     expect(JSON.stringify(jobB)).not.toContain(new URL(jobA.output[0]!.url).pathname);
     // An upload of A's is invisible to B.
-    const up = (await (await api("/v1/uploads", a, { method: "POST", json: { content_type: "image/png", bytes: 1000 } })).json()) as { id: string };
+    const up = (await (await api("/v1/uploads", a, { method: "POST", json: { content_type: "image/png", bytes: 1000 } })).json()) as {
+      id: string;
+    };
     expect((await api(`/v1/uploads/${up.id}`, b)).status).toBe(404);
     // A signed URL is A's alone: B's namespace in the same path fails the signature.
     const stolen = new URL(jobA.output[0]!.url);

@@ -73,7 +73,11 @@ describe("GPU callbacks", () => {
     const raw = JSON.stringify(body);
     return SELF.fetch(`${BASE}${path}`, {
       method: "POST",
-      headers: { "content-type": "application/json", "ecomid-attempt": String(attempt), "ecomid-signature": await signCallback(secret, signedJob, attempt, raw, at) },
+      headers: {
+        "content-type": "application/json",
+        "ecomid-attempt": String(attempt),
+        "ecomid-signature": await signCallback(secret, signedJob, attempt, raw, at),
+      },
       body: raw,
     });
   }
@@ -115,7 +119,11 @@ describe("GPU callbacks", () => {
     expect(stale.status).toBe(403);
     expect(await codeOf(stale)).toBe("signature_expired");
     // No signature at all.
-    const unsigned = await SELF.fetch(`${BASE}${pathOf(second)}`, { method: "POST", headers: { "content-type": "application/json", "ecomid-attempt": "2" }, body: JSON.stringify(started(2)) });
+    const unsigned = await SELF.fetch(`${BASE}${pathOf(second)}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "ecomid-attempt": "2" },
+      body: JSON.stringify(started(2)),
+    });
     expect(unsigned.status).toBe(403);
 
     // None of it moved the job: it is still waiting on attempt 2, which the current secret can start.

@@ -14,15 +14,18 @@ const codeOf = async (res: Response) => ((await res.json()) as { code: string })
 /** A body that never ends, counting what the server pulled from it. */
 function endlessBody(chunkBytes = 16 * 1024, fill = 0x20) {
   const counter = { pulled: 0, canceled: false };
-  const stream = new ReadableStream<Uint8Array>({
-    pull(controller) {
-      counter.pulled += chunkBytes;
-      controller.enqueue(new Uint8Array(chunkBytes).fill(fill));
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        counter.pulled += chunkBytes;
+        controller.enqueue(new Uint8Array(chunkBytes).fill(fill));
+      },
+      cancel() {
+        counter.canceled = true;
+      },
     },
-    cancel() {
-      counter.canceled = true;
-    },
-  }, { highWaterMark: 0 }); // nothing is pulled until someone reads
+    { highWaterMark: 0 },
+  ); // nothing is pulled until someone reads
   return { stream, counter };
 }
 
@@ -38,7 +41,13 @@ describe("request size limits", () => {
   it("refuses a declared Content-Length over the largest body any route takes, before authentication and unread", async () => {
     for (const path of ["/v1/jobs", "/v1/uploads", "/files/uploads/o/x?method=PUT&exp=1&sig=0", "/internal/gpu/jobs/job_x/callbacks"]) {
       const { stream, counter } = endlessBody();
-      const res = await direct(new Request(`${BASE}${path}`, { method: path.startsWith("/files") ? "PUT" : "POST", headers: { "content-length": String(MAX_REQUEST_BYTES + 1), "content-type": "application/json" }, body: stream }));
+      const res = await direct(
+        new Request(`${BASE}${path}`, {
+          method: path.startsWith("/files") ? "PUT" : "POST",
+          headers: { "content-length": String(MAX_REQUEST_BYTES + 1), "content-type": "application/json" },
+          body: stream,
+        }),
+      );
       expect(res.status, path).toBe(413);
       expect(await codeOf(res), path).toBe("payload_too_large");
       expect(counter.pulled, path).toBe(0);
@@ -51,7 +60,11 @@ describe("request size limits", () => {
     const { key } = await createKey(freshOwner());
     const { stream, counter } = endlessBody();
     const res = await direct(
-      new Request(`${BASE}/v1/jobs`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json", "content-length": String(MAX_JSON_BYTES + 1) }, body: stream }),
+      new Request(`${BASE}/v1/jobs`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json", "content-length": String(MAX_JSON_BYTES + 1) },
+        body: stream,
+      }),
     );
     expect(res.status).toBe(413);
     expect(counter.pulled).toBe(0);
@@ -60,7 +73,12 @@ describe("request size limits", () => {
   it("counts a chunked body (no Content-Length) while it streams and cuts it off at the limit", async () => {
     const { key } = await createKey(freshOwner());
     const { stream, counter } = endlessBody();
-    const res = await SELF.fetch(`${BASE}/v1/jobs`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: stream, duplex: "half" } as RequestInit);
+    const res = await SELF.fetch(`${BASE}/v1/jobs`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: stream,
+      duplex: "half",
+    } as RequestInit);
     expect(res.status).toBe(413);
     expect(await codeOf(res)).toBe("payload_too_large");
     // It stopped reading: what was pulled is the limit plus what was in flight, not the endless rest.
@@ -70,9 +88,16 @@ describe("request size limits", () => {
 
   it("cuts off a chunked upload at the size its signed PUT URL allows", async () => {
     const { key } = await createKey(freshOwner());
-    const up = (await (await api("/v1/uploads", key, { method: "POST", json: { content_type: "image/png", bytes: 4096 } })).json()) as { upload_url: string };
+    const up = (await (await api("/v1/uploads", key, { method: "POST", json: { content_type: "image/png", bytes: 4096 } })).json()) as {
+      upload_url: string;
+    };
     const { stream, counter } = endlessBody(1024);
-    const res = await SELF.fetch(up.upload_url, { method: "PUT", headers: { "content-type": "image/png" }, body: stream, duplex: "half" } as RequestInit);
+    const res = await SELF.fetch(up.upload_url, {
+      method: "PUT",
+      headers: { "content-type": "image/png" },
+      body: stream,
+      duplex: "half",
+    } as RequestInit);
     expect(res.status).toBe(413);
     expect(counter.pulled).toBeLessThan(API_LIMITS.maxImageBytes);
   });
@@ -80,7 +105,27 @@ describe("request size limits", () => {
 
 /** A JPEG: SOI, an APP1 holding an EXIF-style thumbnail with its own small SOF, then the real frame header. */
 function jpegOf(width: number, height: number, thumbnail = true): Uint8Array {
-  const sof = (w: number, h: number) => [0xff, 0xc0, 0x00, 0x11, 0x08, h >> 8, h & 255, w >> 8, w & 255, 0x03, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1];
+  const sof = (w: number, h: number) => [
+    0xff,
+    0xc0,
+    0x00,
+    0x11,
+    0x08,
+    h >> 8,
+    h & 255,
+    w >> 8,
+    w & 255,
+    0x03,
+    1,
+    0x22,
+    0,
+    2,
+    0x11,
+    1,
+    3,
+    0x11,
+    1,
+  ];
   const thumb = [0xff, 0xd8, ...sof(16, 16), 0xff, 0xd9];
   const app1Body = [...new TextEncoder().encode("Exif\0\0"), ...thumb];
   const app1 = thumbnail ? [0xff, 0xe1, (app1Body.length + 2) >> 8, (app1Body.length + 2) & 255, ...app1Body] : [];
@@ -142,8 +187,14 @@ describe("decompression bombs: the pixel count is read from the header before an
       expect(res.status, name).toBe(413);
       expect(await codeOf(res), name).toBe("image_too_large");
     }
-    const up = (await (await api("/v1/uploads", key, { method: "POST", json: { content_type: "image/jpeg", bytes: 200 } })).json()) as { upload_url: string };
-    const put = await SELF.fetch(up.upload_url, { method: "PUT", headers: { "content-type": "image/jpeg" }, body: jpegOf(65500, 65500) as BufferSource });
+    const up = (await (await api("/v1/uploads", key, { method: "POST", json: { content_type: "image/jpeg", bytes: 200 } })).json()) as {
+      upload_url: string;
+    };
+    const put = await SELF.fetch(up.upload_url, {
+      method: "PUT",
+      headers: { "content-type": "image/jpeg" },
+      body: jpegOf(65500, 65500) as BufferSource,
+    });
     expect(put.status).toBe(413);
     expect(await codeOf(put)).toBe("image_too_large");
   });
@@ -151,12 +202,16 @@ describe("decompression bombs: the pixel count is read from the header before an
   it("refuses a bomb fetched from an image URL", async () => {
     const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
       const url = new URL(new Request(input, init).url);
-      if (url.host === "cloudflare-dns.com") return Response.json({ Status: 0, Answer: url.searchParams.get("type") === "A" ? [{ type: 1, data: "93.184.216.34" }] : [] });
+      if (url.host === "cloudflare-dns.com")
+        return Response.json({ Status: 0, Answer: url.searchParams.get("type") === "A" ? [{ type: 1, data: "93.184.216.34" }] : [] });
       return new Response(webpOf(16384, 16384) as BodyInit);
     });
     try {
       const { key } = await createKey(freshOwner());
-      const res = await api("/v1/jobs", key, { method: "POST", json: tinyJob({}, { reference_images: [{ url: "https://photos.example.com/bomb.webp" }] }) });
+      const res = await api("/v1/jobs", key, {
+        method: "POST",
+        json: tinyJob({}, { reference_images: [{ url: "https://photos.example.com/bomb.webp" }] }),
+      });
       expect(res.status).toBe(413);
       expect(await codeOf(res)).toBe("image_too_large");
     } finally {

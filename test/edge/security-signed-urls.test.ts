@@ -24,7 +24,8 @@ function withPath(url: string, path: string): string {
   u.pathname = path;
   return u.toString();
 }
-const putWebp = (url: string, body: Uint8Array = webpOf(64, 64), type = "image/webp") => SELF.fetch(url, { method: "PUT", headers: { "content-type": type }, body: body as BufferSource });
+const putWebp = (url: string, body: Uint8Array = webpOf(64, 64), type = "image/webp") =>
+  SELF.fetch(url, { method: "PUT", headers: { "content-type": type }, body: body as BufferSource });
 
 /** A dispatched job: its GPU request (output PUT URLs, input GET URLs). */
 async function dispatched(key: string) {
@@ -86,7 +87,11 @@ describe("signed file URLs", () => {
       withParam(put, "max", "999999999"),
       withParam(put, "ct", "image/png"),
       withParam(put, "method", "GET"),
-      withParam(put, "sig", new URL(put).searchParams.get("sig")!.replace(/^./, (c) => (c === "0" ? "1" : "0"))),
+      withParam(
+        put,
+        "sig",
+        new URL(put).searchParams.get("sig")!.replace(/^./, (c) => (c === "0" ? "1" : "0")),
+      ),
       withParam(put, "sig", ""),
     ];
     for (const url of tampered) {
@@ -95,7 +100,13 @@ describe("signed file URLs", () => {
       expect(await codeOf(res), url).toBe("signature_invalid");
     }
     const u = new URL(put);
-    const grant = { method: "PUT" as const, key: decodeURIComponent(u.pathname.slice("/files/".length)), expiresAt: exp, maxBytes: Number(u.searchParams.get("max")), contentType: "image/webp" };
+    const grant = {
+      method: "PUT" as const,
+      key: decodeURIComponent(u.pathname.slice("/files/".length)),
+      expiresAt: exp,
+      maxBytes: Number(u.searchParams.get("max")),
+      contentType: "image/webp",
+    };
     // The same grant under another secret: the key is swapped, the MAC no longer verifies.
     const otherKey = await signFileUrl(BASE, "another-signing-secret-0123456789abcdef", grant);
     expect((await putWebp(otherKey)).status).toBe(403);
@@ -115,7 +126,11 @@ describe("signed file URLs", () => {
     // The input GET URL the GPU got, and a client's output download URL, refuse a write.
     const inputUrl = request.spec.reference_images[0]!.url;
     expect((await SELF.fetch(inputUrl)).status).toBe(200);
-    const overwriteInput = await SELF.fetch(inputUrl, { method: "PUT", headers: { "content-type": "image/png" }, body: pngOf(8, 8) as BufferSource });
+    const overwriteInput = await SELF.fetch(inputUrl, {
+      method: "PUT",
+      headers: { "content-type": "image/png" },
+      body: pngOf(8, 8) as BufferSource,
+    });
     expect(overwriteInput.status).toBe(403);
     await completeJob(request);
     const job = (await (await api(`/v1/jobs/${request.job_id}`, key)).json()) as { output: Array<{ url: string }> };
@@ -132,7 +147,13 @@ describe("signed file URLs", () => {
     const { key } = await createKey(freshOwner());
     const { outputs, job_id } = await dispatched(key);
     const k = decodeURIComponent(new URL(outputs[0]!.put_url).pathname.slice("/files/".length));
-    const expiredPut = await signFileUrl(BASE, SECRET, { method: "PUT", key: k, expiresAt: now() - 1, maxBytes: 1 << 20, contentType: "image/webp" });
+    const expiredPut = await signFileUrl(BASE, SECRET, {
+      method: "PUT",
+      key: k,
+      expiresAt: now() - 1,
+      maxBytes: 1 << 20,
+      contentType: "image/webp",
+    });
     const res = await putWebp(expiredPut);
     expect(res.status).toBe(403);
     expect(await codeOf(res)).toBe("signature_expired");
@@ -161,7 +182,9 @@ describe("signed file URLs", () => {
     const grant = { method: "GET" as const, key: "jobs/o/j\n1", expiresAt: now() + 60 };
     const url = new URL(await signFileUrl(BASE, SECRET, grant));
     expect((await verifyFileUrl(url, "GET", SECRET)).ok).toBe(false);
-    const ct = new URL(await signFileUrl(BASE, SECRET, { method: "PUT", key: "jobs/o/j/0.webp", expiresAt: now() + 60, contentType: "image/webp\n1" }));
+    const ct = new URL(
+      await signFileUrl(BASE, SECRET, { method: "PUT", key: "jobs/o/j/0.webp", expiresAt: now() + 60, contentType: "image/webp\n1" }),
+    );
     expect((await verifyFileUrl(ct, "PUT", SECRET)).ok).toBe(false);
   });
 });

@@ -1,10 +1,23 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { AppError } from "../../edge/src/errors.js";
-import { assertOutboundUrl, classifyAddress, dohResolver, guardedFetch, outboundPolicy, parseIpv6, type HostResolver, type OutboundPolicy } from "../../edge/src/lib/ssrf.js";
+import {
+  assertOutboundUrl,
+  classifyAddress,
+  dohResolver,
+  guardedFetch,
+  outboundPolicy,
+  parseIpv6,
+  type HostResolver,
+  type OutboundPolicy,
+} from "../../edge/src/lib/ssrf.js";
 import { api, completeJob, createKey, installPeer, multipartJob, pngOf, runDispatch, runWebhookDeliveries, tinyJob } from "./helpers.js";
 
 const prod: OutboundPolicy = { allowLoopback: false };
-const codeOf = (p: Promise<unknown>) => p.then(() => "resolved", (e: unknown) => (e instanceof AppError ? e.code : `not an AppError: ${String(e)}`));
+const codeOf = (p: Promise<unknown>) =>
+  p.then(
+    () => "resolved",
+    (e: unknown) => (e instanceof AppError ? e.code : `not an AppError: ${String(e)}`),
+  );
 const freshOwner = () => `o${crypto.randomUUID().slice(0, 8)}`;
 
 /** A resolver answering from a table, recording each name it was asked. */
@@ -67,16 +80,20 @@ describe("addresses", () => {
     expect(classifyAddress(address)).not.toBe("public");
   });
 
-  it.each(["1.1.1.1", "8.8.8.8", "93.184.216.34", "2606:4700:4700::1111", "2a00:1450:4001:80b::200e", "::ffff:8.8.8.8", "2002:808:808::1"])("%s is public", (address) => {
-    expect(classifyAddress(address)).toBe("public");
-  });
+  it.each(["1.1.1.1", "8.8.8.8", "93.184.216.34", "2606:4700:4700::1111", "2a00:1450:4001:80b::200e", "::ffff:8.8.8.8", "2002:808:808::1"])(
+    "%s is public",
+    (address) => {
+      expect(classifyAddress(address)).toBe("public");
+    },
+  );
 
   it("parses IPv6 in every written form", () => {
     expect(parseIpv6("::")).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
     expect(parseIpv6("1::")).toEqual([1, 0, 0, 0, 0, 0, 0, 0]);
     expect(parseIpv6("::ffff:1.2.3.4")).toEqual([0, 0, 0, 0, 0, 0xffff, 0x0102, 0x0304]);
     expect(parseIpv6("1:2:3:4:5:6:7:8")).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-    for (const bad of ["1:2:3:4:5:6:7", "1::2::3", "12345::", "fe80::1%eth0", "1:2:3:4:5:6:7:8:9", ":1::"]) expect(parseIpv6(bad), bad).toBeNull();
+    for (const bad of ["1:2:3:4:5:6:7", "1::2::3", "12345::", "fe80::1%eth0", "1:2:3:4:5:6:7:8:9", ":1::"])
+      expect(parseIpv6(bad), bad).toBeNull();
   });
 });
 
@@ -174,7 +191,10 @@ describe("DNS check before every fetch", () => {
   });
 
   it("re-checks every redirect hop: scheme, literal address and DNS", async () => {
-    const redirect = (location: string, status = 302) => () => new Response(null, { status, headers: { location } });
+    const redirect =
+      (location: string, status = 302) =>
+      () =>
+        new Response(null, { status, headers: { location } });
     stub = stubFetch({
       "start.example.com": redirect("https://10.0.0.1/a.png"),
       "start2.example.com": redirect("https://inside.example.com/a.png", 301),
@@ -205,10 +225,17 @@ describe("DNS check before every fetch", () => {
       "a.example.com": () => new Response(null, { status: 302, headers: { location: "https://b.example.com/final" } }),
       "b.example.com": (req) => new Response(`auth=${req.headers.get("authorization") ?? "none"}`),
     });
-    const resolve = table({ "loop.example.com": ["93.184.216.34"], "a.example.com": ["93.184.216.34"], "b.example.com": ["93.184.216.35"] });
+    const resolve = table({
+      "loop.example.com": ["93.184.216.34"],
+      "a.example.com": ["93.184.216.34"],
+      "b.example.com": ["93.184.216.35"],
+    });
     expect(await codeOf(guardedFetch("https://loop.example.com/", fetchOpts(resolve, { maxRedirects: 2 })))).toBe("input_fetch_failed");
     expect(hops).toBe(3); // the first request and two followed redirects
-    const { body } = await guardedFetch("https://a.example.com/", fetchOpts(resolve, { init: { headers: { authorization: "Bearer abc" } } }));
+    const { body } = await guardedFetch(
+      "https://a.example.com/",
+      fetchOpts(resolve, { init: { headers: { authorization: "Bearer abc" } } }),
+    );
     expect(new TextDecoder().decode(body)).toBe("auth=none");
     expect(resolve.asked).toContain("b.example.com");
   });
@@ -228,7 +255,11 @@ describe("DNS check before every fetch", () => {
       "endless.example.com": endless,
       "stalled.example.com": stalled,
     });
-    const resolve = table({ "big.example.com": ["93.184.216.34"], "endless.example.com": ["93.184.216.34"], "stalled.example.com": ["93.184.216.34"] });
+    const resolve = table({
+      "big.example.com": ["93.184.216.34"],
+      "endless.example.com": ["93.184.216.34"],
+      "stalled.example.com": ["93.184.216.34"],
+    });
     expect(await codeOf(guardedFetch("https://big.example.com/", fetchOpts(resolve)))).toBe("payload_too_large");
     expect(await codeOf(guardedFetch("https://endless.example.com/", fetchOpts(resolve)))).toBe("payload_too_large");
     expect(await codeOf(guardedFetch("https://stalled.example.com/", fetchOpts(resolve, { timeoutMs: 200 })))).toBe("input_fetch_failed");
@@ -238,18 +269,27 @@ describe("DNS check before every fetch", () => {
 describe("DNS-over-HTTPS resolver", () => {
   it("is the one the configuration names (DNS_RESOLVER_URL) when a caller passes outboundPolicy(config)", async () => {
     stub = stubFetch({
-      "doh.test-resolver.example": (req) => Response.json({ Status: 0, Answer: new URL(req.url).searchParams.get("type") === "A" ? [{ type: 1, data: "10.9.9.9" }] : [] }),
+      "doh.test-resolver.example": (req) =>
+        Response.json({ Status: 0, Answer: new URL(req.url).searchParams.get("type") === "A" ? [{ type: 1, data: "10.9.9.9" }] : [] }),
       "cloudflare-dns.com": () => Response.json({ Status: 0, Answer: [{ type: 1, data: "93.184.216.34" }] }),
     });
     const policy = outboundPolicy({ allowLoopbackHttp: false, dnsResolverUrl: "https://doh.test-resolver.example/dns-query" });
-    expect(await codeOf(guardedFetch("https://cdn.example.com/a.png", { policy, maxBytes: 1024, timeoutMs: 5000, maxRedirects: 0 }))).toBe("url_not_allowed");
+    expect(await codeOf(guardedFetch("https://cdn.example.com/a.png", { policy, maxBytes: 1024, timeoutMs: 5000, maxRedirects: 0 }))).toBe(
+      "url_not_allowed",
+    );
     expect(stub.hosts()).toEqual(["doh.test-resolver.example", "doh.test-resolver.example"]);
   });
 
   it("leaves a discarded body unread, so a large receiver answer cannot fail a webhook", async () => {
     stub = stubFetch({ "hooks.example.com": () => new Response("x".repeat(100_000), { status: 200 }) });
     const policy = { allowLoopback: false, resolve: table({ "hooks.example.com": ["93.184.216.34"] }) };
-    const { response, body } = await guardedFetch("https://hooks.example.com/h", { policy, maxBytes: 1024, timeoutMs: 5000, maxRedirects: 0, discardBody: true });
+    const { response, body } = await guardedFetch("https://hooks.example.com/h", {
+      policy,
+      maxBytes: 1024,
+      timeoutMs: 5000,
+      maxRedirects: 0,
+      discardBody: true,
+    });
     expect(response.status).toBe(200);
     expect(body.byteLength).toBe(0);
   });
@@ -262,7 +302,10 @@ describe("DNS-over-HTTPS resolver", () => {
       const type = new URL(req.url).searchParams.get("type");
       const answer =
         type === "A"
-          ? [{ name: "www.example.com", type: 5, data: "cdn.example.net." }, { name: "cdn.example.net", type: 1, data: "93.184.216.34" }]
+          ? [
+              { name: "www.example.com", type: 5, data: "cdn.example.net." },
+              { name: "cdn.example.net", type: 1, data: "93.184.216.34" },
+            ]
           : [{ name: "cdn.example.net", type: 28, data: "2606:2800:220:1::1" }];
       return Response.json({ Status: 0, Answer: answer });
     }) as typeof fetch;
@@ -292,7 +335,9 @@ describe("through the API (the configured DNS-over-HTTPS endpoint, answered by t
       [DOH]: (req) => {
         const q = new URL(req.url).searchParams;
         const wanted = q.get("type") === "A" ? 1 : 28;
-        const records = (zone[q.get("name")!] ?? []).filter((a) => (a.includes(":") ? 28 : 1) === wanted).map((data) => ({ type: wanted, data }));
+        const records = (zone[q.get("name")!] ?? [])
+          .filter((a) => (a.includes(":") ? 28 : 1) === wanted)
+          .map((data) => ({ type: wanted, data }));
         return Response.json({ Status: zone[q.get("name")!] ? 0 : 3, Answer: records });
       },
       "photos.example.com": () => new Response(pngOf(512, 512) as BodyInit, { headers: { "content-type": "image/png" } }),
@@ -303,11 +348,17 @@ describe("through the API (the configured DNS-over-HTTPS endpoint, answered by t
   it("refuses a reference image whose host resolves inside, and fetches one that resolves outside", async () => {
     stub = world({ "rebind.example.com": ["10.0.0.7"], "photos.example.com": ["93.184.216.34"] });
     const { key } = await createKey(freshOwner());
-    const refused = await api("/v1/jobs", key, { method: "POST", json: tinyJob({}, { reference_images: [{ url: "https://rebind.example.com/face.png" }] }) });
+    const refused = await api("/v1/jobs", key, {
+      method: "POST",
+      json: tinyJob({}, { reference_images: [{ url: "https://rebind.example.com/face.png" }] }),
+    });
     expect(refused.status).toBe(422);
     expect(((await refused.json()) as { code: string }).code).toBe("url_not_allowed");
     expect(stub.hosts()).not.toContain("rebind.example.com");
-    const accepted = await api("/v1/jobs", key, { method: "POST", json: tinyJob({}, { reference_images: [{ url: "https://photos.example.com/face.png" }] }) });
+    const accepted = await api("/v1/jobs", key, {
+      method: "POST",
+      json: tinyJob({}, { reference_images: [{ url: "https://photos.example.com/face.png" }] }),
+    });
     expect(accepted.status).toBe(201);
     expect(stub.hosts()).toContain("photos.example.com");
     const dohQuery = stub.requested.find((r) => new URL(r.url).host === DOH)!;
@@ -319,13 +370,17 @@ describe("through the API (the configured DNS-over-HTTPS endpoint, answered by t
     const peer = installPeer();
     try {
       const { key } = await createKey(freshOwner());
-      const job = (await (await multipartJob(key, tinyJob({ webhook: { url: "https://hooks.rebind.example.com/h" } }))).json()) as { id: string };
+      const job = (await (await multipartJob(key, tinyJob({ webhook: { url: "https://hooks.rebind.example.com/h" } }))).json()) as {
+        id: string;
+      };
       await runDispatch(job.id);
       await completeJob(peer.dispatched.find((d) => d.job_id === job.id)!);
       stub = world({ "hooks.rebind.example.com": ["192.168.10.10"] });
       await runWebhookDeliveries(job.id);
       expect(stub.hosts()).not.toContain("hooks.rebind.example.com");
-      const log = (await (await api(`/v1/jobs/${job.id}/webhook_deliveries`, key)).json()) as { data: Array<{ last_error: string | null; status: string }> };
+      const log = (await (await api(`/v1/jobs/${job.id}/webhook_deliveries`, key)).json()) as {
+        data: Array<{ last_error: string | null; status: string }>;
+      };
       expect(log.data.length).toBeGreaterThan(0);
       expect(JSON.stringify(log.data)).toMatch(/private or reserved/);
     } finally {

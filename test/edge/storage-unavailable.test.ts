@@ -27,7 +27,9 @@ describe("storage failures (pure)", () => {
     expect(storageRetryAfterSeconds(new Error("the internal error; reference = x was mine"))).toBeNull();
     expect(storageRetryAfterSeconds(new Error("Error: database is locked: SQLITE_BUSY"))).toBe(1);
     expect(storageRetryAfterSeconds(Object.assign(new Error("Network connection lost."), { retryable: true }))).toBe(1);
-    expect(storageRetryAfterSeconds(Object.assign(new Error("Durable Object is overloaded. Too many requests queued."), { overloaded: true }))).toBe(5);
+    expect(
+      storageRetryAfterSeconds(Object.assign(new Error("Durable Object is overloaded. Too many requests queued."), { overloaded: true })),
+    ).toBe(5);
     expect(storageRetryAfterSeconds(new TypeError("Cannot read properties of undefined"))).toBeNull();
     expect(storageRetryAfterSeconds("SQLITE_NOMEM")).toBeNull();
   });

@@ -22,7 +22,10 @@ describe("direct uploads through signed URLs", () => {
     const after = (await (await api(`/v1/uploads/${up.id}`, key)).json()) as { status: string; width: number; sha256: string };
     expect(after).toMatchObject({ status: "complete", width: 512 });
     expect(after.sha256).toMatch(/^[0-9a-f]{64}$/);
-    const job = await api("/v1/jobs", key, { method: "POST", json: { model: "ecomid-tiny", input: { reference_images: [{ upload_id: up.id }], prompt: "p", width: 64, height: 64 } } });
+    const job = await api("/v1/jobs", key, {
+      method: "POST",
+      json: { model: "ecomid-tiny", input: { reference_images: [{ upload_id: up.id }], prompt: "p", width: 64, height: 64 } },
+    });
     expect(job.status).toBe(201);
   });
 
@@ -30,7 +33,10 @@ describe("direct uploads through signed URLs", () => {
     const { key } = await createKey("acme");
     const { key: other } = await createKey("rival");
     const up = await startUpload(key, 100);
-    const body = (uploadId: string) => ({ model: "ecomid-tiny", input: { reference_images: [{ upload_id: uploadId }], prompt: "p", width: 64, height: 64 } });
+    const body = (uploadId: string) => ({
+      model: "ecomid-tiny",
+      input: { reference_images: [{ upload_id: uploadId }], prompt: "p", width: 64, height: 64 },
+    });
     const pending = await api("/v1/jobs", key, { method: "POST", json: body(up.id) });
     expect(pending.status).toBe(409);
     expect(((await pending.json()) as { code: string }).code).toBe("upload_not_ready");
@@ -43,7 +49,11 @@ describe("direct uploads through signed URLs", () => {
   it("refuses a wrong content type, a body larger than declared and a non-image", async () => {
     const { key } = await createKey("acme");
     const up = await startUpload(key, 100);
-    const wrongType = await SELF.fetch(up.upload_url, { method: "PUT", headers: { "content-type": "image/jpeg" }, body: pngOf(8, 8) as BufferSource });
+    const wrongType = await SELF.fetch(up.upload_url, {
+      method: "PUT",
+      headers: { "content-type": "image/jpeg" },
+      body: pngOf(8, 8) as BufferSource,
+    });
     expect(wrongType.status).toBe(415);
     const tooBig = await SELF.fetch(up.upload_url, { method: "PUT", headers: { "content-type": "image/png" }, body: new Uint8Array(101) });
     expect(tooBig.status).toBe(413);

@@ -18,10 +18,29 @@ describe("job input validation", () => {
     ["empty prompt", { prompt: "   " }, "/input/prompt"],
     ["prompt too long", { prompt: "x".repeat(2001) }, "/input/prompt"],
     ["unknown sampler", { sampler: "ddim" }, "/input/sampler"],
-    ["keypoint outside the image", { keypoints: { type: "points", points: [[10, 10], [20, 10], [15, 15], [12, 20], [64, 20]] } }, "/input/keypoints/points/4"],
+    [
+      "keypoint outside the image",
+      {
+        keypoints: {
+          type: "points",
+          points: [
+            [10, 10],
+            [20, 10],
+            [15, 15],
+            [12, 20],
+            [64, 20],
+          ],
+        },
+      },
+      "/input/keypoints/points/4",
+    ],
     ["unknown field", { strength: 1 }, "/input"],
     ["five reference images", { reference_images: Array(5).fill({ file: "face" }) }, "/input/reference_images"],
-    ["an image ref with two sources", { reference_images: [{ file: "face", url: "https://example.com/a.png" }] }, "/input/reference_images/0"],
+    [
+      "an image ref with two sources",
+      { reference_images: [{ file: "face", url: "https://example.com/a.png" }] },
+      "/input/reference_images/0",
+    ],
   ])("refuses %s with 422 and a pointer", async (_name, input, pointer) => {
     const { key } = await createKey("acme");
     const res = await multipartJob(key, tinyJob({}, input));
@@ -45,7 +64,15 @@ describe("job input validation", () => {
     const res = await multipartJob(key, { model: "ecomid-tiny", input: { reference_images: [{ file: "face" }], prompt: "p", seed: 3 } });
     expect(res.status).toBe(201);
     const job = (await res.json()) as { input: Record<string, unknown> };
-    expect(job.input).toMatchObject({ width: 64, height: 64, steps: 4, sampler: "euler", id_mode: "fidelity", output_format: "webp", num_outputs: 1 });
+    expect(job.input).toMatchObject({
+      width: 64,
+      height: 64,
+      steps: 4,
+      sampler: "euler",
+      id_mode: "fidelity",
+      output_format: "webp",
+      num_outputs: 1,
+    });
   });
 
   it("refuses sides that are not multiples of the model's side_multiple", async () => {
@@ -56,7 +83,9 @@ describe("job input validation", () => {
   });
 
   it("refuses a prompt longer than the model's CLIP window with 422 and a pointer, before any job exists; /v1/models states the limit", async () => {
-    const models = (await (await SELF.fetch(`${BASE}/v1/models`)).json()) as { data: Array<{ id: string; limits: { max_prompt_tokens: number } }> };
+    const models = (await (await SELF.fetch(`${BASE}/v1/models`)).json()) as {
+      data: Array<{ id: string; limits: { max_prompt_tokens: number } }>;
+    };
     const limit = models.data.find((m) => m.id === "ecomid-tiny")!.limits.max_prompt_tokens;
     expect(limit).toBe(75);
     const { key } = await createKey(`o${crypto.randomUUID().slice(0, 8)}`);
@@ -66,7 +95,12 @@ describe("job input validation", () => {
       expect(res.status, field).toBe(422);
       const body = await problem(res);
       expect(body.code).toBe("parameter_out_of_range");
-      expect(body.errors).toEqual([expect.objectContaining({ pointer: `/input/${field}`, message: expect.stringMatching(/76 CLIP tokens long; ecomid-tiny takes at most 75/) })]);
+      expect(body.errors).toEqual([
+        expect.objectContaining({
+          pointer: `/input/${field}`,
+          message: expect.stringMatching(/76 CLIP tokens long; ecomid-tiny takes at most 75/),
+        }),
+      ]);
     }
     expect(((await (await api("/v1/jobs", key)).json()) as { data: unknown[] }).data).toEqual([]);
     expect((await multipartJob(key, tinyJob({}, { prompt: words(limit), negative_prompt: words(limit) }))).status).toBe(201);
@@ -85,7 +119,11 @@ describe("job input validation", () => {
     expect((await problem(bad)).code).toBe("invalid_json");
     const text = await api("/v1/jobs", key, { method: "POST", headers: { "content-type": "text/plain" }, body: "hi" });
     expect(text.status).toBe(415);
-    const huge = await api("/v1/jobs", key, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ pad: "x".repeat(300_000) }) });
+    const huge = await api("/v1/jobs", key, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ pad: "x".repeat(300_000) }),
+    });
     expect(huge.status).toBe(413);
     expect((await problem(huge)).code).toBe("payload_too_large");
   });
@@ -122,7 +160,13 @@ describe("job input validation", () => {
 
   it("refuses image and webhook URLs that point inside, or are not https", async () => {
     const { key } = await createKey("acme");
-    for (const url of ["https://10.0.0.1/a.png", "https://169.254.169.254/latest", "http://example.com/a.png", "https://[::ffff:7f00:1]/a.png", "https://user:pw@example.com/a.png"]) {
+    for (const url of [
+      "https://10.0.0.1/a.png",
+      "https://169.254.169.254/latest",
+      "http://example.com/a.png",
+      "https://[::ffff:7f00:1]/a.png",
+      "https://user:pw@example.com/a.png",
+    ]) {
       const res = await api("/v1/jobs", key, { method: "POST", json: tinyJob({}, { reference_images: [{ url }] }) });
       expect(res.status, url).toBe(422);
       const body = await problem(res);

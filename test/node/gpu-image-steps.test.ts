@@ -26,7 +26,11 @@ interface Stage {
 /** The files the build context sends: the repository's (what git does not ignore), filtered by the Dockerfile's own .dockerignore. */
 function contextFiles(): string[] {
   const excluded = dockerignore(readFileSync(join(ROOT, `${DOCKERFILE}.dockerignore`), "utf8"));
-  return execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard", "-z"], { cwd: ROOT, encoding: "utf8", maxBuffer: 64 << 20 })
+  return execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard", "-z"], {
+    cwd: ROOT,
+    encoding: "utf8",
+    maxBuffer: 64 << 20,
+  })
     .split("\0")
     .filter((file) => file && existsSync(join(ROOT, file)) && !excluded(file));
 }
@@ -45,7 +49,14 @@ function dockerignore(text: string): (file: string) => boolean {
       const pattern = (include ? line.slice(1) : line).replace(/\/$/, "");
       const source = pattern
         .split("/")
-        .map((part) => (part === "**" ? ".*" : part.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]")))
+        .map((part) =>
+          part === "**"
+            ? ".*"
+            : part
+                .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+                .replace(/\*/g, "[^/]*")
+                .replace(/\?/g, "[^/]"),
+        )
         .join("/")
         .replace(/^\.\*\//, "(?:.*/)?");
       return { include, regex: new RegExp(`^${source}$`) };
@@ -149,7 +160,15 @@ describe(`${DOCKERFILE}, replayed without Docker`, () => {
 
   it("sends a build context of what the COPY lines need: no bundles, tests, local installs or builds", () => {
     const context = contextFiles();
-    expect(context).toEqual(expect.arrayContaining(["package-lock.json", "scripts/build.ts", "edge/package.json", "gpu-function/src/server/main.ts", "gpu-function/assets/warm-up-face.jpg"]));
+    expect(context).toEqual(
+      expect.arrayContaining([
+        "package-lock.json",
+        "scripts/build.ts",
+        "edge/package.json",
+        "gpu-function/src/server/main.ts",
+        "gpu-function/assets/warm-up-face.jpg",
+      ]),
+    );
     expect(context.filter((file) => /^(bundles|test|edge\/src|gpu-function\/test)\/|(^|\/)(node_modules|dist)\//.test(file))).toEqual([]);
   });
 
@@ -165,7 +184,8 @@ describe(`${DOCKERFILE}, replayed without Docker`, () => {
     expect(existsSync(join(runtime.dir, "gpu-function/dist/inference.js"))).toBe(true);
     expect(existsSync(join(runtime.dir, "node_modules/onnxruntime-node"))).toBe(true);
     expect(existsSync(join(runtime.dir, "node_modules/sharp"))).toBe(true);
-    for (const dev of ["tsx", "esbuild", "typescript", "wrangler", "vitest"]) expect(existsSync(join(runtime.dir, "node_modules", dev)), dev).toBe(false);
+    for (const dev of ["tsx", "esbuild", "typescript", "wrangler", "vitest"])
+      expect(existsSync(join(runtime.dir, "node_modules", dev)), dev).toBe(false);
     expect(existsSync(join(runtime.dir, "gpu-function/src"))).toBe(false);
   });
 

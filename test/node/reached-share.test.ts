@@ -5,12 +5,29 @@ import { describe, expect, it } from "vitest";
 import { addReachToJunit, reachedShare } from "../reliability/fuzz/reached-share.js";
 
 const doc = { paths: { "/v1/jobs": { get: {}, post: {} }, "/v1/jobs/{id}": { get: {} } } };
-const entry = (method: string, path: string, status: number) => ({ request: { method, url: `http://127.0.0.1:1${path}` }, response: { status } });
+const entry = (method: string, path: string, status: number) => ({
+  request: { method, url: `http://127.0.0.1:1${path}` },
+  response: { status },
+});
 
 describe("the schemathesis run's reach per operation", () => {
   it("counts the answers that got past the key, the scope, a made-up id and the rate limit, per documented operation", () => {
     const dir = mkdtempSync(join(tmpdir(), "reach-"));
-    writeFileSync(join(dir, "r.har"), JSON.stringify({ log: { entries: [entry("GET", "/v1/jobs", 200), entry("GET", "/v1/jobs?x=1", 401), entry("POST", "/v1/jobs", 422), entry("GET", "/v1/jobs/job_1", 404), entry("GET", "/v1/jobs/job_2", 429), entry("PATCH", "/v1/jobs", 405)] } }));
+    writeFileSync(
+      join(dir, "r.har"),
+      JSON.stringify({
+        log: {
+          entries: [
+            entry("GET", "/v1/jobs", 200),
+            entry("GET", "/v1/jobs?x=1", 401),
+            entry("POST", "/v1/jobs", 422),
+            entry("GET", "/v1/jobs/job_1", 404),
+            entry("GET", "/v1/jobs/job_2", 429),
+            entry("PATCH", "/v1/jobs", 405),
+          ],
+        },
+      }),
+    );
     expect(reachedShare(join(dir, "r.har"), doc)).toEqual([
       { operation: "GET /v1/jobs", answers: 2, reached: 1 },
       { operation: "GET /v1/jobs/{id}", answers: 2, reached: 0 },
@@ -21,8 +38,14 @@ describe("the schemathesis run's reach per operation", () => {
   it("adds a test case per operation to the JUnit report, failed where the operation was never reached", () => {
     const dir = mkdtempSync(join(tmpdir(), "reach-"));
     const junit = join(dir, "j.xml");
-    writeFileSync(junit, '<?xml version="1.0"?><testsuites><testsuite name="schemathesis" tests="3" failures="0" errors="0" skipped="0"><testcase name="a"/></testsuite></testsuites>');
-    addReachToJunit(junit, [{ operation: "GET /v1/jobs", answers: 2, reached: 1 }, { operation: "GET /v1/jobs/{id}", answers: 2, reached: 0 }]);
+    writeFileSync(
+      junit,
+      '<?xml version="1.0"?><testsuites><testsuite name="schemathesis" tests="3" failures="0" errors="0" skipped="0"><testcase name="a"/></testsuite></testsuites>',
+    );
+    addReachToJunit(junit, [
+      { operation: "GET /v1/jobs", answers: 2, reached: 1 },
+      { operation: "GET /v1/jobs/{id}", answers: 2, reached: 0 },
+    ]);
     const xml = readFileSync(junit, "utf8");
     expect(xml).toContain('tests="5" failures="1"');
     expect(xml).toMatch(/<testcase name="reached: GET \/v1\/jobs\/\{id\}" classname="reach"><failure/);

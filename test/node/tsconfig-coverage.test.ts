@@ -13,7 +13,11 @@ const TYPESCRIPT = /\.(ts|mts|cts|tsx)$/;
 const WORKERS_ZONE = /^(edge|test\/edge)\//;
 
 function repositoryTypeScriptFiles(): string[] {
-  const listed = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard", "-z"], { cwd: ROOT, encoding: "utf8", maxBuffer: 64 << 20 });
+  const listed = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard", "-z"], {
+    cwd: ROOT,
+    encoding: "utf8",
+    maxBuffer: 64 << 20,
+  });
   return listed
     .split("\0")
     .filter((path) => TYPESCRIPT.test(path) && !/(^|\/)(node_modules|dist|\.venv)\//.test(path))
@@ -28,8 +32,17 @@ function isDeletedInWorkTree(path: string): boolean {
 
 function programFiles(tsconfig: string): Set<string> {
   const tsc = resolve(ROOT, "node_modules/typescript/bin/tsc");
-  const out = execFileSync(process.execPath, [tsc, "--listFilesOnly", "-p", tsconfig], { cwd: ROOT, encoding: "utf8", maxBuffer: 64 << 20 });
-  return new Set(out.split("\n").filter(Boolean).map((file) => relative(ROOT, file)));
+  const out = execFileSync(process.execPath, [tsc, "--listFilesOnly", "-p", tsconfig], {
+    cwd: ROOT,
+    encoding: "utf8",
+    maxBuffer: 64 << 20,
+  });
+  return new Set(
+    out
+      .split("\n")
+      .filter(Boolean)
+      .map((file) => relative(ROOT, file)),
+  );
 }
 
 describe("the tsconfigs cover every TypeScript file", () => {

@@ -87,11 +87,19 @@ export async function runFault(stack: StackInfo, signingSecret: string, options:
   // The submission schedule comes from its own generator, so it does not shift with the number of kills.
   const submitRng = createRng(options.seed ^ 0x5bd1e995);
   const gaps = Array.from({ length: options.jobs }, () => submitRng.next());
-  const scale = options.submitOverMs / Math.max(1e-9, gaps.reduce((a, b) => a + b, 0));
+  const scale =
+    options.submitOverMs /
+    Math.max(
+      1e-9,
+      gaps.reduce((a, b) => a + b, 0),
+    );
   const ids: string[] = [];
   for (let i = 0; i < options.jobs; i++) {
     await sleep(gaps[i]! * scale);
-    const job = await api.createTinyJob({ prompt: `fault run ${options.seed} job ${i}`, seed: (options.seed + i) % 2 ** 31, steps: options.steps, width: 64, height: 64 }, face);
+    const job = await api.createTinyJob(
+      { prompt: `fault run ${options.seed} job ${i}`, seed: (options.seed + i) % 2 ** 31, steps: options.steps, width: 64, height: 64 },
+      face,
+    );
     ids.push(job.id as string);
   }
 
@@ -124,8 +132,10 @@ export async function runFault(stack: StackInfo, signingSecret: string, options:
     const other = new Uint8Array(await (await fetch(done[1]!.output[0].url as string)).arrayBuffer());
     writeOnce = await probeWriteOnce(stack.edgeUrl, signingSecret, keyOfFileUrl(done[0]!.output[0].url as string), "image/webp", other);
     const w = writeOnce.overwrite;
-    if (w.status !== 409 || !w.contentType?.startsWith("application/problem+json") || !w.unchanged) violations.push(`an output was overwritten or refused wrongly: ${JSON.stringify(writeOnce)}`);
-    if (writeOnce.replay.status !== 200) violations.push(`the same bytes PUT again were not accepted as a replay: ${JSON.stringify(writeOnce)}`);
+    if (w.status !== 409 || !w.contentType?.startsWith("application/problem+json") || !w.unchanged)
+      violations.push(`an output was overwritten or refused wrongly: ${JSON.stringify(writeOnce)}`);
+    if (writeOnce.replay.status !== 200)
+      violations.push(`the same bytes PUT again were not accepted as a replay: ${JSON.stringify(writeOnce)}`);
   } else {
     violations.push(`only ${done.length} jobs succeeded; the write-once probe needs two`);
   }
@@ -169,7 +179,8 @@ function checkJob(job: Json, violations: string[]): FaultJobResult {
   const where = `${job.id} (attempt ${job.attempt})`;
   if (!isTerminalStatus(job.status)) violations.push(`${where} is stuck: ${job.status}/${job.substatus}`);
   else if (job.status === "failed") {
-    if (!(ALLOWED_FAILURE_CODES as readonly string[]).includes(result.errorCode ?? "")) violations.push(`${where} failed with an unexpected error: ${JSON.stringify(job.error)}`);
+    if (!(ALLOWED_FAILURE_CODES as readonly string[]).includes(result.errorCode ?? ""))
+      violations.push(`${where} failed with an unexpected error: ${JSON.stringify(job.error)}`);
     if (!job.error?.message) violations.push(`${where} failed without a message`);
   } else if (job.status !== "succeeded") violations.push(`${where} ended ${job.status}; nothing cancels or sets deadlines here`);
   return result;
@@ -184,7 +195,8 @@ async function checkOutputs(jobs: Json[], violations: string[]): Promise<void> {
       const key = keyOfFileUrl(o.url);
       if (!key.includes(`/outputs/a${job.attempt}/`)) violations.push(`${job.id} succeeded on attempt ${job.attempt} but serves ${key}`);
       const bytes = new Uint8Array(await (await fetch(o.url as string)).arrayBuffer());
-      if (sha256Hex(bytes) !== o.sha256 || bytes.byteLength !== o.bytes) violations.push(`${job.id} output ${o.index}: served bytes do not match the job's sha256/size`);
+      if (sha256Hex(bytes) !== o.sha256 || bytes.byteLength !== o.bytes)
+        violations.push(`${job.id} output ${o.index}: served bytes do not match the job's sha256/size`);
     }
   }
 }
@@ -193,7 +205,9 @@ async function checkOutputs(jobs: Json[], violations: string[]): Promise<void> {
 function checkWrittenOnce(results: FaultJobResult[], stored: Array<Record<string, unknown>>, violations: string[]): void {
   const writes = countBy(stored.map((l) => String(l.object)));
   for (const [key, n] of Object.entries(writes)) if (n > 1) violations.push(`${key} was stored ${n} times`);
-  for (const r of results) for (const key of r.outputKeys) if (writes[key] !== 1) violations.push(`${r.id} serves ${key}, stored ${writes[key] ?? 0} times per the edge log`);
+  for (const r of results)
+    for (const key of r.outputKeys)
+      if (writes[key] !== 1) violations.push(`${r.id} serves ${key}, stored ${writes[key] ?? 0} times per the edge log`);
 }
 
 function countBy(values: string[]): Record<string, number> {
@@ -214,7 +228,9 @@ export async function runFaultOnFreshStack(options: FaultOptions): Promise<Fault
 }
 
 export function formatFaultReport(r: FaultReport): string {
-  const kills = r.kills.map((k) => `${(k.atMs / 1000).toFixed(1)}s(${k.inFlight} in flight, back in ${(k.restartMs / 1000).toFixed(1)}s)`).join(", ");
+  const kills = r.kills
+    .map((k) => `${(k.atMs / 1000).toFixed(1)}s(${k.inFlight} in flight, back in ${(k.restartMs / 1000).toFixed(1)}s)`)
+    .join(", ");
   return [
     `seed ${r.seed}: ${r.jobs.length} jobs, ${r.kills.length} kills of ${r.options.kills} planned, ${(r.durationMs / 1000).toFixed(1)} s`,
     `kills: ${kills || "none"}`,

@@ -42,7 +42,12 @@ describe(`GPU functions SIGKILLed at random points (seed ${seed})`, () => {
 
   it("a signed output URL writes once: different bytes get a 409 problem and change nothing, the same bytes are a replay", () => {
     expect(report?.writeOnce, "the fault run did not get to the probe").toBeTruthy();
-    expect(report.writeOnce!.overwrite).toEqual({ status: 409, contentType: expect.stringMatching(/^application\/problem\+json/), code: "output_exists", unchanged: true });
+    expect(report.writeOnce!.overwrite).toEqual({
+      status: 409,
+      contentType: expect.stringMatching(/^application\/problem\+json/),
+      code: "output_exists",
+      unchanged: true,
+    });
     expect(report.writeOnce!.replay.status).toBe(200);
   });
 });

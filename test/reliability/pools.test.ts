@@ -38,13 +38,18 @@ afterAll(async () => {
 
 /** Submits `n` jobs at once (distinct seeds: no cache hits) and waits for all of them to end. */
 async function runJobsAtOnce(n: number): Promise<Json[]> {
-  const created = await Promise.all(Array.from({ length: n }, () => api.createTinyJob({ prompt: "pools", seed: 1000 + jobCounter++, steps: 30, width: 64, height: 64 }, face)));
+  const created = await Promise.all(
+    Array.from({ length: n }, () =>
+      api.createTinyJob({ prompt: "pools", seed: 1000 + jobCounter++, steps: 30, width: 64, height: 64 }, face),
+    ),
+  );
   const until = Date.now() + JOB_TIMEOUT_MS;
   const ids = created.map((j) => j.id as string);
   for (;;) {
     const jobs = await Promise.all(ids.map((id) => api.getJob(id)));
     if (jobs.every((j) => isTerminalStatus(j.status))) return jobs;
-    if (Date.now() > until) throw new Error(`jobs not terminal after ${JOB_TIMEOUT_MS} ms: ${jobs.map((j) => `${j.id} ${j.status}`).join(", ")}`);
+    if (Date.now() > until)
+      throw new Error(`jobs not terminal after ${JOB_TIMEOUT_MS} ms: ${jobs.map((j) => `${j.id} ${j.status}`).join(", ")}`);
     await sleep(300);
   }
 }

@@ -111,7 +111,12 @@ export async function runWebhooks(stack: StackInfo, options: WebhookOptions): Pr
   const gpuPid = currentGpuPid(stack.stateDir);
   killGroup(gpuPid, "SIGSTOP");
   try {
-    const aborted = await submit("aborted", { prompt: "webhooks: waits past its deadline", seed: 1 + (options.seed % 1000), steps: options.steps }, astronaut, { deadline_seconds: 10 });
+    const aborted = await submit(
+      "aborted",
+      { prompt: "webhooks: waits past its deadline", seed: 1 + (options.seed % 1000), steps: options.steps },
+      astronaut,
+      { deadline_seconds: 10 },
+    );
     await waitFor(`${aborted} to end`, 60_000, async () => (isTerminalStatus((await api.getJob(aborted)).status) ? true : undefined));
   } finally {
     killGroup(gpuPid, "SIGCONT");
@@ -124,11 +129,25 @@ export async function runWebhooks(stack: StackInfo, options: WebhookOptions): Pr
   })();
 
   // A long job: its progress events are the bulk of the webhooks while the receiver is down.
-  const long = await submit("long", { prompt: "webhooks: the long one", seed: options.seed % 1000, steps: options.longSteps, width: options.longSide, height: options.longSide });
+  const long = await submit("long", {
+    prompt: "webhooks: the long one",
+    seed: options.seed % 1000,
+    steps: options.longSteps,
+    width: options.longSide,
+    height: options.longSide,
+  });
   await waitFor(`${long} to run`, 120_000, async () => ((await api.getJob(long)).status !== "queued" ? true : undefined));
-  const canceled = await submit("canceled", { prompt: "webhooks: canceled while queued", seed: 2 + (options.seed % 1000), steps: options.steps });
+  const canceled = await submit("canceled", {
+    prompt: "webhooks: canceled while queued",
+    seed: 2 + (options.seed % 1000),
+    steps: options.steps,
+  });
   await api.json(`/v1/jobs/${canceled}/cancel`, { method: "POST" });
-  await submit("failed", { prompt: "webhooks: no face", seed: 3 + (options.seed % 1000), steps: options.steps }, fixtureImage("coffee.png"));
+  await submit(
+    "failed",
+    { prompt: "webhooks: no face", seed: 3 + (options.seed % 1000), steps: options.steps },
+    fixtureImage("coffee.png"),
+  );
   for (let i = 0; i < options.jobs; i++) {
     if (i > 0) await sleep(options.submitGapMs);
     await submit("plain", { prompt: `webhooks job ${i}`, seed: (options.seed + 10 + i) % 2 ** 31, steps: options.steps });
@@ -160,7 +179,11 @@ export async function runWebhooks(stack: StackInfo, options: WebhookOptions): Pr
   await sleep(500);
   await receiver.stop();
 
-  for (const d of deliveries) if (d.status !== "delivered") violations.push(`delivery ${d.id} (${d.job_id} #${d.sequence} ${d.type}) ended ${d.status} after ${d.attempts} attempts: ${d.last_error}`);
+  for (const d of deliveries)
+    if (d.status !== "delivered")
+      violations.push(
+        `delivery ${d.id} (${d.job_id} #${d.sequence} ${d.type}) ended ${d.status} after ${d.attempts} attempts: ${d.last_error}`,
+      );
 
   // What arrived: each accepted request verified as a customer would, with the owner's secret.
   const arrivals: Array<{ webhookId: string; atMs: number; event: WebhookEvent }> = [];
@@ -190,7 +213,8 @@ export async function runWebhooks(stack: StackInfo, options: WebhookOptions): Pr
       if (!got) violations.push(`${s.id} (${s.role}): event #${e.sequence} ${e.type} never arrived`);
       else if (got.type !== e.type) violations.push(`${s.id}: #${e.sequence} arrived as ${got.type}, the log says ${e.type}`);
     }
-    for (const seq of bySequence.keys()) if (!expected.some((e) => e.sequence === seq)) violations.push(`${s.id}: #${seq} arrived but is no subscribed event of the log`);
+    for (const seq of bySequence.keys())
+      if (!expected.some((e) => e.sequence === seq)) violations.push(`${s.id}: #${seq} arrived but is no subscribed event of the log`);
     if (mine.length !== bySequence.size) violations.push(`${s.id}: two different deliveries carried the same sequence`);
     // Delivery order is not promised; count arrivals that came after a later event of the same job.
     let highest = 0;
@@ -202,10 +226,19 @@ export async function runWebhooks(stack: StackInfo, options: WebhookOptions): Pr
     outOfOrderArrivals += outOfOrder;
     results.push({ id: s.id, role: s.role, status: job.status, expected: expected.length, delivered: bySequence.size, outOfOrder });
   }
-  const roleStatus: Record<WebhookJobResult["role"], string> = { long: "succeeded", aborted: "aborted", canceled: "canceled", failed: "failed", plain: "succeeded" };
+  const roleStatus: Record<WebhookJobResult["role"], string> = {
+    long: "succeeded",
+    aborted: "aborted",
+    canceled: "canceled",
+    failed: "failed",
+    plain: "succeeded",
+  };
   for (const r of results) {
     const error = jobs.find((j) => j.id === r.id)?.error as Json | null;
-    if (r.status !== roleStatus[r.role]) violations.push(`${r.id} (${r.role}) ended ${r.status}${error ? ` (${error.code}: ${error.message})` : ""}, not ${roleStatus[r.role]}`);
+    if (r.status !== roleStatus[r.role])
+      violations.push(
+        `${r.id} (${r.role}) ended ${r.status}${error ? ` (${error.code}: ${error.message})` : ""}, not ${roleStatus[r.role]}`,
+      );
   }
 
   const lastDelivered = Math.max(...[...firstArrival.values()].map((a) => a.atMs));
@@ -224,7 +257,9 @@ export async function runWebhooks(stack: StackInfo, options: WebhookOptions): Pr
     refusedWhileDown: attempts - receiver.requests.length,
     duplicates,
     outOfOrderArrivals,
-    progressWithTerminalJob: [...firstArrival.values()].filter((a) => a.event.type === "job.progress" && isTerminalStatus(a.event.data.job.status)).length,
+    progressWithTerminalJob: [...firstArrival.values()].filter(
+      (a) => a.event.type === "job.progress" && isTerminalStatus(a.event.data.job.status),
+    ).length,
     maxAttemptsForOneEvent: Math.max(0, ...deliveries.map((d) => d.attempts as number)),
     jobsDoneMs,
     downtime: shift(receiver.downtimes[0] ?? { fromMs: 0, toMs: null }, receiver.startedAt - started),
@@ -233,7 +268,10 @@ export async function runWebhooks(stack: StackInfo, options: WebhookOptions): Pr
   };
 }
 
-const shift = (d: { fromMs: number; toMs: number | null }, by: number) => ({ fromMs: d.fromMs + by, toMs: d.toMs === null ? null : d.toMs + by });
+const shift = (d: { fromMs: number; toMs: number | null }, by: number) => ({
+  fromMs: d.fromMs + by,
+  toMs: d.toMs === null ? null : d.toMs + by,
+});
 
 async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
   const until = Date.now() + Math.max(0, timeoutMs);

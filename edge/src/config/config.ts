@@ -76,11 +76,18 @@ export function getConfig(env: AppBindings): Config {
     throw new Error(`edge misconfigured: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
   }
   const v = parsed.data;
-  const enabled = new Set(v.ENABLED_MODELS.split(",").map((s) => s.trim()).filter(Boolean));
+  const enabled = new Set(
+    v.ENABLED_MODELS.split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
   const pools = PoolsSchema.parse(JSON.parse(v.GPU_POOLS));
   // Job specs, signed URLs and the callback secret travel in the dispatch: never in clear outside local development.
-  const plain = Object.values(pools).flat().filter((u) => !u.startsWith("https://"));
-  if (plain.length && v.ALLOW_LOOPBACK_HTTP !== "true") throw new Error(`edge misconfigured: GPU_POOLS must use https outside local development (${plain.join(", ")})`);
+  const plain = Object.values(pools)
+    .flat()
+    .filter((u) => !u.startsWith("https://"));
+  if (plain.length && v.ALLOW_LOOPBACK_HTTP !== "true")
+    throw new Error(`edge misconfigured: GPU_POOLS must use https outside local development (${plain.join(", ")})`);
   // A model is on offer only where some pool runs it: one without a pool would take jobs that can only fail.
   const models = MODEL_CATALOG.filter((m) => enabled.has(m.id) && (pools[m.id]?.length ?? 0) > 0);
   if (!models.length) throw new Error(`edge misconfigured: no model of ENABLED_MODELS (${v.ENABLED_MODELS}) has a pool in GPU_POOLS`);
@@ -99,9 +106,16 @@ export function getConfig(env: AppBindings): Config {
     maxAttempts: v.MAX_ATTEMPTS,
     signedUrlTtlSeconds: v.SIGNED_URL_TTL_SECONDS,
     uploadTtlSeconds: v.UPLOAD_TTL_SECONDS,
-    webhookRetryDelaysSeconds: v.WEBHOOK_RETRY_DELAYS_SECONDS ? v.WEBHOOK_RETRY_DELAYS_SECONDS.split(",").map(Number) : WEBHOOK_RETRY_DELAYS_SECONDS,
+    webhookRetryDelaysSeconds: v.WEBHOOK_RETRY_DELAYS_SECONDS
+      ? v.WEBHOOK_RETRY_DELAYS_SECONDS.split(",").map(Number)
+      : WEBHOOK_RETRY_DELAYS_SECONDS,
     dnsResolverUrl: v.DNS_RESOLVER_URL,
-    corsAllowedOrigins: v.CORS_ALLOWED_ORIGINS.trim() === "*" ? "*" : v.CORS_ALLOWED_ORIGINS.split(",").map((s) => s.trim()).filter(Boolean),
+    corsAllowedOrigins:
+      v.CORS_ALLOWED_ORIGINS.trim() === "*"
+        ? "*"
+        : v.CORS_ALLOWED_ORIGINS.split(",")
+            .map((s) => s.trim())
+            .filter(Boolean),
     signingSecret: v.SIGNING_SECRET,
     dispatchToken: v.GPU_DISPATCH_TOKEN,
   };

@@ -12,7 +12,10 @@ export function upsertJobRowStatement(db: D1Database, stored: StoredJob): D1Prep
 }
 
 export function deleteJobRowStatements(db: D1Database, jobId: string): D1PreparedStatement[] {
-  return [db.prepare(`DELETE FROM jobs WHERE id = ?`).bind(jobId), db.prepare(`DELETE FROM webhook_deliveries WHERE job_id = ?`).bind(jobId)];
+  return [
+    db.prepare(`DELETE FROM jobs WHERE id = ?`).bind(jobId),
+    db.prepare(`DELETE FROM webhook_deliveries WHERE job_id = ?`).bind(jobId),
+  ];
 }
 
 export interface ListFilter {

@@ -17,7 +17,10 @@ export interface DeliveryRow {
   delivered_at: string | null;
 }
 
-export async function insertDelivery(db: D1Database, d: Omit<DeliveryRow, "attempts" | "last_status_code" | "last_error" | "delivered_at">) {
+export async function insertDelivery(
+  db: D1Database,
+  d: Omit<DeliveryRow, "attempts" | "last_status_code" | "last_error" | "delivered_at">,
+) {
   await db
     .prepare(
       `INSERT OR IGNORE INTO webhook_deliveries (id, job_id, owner_id, type, sequence, url, payload, status, next_attempt_at, created_at)
@@ -34,7 +37,13 @@ export async function getDelivery(db: D1Database, id: string): Promise<DeliveryR
 export async function recordAttempt(
   db: D1Database,
   id: string,
-  outcome: { status: DeliveryRow["status"]; code: number | null; error: string | null; nextAttemptAt: string | null; deliveredAt: string | null },
+  outcome: {
+    status: DeliveryRow["status"];
+    code: number | null;
+    error: string | null;
+    nextAttemptAt: string | null;
+    deliveredAt: string | null;
+  },
 ) {
   await db
     .prepare(
@@ -45,7 +54,10 @@ export async function recordAttempt(
 }
 
 export async function listDeliveries(db: D1Database, jobId: string): Promise<DeliveryRow[]> {
-  const { results } = await db.prepare(`SELECT * FROM webhook_deliveries WHERE job_id = ? ORDER BY sequence, created_at`).bind(jobId).all<DeliveryRow>();
+  const { results } = await db
+    .prepare(`SELECT * FROM webhook_deliveries WHERE job_id = ? ORDER BY sequence, created_at`)
+    .bind(jobId)
+    .all<DeliveryRow>();
   return results;
 }
 

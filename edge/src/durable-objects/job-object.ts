@@ -24,7 +24,12 @@ interface Tombstone {
   sweep_at_ms: number;
 }
 
-export type CallbackOutcome = { status: number; answer: GpuCallbackAnswer; code?: "signature_invalid" | "not_found" | "stale_attempt" | "invalid_request"; detail?: string };
+export type CallbackOutcome = {
+  status: number;
+  answer: GpuCallbackAnswer;
+  code?: "signature_invalid" | "not_found" | "stale_attempt" | "invalid_request";
+  detail?: string;
+};
 
 const MAX_OUTPUT_BYTES = 40 * 1024 * 1024;
 const DISPATCH_URL_TTL_SECONDS = 2 * 3600;
@@ -67,7 +72,9 @@ export class JobObject extends DurableObject<AppBindings> {
   }
 
   private createTables(): void {
-    this.sql.exec(`CREATE TABLE IF NOT EXISTS events (sequence INTEGER PRIMARY KEY, type TEXT NOT NULL, at TEXT NOT NULL, data TEXT NOT NULL)`);
+    this.sql.exec(
+      `CREATE TABLE IF NOT EXISTS events (sequence INTEGER PRIMARY KEY, type TEXT NOT NULL, at TEXT NOT NULL, data TEXT NOT NULL)`,
+    );
     this.sql.exec(`CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value TEXT NOT NULL)`);
   }
 
@@ -125,7 +132,11 @@ export class JobObject extends DurableObject<AppBindings> {
     const exp = Math.floor(Date.now() / 1000) + DISPATCH_URL_TTL_SECONDS;
     if (s.core.deadline_at && Date.parse(s.core.deadline_at) <= Date.now()) {
       await this.persist();
-      await this.finish("aborted", { code: "deadline_exceeded", message: "the deadline passed before a GPU started the job", retryable: false });
+      await this.finish("aborted", {
+        code: "deadline_exceeded",
+        message: "the deadline passed before a GPU started the job",
+        retryable: false,
+      });
       return null;
     }
     // Recorded before the URLs exist: whatever deletes the job's files must know how long they can write.
@@ -143,9 +154,7 @@ export class JobObject extends DurableObject<AppBindings> {
     const fmt = input.output_format;
     const kp = input.keypoints;
     const keypoints =
-      kp.type === "pose_image" || kp.type === "keypoint_image"
-        ? { type: kp.type, image: await get(s.inputs.keypoint_image!) }
-        : kp;
+      kp.type === "pose_image" || kp.type === "keypoint_image" ? { type: kp.type, image: await get(s.inputs.keypoint_image!) } : kp;
     const put = (key: string, contentType: string) =>
       signFileUrl(base, signingSecret, { method: "PUT", key, expiresAt: exp, maxBytes: MAX_OUTPUT_BYTES, contentType });
     const request: GpuJobRequest = {
@@ -219,7 +228,6 @@ export class JobObject extends DurableObject<AppBindings> {
     await this.finish("failed", error);
   }
 
-
   // ---- callbacks from the GPU function ------------------------------------
 
   /**
@@ -230,7 +238,13 @@ export class JobObject extends DurableObject<AppBindings> {
     const s = this.stored;
     if (!s) return { status: 404, answer: { ok: false, cancel: true }, code: "not_found", detail: "the job no longer exists" };
     // Only the edge can sign for an attempt it never dispatched; refused all the same.
-    if (attempt > s.core.attempt) return { status: 403, answer: { ok: false, cancel: true }, code: "signature_invalid", detail: "the callback's signature is not valid" };
+    if (attempt > s.core.attempt)
+      return {
+        status: 403,
+        answer: { ok: false, cancel: true },
+        code: "signature_invalid",
+        detail: "the callback's signature is not valid",
+      };
     let parsed: GpuCallback;
     try {
       const r = GpuCallback.safeParse(JSON.parse(rawBody));
@@ -240,10 +254,21 @@ export class JobObject extends DurableObject<AppBindings> {
       return { status: 400, answer: { ok: false, cancel: false }, code: "invalid_request", detail: `bad callback body: ${String(e)}` };
     }
     if (s.core.attempt !== attempt) {
-      return { status: 409, answer: { ok: false, cancel: true, ignored: true }, code: "stale_attempt", detail: "this attempt was superseded" };
+      return {
+        status: 409,
+        answer: { ok: false, cancel: true, ignored: true },
+        code: "stale_attempt",
+        detail: "this attempt was superseded",
+      };
     }
     const mismatch = parsed.type === "succeeded" ? successReportMismatch(s, parsed) : null;
-    if (mismatch) return { status: 400, answer: { ok: false, cancel: false }, code: "invalid_request", detail: `the success report does not fit the job: ${mismatch}` };
+    if (mismatch)
+      return {
+        status: 400,
+        answer: { ok: false, cancel: false },
+        code: "invalid_request",
+        detail: `the success report does not fit the job: ${mismatch}`,
+      };
     if (isTerminal(s.core.status)) {
       // Repeated or late callbacks change nothing, and whatever still runs stops: the job is over.
       return { status: 200, answer: { ok: true, cancel: true, ignored: true } };
@@ -271,8 +296,15 @@ export class JobObject extends DurableObject<AppBindings> {
         }
         d.last_stage = p.stage;
         d.last_step = p.step;
-        await this.update({ progress: p, substatus: p.stage === "uploading" ? "uploading" : p.stage === "denoising" ? "generating" : "preparing" });
-        await this.appendEvent("job.progress", { progress: p }, cb.preview && wantsPreviews(this.stored!) ? { preview: cb.preview } : undefined);
+        await this.update({
+          progress: p,
+          substatus: p.stage === "uploading" ? "uploading" : p.stage === "denoising" ? "generating" : "preparing",
+        });
+        await this.appendEvent(
+          "job.progress",
+          { progress: p },
+          cb.preview && wantsPreviews(this.stored!) ? { preview: cb.preview } : undefined,
+        );
         break;
       }
       case "succeeded":
@@ -300,7 +332,11 @@ export class JobObject extends DurableObject<AppBindings> {
   private freeGpuSlot(): void {
     if (!this.dispatch?.pool) return;
     const model = this.stored!.core.model;
-    this.ctx.waitUntil(poolMonitor(this.env).capacityFreed(model).catch((e: unknown) => log("warn", "could not wake a waiting job", { model, error: String(e) })));
+    this.ctx.waitUntil(
+      poolMonitor(this.env)
+        .capacityFreed(model)
+        .catch((e: unknown) => log("warn", "could not wake a waiting job", { model, error: String(e) })),
+    );
   }
 
   /** Attempts that count against MAX_ATTEMPTS: hand-backs from draining GPU functions do not. */
@@ -326,7 +362,10 @@ export class JobObject extends DurableObject<AppBindings> {
     const fmt = s.core.input.output_format;
     // Trust but verify: every reported output must be in R2 at its attempt's key with the
     // reported size, and every reported intermediate at its key.
-    const outputs = cb.outputs.map((o) => ({ ...o, key: r2Keys.output(s.owner_id, s.core.id, attempt, o.index, EXTENSION_BY_FORMAT[fmt]) }));
+    const outputs = cb.outputs.map((o) => ({
+      ...o,
+      key: r2Keys.output(s.owner_id, s.core.id, attempt, o.index, EXTENSION_BY_FORMAT[fmt]),
+    }));
     const intermediates = cb.intermediates.map((i) => ({ ...i, key: r2Keys.intermediate(s.owner_id, s.core.id, attempt, i.kind) }));
     const missing = [
       ...(await Promise.all(outputs.map(async (o) => ((await this.env.FILES.head(o.key))?.size === o.bytes ? null : `output ${o.index}`)))),
@@ -426,7 +465,11 @@ export class JobObject extends DurableObject<AppBindings> {
         await this.finish("failed", { code: "no_capacity", message: "no GPU function took the job in time", retryable: true });
         break;
       case "resend_dispatch":
-        log("warn", "dispatch message re-sent: none seen for a while", { job_id: s.core.id, request_id: s.request_id ?? null, attempt: s.core.attempt });
+        log("warn", "dispatch message re-sent: none seen for a while", {
+          job_id: s.core.id,
+          request_id: s.request_id ?? null,
+          attempt: s.core.attempt,
+        });
         this.dispatch.last_try_ms = now;
         await this.persist();
         await this.env.DISPATCH_QUEUE.send({ job_id: s.core.id, attempt: s.core.attempt });
@@ -434,7 +477,12 @@ export class JobObject extends DurableObject<AppBindings> {
       case "lease_expired": {
         const error = { code: "worker_lost", message: "the GPU function stopped reporting", retryable: true } as const;
         if (this.attemptsUsed() < this.config.maxAttempts) await this.retry(error);
-        else await this.finish("failed", { ...error, message: `the GPU function stopped reporting on all ${this.attemptsUsed()} attempts`, retryable: false });
+        else
+          await this.finish("failed", {
+            ...error,
+            message: `the GPU function stopped reporting on all ${this.attemptsUsed()} attempts`,
+            retryable: false,
+          });
         break;
       }
       case "retention_ended":

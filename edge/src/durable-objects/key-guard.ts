@@ -7,10 +7,7 @@ export type { BucketPolicy, BucketState } from "../lib/token-buckets.js";
 export type AdmitResult = { revoked: true } | ({ revoked: false } & Admission);
 
 export type IdempotencyBegin =
-  | { state: "new" }
-  | { state: "in_flight" }
-  | { state: "mismatch" }
-  | { state: "replay"; response: StoredResponse };
+  { state: "new" } | { state: "in_flight" } | { state: "mismatch" } | { state: "replay"; response: StoredResponse };
 
 export interface StoredResponse {
   status: number;
@@ -62,10 +59,18 @@ export class KeyGuard extends DurableObject<AppBindings> {
   beginIdempotent(key: string, fingerprint: string, ttlMs: number, nowMs = Date.now()): IdempotencyBegin {
     this.sql.exec(`DELETE FROM idempotency WHERE expires_ms < ?`, nowMs);
     const row = this.sql
-      .exec<{ fingerprint: string; state: string; response: string | null }>(`SELECT fingerprint, state, response FROM idempotency WHERE key = ?`, key)
+      .exec<{ fingerprint: string; state: string; response: string | null }>(
+        `SELECT fingerprint, state, response FROM idempotency WHERE key = ?`,
+        key,
+      )
       .toArray()[0];
     if (!row) {
-      this.sql.exec(`INSERT INTO idempotency (key, fingerprint, state, expires_ms) VALUES (?, ?, 'in_flight', ?)`, key, fingerprint, nowMs + ttlMs);
+      this.sql.exec(
+        `INSERT INTO idempotency (key, fingerprint, state, expires_ms) VALUES (?, ?, 'in_flight', ?)`,
+        key,
+        fingerprint,
+        nowMs + ttlMs,
+      );
       return { state: "new" };
     }
     if (row.fingerprint !== fingerprint) return { state: "mismatch" };

@@ -84,7 +84,10 @@ export class PoolMonitor extends DurableObject<AppBindings> {
     }
     const before = this.pools.get(url);
     if (before && before.healthy !== health.healthy) {
-      log(health.healthy ? "info" : "warn", health.healthy ? "GPU pool healthy again" : "GPU pool unhealthy; not sending to it", { pool: url, error: health.last_error });
+      log(health.healthy ? "info" : "warn", health.healthy ? "GPU pool healthy again" : "GPU pool unhealthy; not sending to it", {
+        pool: url,
+        error: health.last_error,
+      });
     }
     this.pools.set(url, health);
     return health;

@@ -18,7 +18,8 @@ export class PublicRateLimiter extends DurableObject<AppBindings> {
 
   admit(client: string, policy: BucketPolicy, nowMs = Date.now()): Admission {
     let buckets = this.clients.get(client);
-    if (buckets) this.clients.delete(client); // re-inserted below: the map's order is recency
+    if (buckets)
+      this.clients.delete(client); // re-inserted below: the map's order is recency
     else {
       buckets = new TokenBuckets();
       if (this.clients.size >= MAX_CLIENTS_PER_SHARD) this.clients.delete(this.clients.keys().next().value!);

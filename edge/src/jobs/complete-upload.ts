@@ -12,14 +12,23 @@ import { r2Keys } from "./types.js";
  * a replay (a client's retry after a lost answer), other bytes are refused and the
  * first file stays, so an upload URL cannot swap the photo a job will use.
  */
-export async function completeUpload(env: AppBindings, uploadKey: string, bytes: Uint8Array, info: ImageInfo): Promise<{ sha256: string; replayed: boolean }> {
+export async function completeUpload(
+  env: AppBindings,
+  uploadKey: string,
+  bytes: Uint8Array,
+  info: ImageInfo,
+): Promise<{ sha256: string; replayed: boolean }> {
   const [, owner, id] = uploadKey.split("/") as [string, string, string];
   const sha256 = await sha256Hex(bytes);
-  const row = await env.DB.prepare(`SELECT status, sha256 FROM uploads WHERE id = ? AND owner_id = ?`).bind(id, owner).first<{ status: string; sha256: string | null }>();
+  const row = await env.DB.prepare(`SELECT status, sha256 FROM uploads WHERE id = ? AND owner_id = ?`)
+    .bind(id, owner)
+    .first<{ status: string; sha256: string | null }>();
   if (!row) throw new AppError("not_found", "the upload no longer exists");
   if (row.status === "complete") return { sha256, replayed: sameOrRefused(row.sha256, sha256) };
   const key = r2Keys.blob(owner, sha256);
-  await storeInputBlobs(env, owner, [{ image: { key, content_type: info.contentType, sha256, bytes: bytes.byteLength, width: info.width, height: info.height }, bytes }]);
+  await storeInputBlobs(env, owner, [
+    { image: { key, content_type: info.contentType, sha256, bytes: bytes.byteLength, width: info.width, height: info.height }, bytes },
+  ]);
   // Only a pending upload completes: of two PUTs that raced past the check above, one wins
   // (the loser's blob keeps its pending release, which deletes it unless something uses it).
   const done = await env.DB.prepare(
@@ -47,5 +56,8 @@ export async function completeUpload(env: AppBindings, uploadKey: string, bytes:
 
 function sameOrRefused(stored: string | null, sent: string): true {
   if (stored === sent) return true;
-  throw new AppError("upload_already_complete", "this upload already holds a file; an upload takes one file (create another upload for another image)");
+  throw new AppError(
+    "upload_already_complete",
+    "this upload already holds a file; an upload takes one file (create another upload for another image)",
+  );
 }

@@ -18,19 +18,34 @@ export function checkModelLimits(model: Model, input: CreateJobRequest["input"])
   const errors: { pointer: string; code: string; message: string }[] = [];
   for (const side of ["width", "height"] as const) {
     if (input[side] < l.min_side || input[side] > l.max_side) {
-      errors.push({ pointer: `/input/${side}`, code: "too_small_or_big", message: `${model.id} takes ${side} from ${l.min_side} to ${l.max_side}` });
+      errors.push({
+        pointer: `/input/${side}`,
+        code: "too_small_or_big",
+        message: `${model.id} takes ${side} from ${l.min_side} to ${l.max_side}`,
+      });
     } else if (input[side] % l.side_multiple !== 0) {
-      errors.push({ pointer: `/input/${side}`, code: "not_multiple", message: `${model.id} takes ${side} in multiples of ${l.side_multiple}` });
+      errors.push({
+        pointer: `/input/${side}`,
+        code: "not_multiple",
+        message: `${model.id} takes ${side} in multiples of ${l.side_multiple}`,
+      });
     }
   }
-  if (input.width * input.height > l.max_pixels) errors.push({ pointer: "/input/width", code: "too_big", message: `${model.id} takes at most ${l.max_pixels} pixels` });
-  if (input.steps > l.max_steps) errors.push({ pointer: "/input/steps", code: "too_big", message: `${model.id} takes at most ${l.max_steps} steps` });
-  if (!l.samplers.includes(input.sampler)) errors.push({ pointer: "/input/sampler", code: "invalid_value", message: `${model.id} does not offer ${input.sampler}` });
+  if (input.width * input.height > l.max_pixels)
+    errors.push({ pointer: "/input/width", code: "too_big", message: `${model.id} takes at most ${l.max_pixels} pixels` });
+  if (input.steps > l.max_steps)
+    errors.push({ pointer: "/input/steps", code: "too_big", message: `${model.id} takes at most ${l.max_steps} steps` });
+  if (!l.samplers.includes(input.sampler))
+    errors.push({ pointer: "/input/sampler", code: "invalid_value", message: `${model.id} does not offer ${input.sampler}` });
   // Counted with the bundle's own tokenizer: a prompt the GPU function would refuse is refused here, before any job exists.
   for (const field of ["prompt", "negative_prompt"] as const) {
     const tokens = input[field] ? promptTokenCount(input[field]) : 0;
     if (tokens > l.max_prompt_tokens) {
-      errors.push({ pointer: `/input/${field}`, code: "too_many_tokens", message: `${field} is ${tokens} CLIP tokens long; ${model.id} takes at most ${l.max_prompt_tokens}` });
+      errors.push({
+        pointer: `/input/${field}`,
+        code: "too_many_tokens",
+        message: `${field} is ${tokens} CLIP tokens long; ${model.id} takes at most ${l.max_prompt_tokens}`,
+      });
     }
   }
   if (errors.length) throw new AppError("parameter_out_of_range", errors.map((e) => `${e.pointer}: ${e.message}`).join("; "), { errors });
@@ -65,7 +80,8 @@ export async function createJob({ env, config, auth, request, files, requestId }
     try {
       assertOutboundUrl(request.webhook.url, { allowLoopback: config.allowLoopbackHttp }, "webhook.url");
     } catch (e) {
-      if (e instanceof AppError) throw new AppError(e.code, e.detail, { errors: [{ pointer: "/webhook/url", code: e.code, message: e.detail }] });
+      if (e instanceof AppError)
+        throw new AppError(e.code, e.detail, { errors: [{ pointer: "/webhook/url", code: e.code, message: e.detail }] });
       throw e;
     }
   }
@@ -78,7 +94,8 @@ export async function createJob({ env, config, auth, request, files, requestId }
     references.push(await checkImage(ref, `/input/reference_images/${i}`, ctx));
   }
   const kp = input.keypoints;
-  const keypointInput = kp.type === "pose_image" || kp.type === "keypoint_image" ? await checkImage(kp.image, "/input/keypoints/image", ctx) : null;
+  const keypointInput =
+    kp.type === "pose_image" || kp.type === "keypoint_image" ? await checkImage(kp.image, "/input/keypoints/image", ctx) : null;
   const toStore = [...references, ...(keypointInput ? [keypointInput] : [])];
   const reference = references.map((r) => r.image);
   const keypointImage = keypointInput?.image ?? null;
@@ -147,9 +164,13 @@ export async function createJob({ env, config, auth, request, files, requestId }
   const guard = env.KEY_GUARDS.get(env.KEY_GUARDS.idFromName(auth.keyId));
   const slot = await guard.reserveSlot(jobId, config.maxJobsInFlight);
   if (!slot.ok) {
-    throw new AppError("too_many_jobs_in_flight", `this key already has ${slot.inFlight} jobs queued or running (limit ${config.maxJobsInFlight})`, {
-      headers: { "retry-after": "5" },
-    });
+    throw new AppError(
+      "too_many_jobs_in_flight",
+      `this key already has ${slot.inFlight} jobs queued or running (limit ${config.maxJobsInFlight})`,
+      {
+        headers: { "retry-after": "5" },
+      },
+    );
   }
   try {
     await storeInputBlobs(env, auth.ownerId, toStore);

@@ -66,15 +66,29 @@ export async function settleInputBlobs(env: AppBindings, images: ImageToStore[])
  * A blob written within the grace period may belong to a job still being created
  * (not yet in the index): it is left for the cron sweep to decide after the grace.
  */
-export async function releaseBlobs(env: AppBindings, ownerId: string, exceptJobId: string, keys: string[], nowMs = Date.now()): Promise<void> {
+export async function releaseBlobs(
+  env: AppBindings,
+  ownerId: string,
+  exceptJobId: string,
+  keys: string[],
+  nowMs = Date.now(),
+): Promise<void> {
   await jobIndexWriter(env).flush();
   for (const key of new Set(keys)) {
-    const usedByJob = await env.DB.prepare(`SELECT 1 FROM jobs WHERE owner_id = ? AND id != ? AND instr(body, ?) > 0 AND coalesce(json_extract(body, '$.core.data_removed'), 0) = 0 LIMIT 1`).bind(ownerId, exceptJobId, key).first();
-    const usedByUpload = await env.DB.prepare(`SELECT 1 FROM uploads WHERE owner_id = ? AND r2_key = ? AND expires_at > ? LIMIT 1`).bind(ownerId, key, new Date(nowMs).toISOString()).first();
+    const usedByJob = await env.DB.prepare(
+      `SELECT 1 FROM jobs WHERE owner_id = ? AND id != ? AND instr(body, ?) > 0 AND coalesce(json_extract(body, '$.core.data_removed'), 0) = 0 LIMIT 1`,
+    )
+      .bind(ownerId, exceptJobId, key)
+      .first();
+    const usedByUpload = await env.DB.prepare(`SELECT 1 FROM uploads WHERE owner_id = ? AND r2_key = ? AND expires_at > ? LIMIT 1`)
+      .bind(ownerId, key, new Date(nowMs).toISOString())
+      .first();
     const blob = usedByJob || usedByUpload ? null : await env.FILES.head(key);
     if (blob && nowMs - blob.uploaded.getTime() < BLOB_RELEASE_GRACE_MS) {
       const checkAfter = new Date(blob.uploaded.getTime() + BLOB_RELEASE_GRACE_MS).toISOString();
-      await env.DB.prepare(`INSERT INTO blob_releases (r2_key, owner_id, check_after) VALUES (?, ?, ?) ON CONFLICT(r2_key) DO UPDATE SET check_after = excluded.check_after`)
+      await env.DB.prepare(
+        `INSERT INTO blob_releases (r2_key, owner_id, check_after) VALUES (?, ?, ?) ON CONFLICT(r2_key) DO UPDATE SET check_after = excluded.check_after`,
+      )
         .bind(key, ownerId, checkAfter)
         .run();
       continue;
@@ -91,7 +105,9 @@ const SWEEP_PAGES_PER_RUN = 10;
 export async function sweepReleasedBlobs(env: AppBindings, nowMs = Date.now()): Promise<number> {
   let seen = 0;
   for (let page = 0; page < SWEEP_PAGES_PER_RUN; page++) {
-    const { results } = await env.DB.prepare(`SELECT r2_key, owner_id FROM blob_releases WHERE check_after <= ? ORDER BY check_after LIMIT ?`)
+    const { results } = await env.DB.prepare(
+      `SELECT r2_key, owner_id FROM blob_releases WHERE check_after <= ? ORDER BY check_after LIMIT ?`,
+    )
       .bind(new Date(nowMs).toISOString(), SWEEP_PAGE)
       .all<{ r2_key: string; owner_id: string }>();
     const byOwner = new Map<string, string[]>();

@@ -22,7 +22,11 @@ async function atPointer<T>(pointer: string, fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (e) {
     if (e instanceof AppError && !e.options.errors) {
-      throw new AppError(e.code, `${pointer}: ${e.detail}`, { ...e.options, status: e.status, errors: [{ pointer, code: e.code, message: e.detail }] });
+      throw new AppError(e.code, `${pointer}: ${e.detail}`, {
+        ...e.options,
+        status: e.status,
+        errors: [{ pointer, code: e.code, message: e.detail }],
+      });
     }
     throw e;
   }
@@ -53,7 +57,9 @@ export async function rememberCompletedUpload(env: AppBindings, id: string, reco
 async function findUpload(env: AppBindings, ownerId: string, id: string): Promise<UploadRecord | null> {
   const cached = await env.CACHE.get<UploadRecord>(`upload:${id}`, "json");
   if (cached) return cached.owner_id === ownerId ? cached : null;
-  return env.DB.prepare(`SELECT owner_id, status, r2_key, content_type, bytes, sha256, width, height, expires_at FROM uploads WHERE id = ? AND owner_id = ?`)
+  return env.DB.prepare(
+    `SELECT owner_id, status, r2_key, content_type, bytes, sha256, width, height, expires_at FROM uploads WHERE id = ? AND owner_id = ?`,
+  )
     .bind(id, ownerId)
     .first<UploadRecord>();
 }
@@ -67,7 +73,17 @@ export function checkImage(ref: ImageRef, pointer: string, ctx: ResolveContext):
       if (!row) throw new AppError("not_found", `upload ${ref.upload_id} does not exist`);
       if (Date.parse(row.expires_at) < Date.now()) throw new AppError("upload_expired", `upload ${ref.upload_id} has expired`);
       if (row.status !== "complete") throw new AppError("upload_not_ready", `upload ${ref.upload_id} has not been uploaded yet`);
-      return { image: { key: row.r2_key, content_type: row.content_type, sha256: row.sha256, bytes: row.bytes, width: row.width, height: row.height }, bytes: null };
+      return {
+        image: {
+          key: row.r2_key,
+          content_type: row.content_type,
+          sha256: row.sha256,
+          bytes: row.bytes,
+          width: row.width,
+          height: row.height,
+        },
+        bytes: null,
+      };
     }
     let bytes: Uint8Array;
     if ("url" in ref) {
@@ -87,10 +103,18 @@ export function checkImage(ref: ImageRef, pointer: string, ctx: ResolveContext):
       if (!file) throw new AppError("invalid_multipart", `no file part named "${ref.file}" in the request`);
       bytes = file;
     }
-    if (bytes.byteLength > API_LIMITS.maxImageBytes) throw new AppError("image_too_large", `the image is larger than ${API_LIMITS.maxImageBytes} bytes`);
+    if (bytes.byteLength > API_LIMITS.maxImageBytes)
+      throw new AppError("image_too_large", `the image is larger than ${API_LIMITS.maxImageBytes} bytes`);
     const info = sniffImage(bytes);
     const sha256 = await sha256Hex(bytes);
-    const image = { key: r2Keys.blob(ctx.ownerId, sha256), content_type: info.contentType, sha256, bytes: bytes.byteLength, width: info.width, height: info.height };
+    const image = {
+      key: r2Keys.blob(ctx.ownerId, sha256),
+      content_type: info.contentType,
+      sha256,
+      bytes: bytes.byteLength,
+      width: info.width,
+      height: info.height,
+    };
     return { image, bytes };
   });
 }

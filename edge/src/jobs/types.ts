@@ -61,7 +61,8 @@ export const r2Keys = {
   blob: (owner: string, sha256: string) => `blobs/${owner}/${sha256}`,
   output: (owner: string, jobId: string, attempt: number, index: number, ext: string) =>
     `jobs/${owner}/${jobId}/outputs/a${attempt}/${index}.${ext}`,
-  intermediate: (owner: string, jobId: string, attempt: number, kind: string) => `jobs/${owner}/${jobId}/intermediates/a${attempt}/${kind}.png`,
+  intermediate: (owner: string, jobId: string, attempt: number, kind: string) =>
+    `jobs/${owner}/${jobId}/intermediates/a${attempt}/${kind}.png`,
   jobPrefix: (owner: string, jobId: string) => `jobs/${owner}/${jobId}/`,
 };
 

@@ -18,6 +18,10 @@ export function clientKey(headers: Headers, trustedHeader: string): string {
   const groups = value.includes(":") ? parseIpv6(value) : null;
   if (!groups) return UNKNOWN_CLIENT;
   // An IPv4-mapped address (::ffff:a.b.c.d) is that IPv4 client, not the /64 all of them share.
-  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) return [groups[6]! >> 8, groups[6]! & 255, groups[7]! >> 8, groups[7]! & 255].join(".");
-  return `${groups.slice(0, 4).map((g) => g.toString(16)).join(":")}::/64`;
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff)
+    return [groups[6]! >> 8, groups[6]! & 255, groups[7]! >> 8, groups[7]! & 255].join(".");
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.toString(16))
+    .join(":")}::/64`;
 }

@@ -59,7 +59,8 @@ function readWebp(b: Uint8Array, dv: DataView): ImageInfo {
   const chunk = ascii(b, 12, 16);
   if (chunk === "VP8 ") {
     // A key frame starts with the start code 9d 01 2a; without it the size bytes mean nothing.
-    if (b[23] !== 0x9d || b[24] !== 0x01 || b[25] !== 0x2a) throw new AppError("image_undecodable", "WebP VP8 chunk without a key-frame start code");
+    if (b[23] !== 0x9d || b[24] !== 0x01 || b[25] !== 0x2a)
+      throw new AppError("image_undecodable", "WebP VP8 chunk without a key-frame start code");
     return { contentType: "image/webp", width: dv.getUint16(26, true) & 0x3fff, height: dv.getUint16(28, true) & 0x3fff };
   }
   if (chunk === "VP8L") {

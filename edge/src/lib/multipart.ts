@@ -85,8 +85,11 @@ class FormReader {
     for (;;) {
       const after = await this.take(2);
       if (after[0] === 0x2d && after[1] === 0x2d) break; // "--": the closing boundary
-      if (after[0] !== CRLF[0] || after[1] !== CRLF[1]) throw new AppError("invalid_multipart", "the multipart body is malformed after a boundary");
-      const headers = parseHeaders(await this.takeUntil(HEADERS_END, MAX_HEADER_BYTES, () => new AppError("invalid_multipart", "a part's headers are too long")));
+      if (after[0] !== CRLF[0] || after[1] !== CRLF[1])
+        throw new AppError("invalid_multipart", "the multipart body is malformed after a boundary");
+      const headers = parseHeaders(
+        await this.takeUntil(HEADERS_END, MAX_HEADER_BYTES, () => new AppError("invalid_multipart", "a part's headers are too long")),
+      );
       const { maxBytes, tooBig } = this.admit(headers);
       const body = await this.takeUntil(this.delimiter, maxBytes, tooBig);
       if (headers.name === "request") {
@@ -96,7 +99,8 @@ class FormReader {
         this.files.set(headers.name, body);
       }
     }
-    if (this.requestBody === undefined) throw new AppError("invalid_multipart", 'the multipart body needs a text part named "request" holding the job JSON');
+    if (this.requestBody === undefined)
+      throw new AppError("invalid_multipart", 'the multipart body needs a text part named "request" holding the job JSON');
     return { request: this.requestBody, files: this.files };
   }
 
@@ -104,14 +108,22 @@ class FormReader {
   private admit(h: PartHeaders): { maxBytes: number; tooBig: () => AppError } {
     if (++this.parts > this.limits.maxParts) throw new AppError("invalid_multipart", `a job takes at most ${this.limits.maxParts} parts`);
     if (this.parts === 1) {
-      if (h.name !== "request" || h.isFile) throw new AppError("invalid_multipart", 'the first part must be the text part named "request" (the job JSON), before any file');
-      return { maxBytes: this.limits.maxJsonBytes, tooBig: () => new AppError("payload_too_large", `the "request" part is larger than ${this.limits.maxJsonBytes} bytes`) };
+      if (h.name !== "request" || h.isFile)
+        throw new AppError("invalid_multipart", 'the first part must be the text part named "request" (the job JSON), before any file');
+      return {
+        maxBytes: this.limits.maxJsonBytes,
+        tooBig: () => new AppError("payload_too_large", `the "request" part is larger than ${this.limits.maxJsonBytes} bytes`),
+      };
     }
     if (h.name === "request") throw new AppError("invalid_multipart", 'there is more than one "request" part');
-    if (!this.wanted.has(h.name)) throw new AppError("invalid_multipart", `part "${h.name}" is not named by the request (reference it as {"file": "${h.name}"})`);
+    if (!this.wanted.has(h.name))
+      throw new AppError("invalid_multipart", `part "${h.name}" is not named by the request (reference it as {"file": "${h.name}"})`);
     if (this.files.has(h.name)) throw new AppError("invalid_multipart", `there is more than one part named "${h.name}"`);
     if (!h.isFile) throw new AppError("invalid_multipart", `part "${h.name}" must be a file`);
-    return { maxBytes: this.limits.maxFileBytes, tooBig: () => new AppError("image_too_large", `part "${h.name}" is larger than ${this.limits.maxFileBytes} bytes`) };
+    return {
+      maxBytes: this.limits.maxFileBytes,
+      tooBig: () => new AppError("image_too_large", `part "${h.name}" is larger than ${this.limits.maxFileBytes} bytes`),
+    };
   }
 
   /** The next `n` bytes. */

@@ -40,8 +40,12 @@ export function validate<S extends z.ZodType>(schema: S, data: unknown, pointerB
 export function invalidRequest(issues: ReadonlyArray<z.core.$ZodIssue>, pointerBase = ""): AppError {
   const errors = zodIssuesToFieldErrors(issues, pointerBase);
   const first = errors[0];
-  return new AppError("invalid_request", first ? `${first.pointer || "/"}: ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ""}` : "invalid request", {
-    errors,
-    status: 422,
-  });
+  return new AppError(
+    "invalid_request",
+    first ? `${first.pointer || "/"}: ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ""}` : "invalid request",
+    {
+      errors,
+      status: 422,
+    },
+  );
 }

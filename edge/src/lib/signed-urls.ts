@@ -37,7 +37,10 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 /** The object key from a /files/ path; null for malformed percent-encoding or dot segments. */
 function decodeKey(pathname: string): string | null {
   try {
-    const segments = pathname.replace(/^\/files\//, "").split("/").map(decodeURIComponent);
+    const segments = pathname
+      .replace(/^\/files\//, "")
+      .split("/")
+      .map(decodeURIComponent);
     if (segments.some((s) => s === "" || s === "." || s === "..")) return null;
     return segments.join("/");
   } catch {
@@ -83,7 +86,12 @@ export async function downloadUrl(env: AppBindings, baseUrl: string, secret: str
 }
 
 export async function presignR2Get(env: AppBindings, key: string, ttlSeconds: number): Promise<string> {
-  const client = new AwsClient({ accessKeyId: env.R2_ACCESS_KEY_ID!, secretAccessKey: env.R2_SECRET_ACCESS_KEY!, service: "s3", region: "auto" });
+  const client = new AwsClient({
+    accessKeyId: env.R2_ACCESS_KEY_ID!,
+    secretAccessKey: env.R2_SECRET_ACCESS_KEY!,
+    service: "s3",
+    region: "auto",
+  });
   const url = new URL(`https://${env.R2_ACCOUNT_ID}.r2.cloudflarestorage.com/${env.R2_BUCKET}/${key}`);
   url.searchParams.set("X-Amz-Expires", String(ttlSeconds));
   const signed = await client.sign(new Request(url, { method: "GET" }), { aws: { signQuery: true } });

@@ -42,8 +42,12 @@ export function authenticate(scope: Scope, options: { creates?: boolean } = {}):
   return async function authenticateMiddleware(c, next) {
     const header = c.req.header("authorization") ?? "";
     const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
-    if (!token) throw new AppError("unauthorized", "send your API key as `Authorization: Bearer ek_...`", { headers: { "www-authenticate": "Bearer" } });
-    if (!KEY_PATTERN.test(token)) throw new AppError("unauthorized", "that is not an EcomID API key", { headers: { "www-authenticate": "Bearer" } });
+    if (!token)
+      throw new AppError("unauthorized", "send your API key as `Authorization: Bearer ek_...`", {
+        headers: { "www-authenticate": "Bearer" },
+      });
+    if (!KEY_PATTERN.test(token))
+      throw new AppError("unauthorized", "that is not an EcomID API key", { headers: { "www-authenticate": "Bearer" } });
     const auth = await lookupKey(c.env, token);
     if (!auth) throw new AppError("unauthorized", "unknown or revoked API key", { headers: { "www-authenticate": "Bearer" } });
     const config = getConfig(c.env);

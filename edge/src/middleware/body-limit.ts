@@ -19,7 +19,9 @@ export function bodyLimit(maxBytes = MAX_REQUEST_BYTES): MiddlewareHandler<AppEn
     if (declared !== undefined) {
       if (!/^\d{1,16}$/.test(declared.trim())) throw new AppError("invalid_request", "the Content-Length header is not a number");
       if (Number(declared) > maxBytes) {
-        throw new AppError("payload_too_large", `the body is ${declared} bytes; no request may exceed ${maxBytes}`, { headers: { connection: "close" } });
+        throw new AppError("payload_too_large", `the body is ${declared} bytes; no request may exceed ${maxBytes}`, {
+          headers: { connection: "close" },
+        });
       }
     }
     await next();

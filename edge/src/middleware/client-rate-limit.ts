@@ -16,7 +16,11 @@ export function clientRateLimit(): MiddlewareHandler<AppEnv> {
   return async function clientRateLimitMiddleware(c, next) {
     const config = getConfig(c.env);
     const client = clientKey(c.req.raw.headers, config.clientAddressHeader);
-    const result = await publicRateLimiter(c.env, client).admit(client, { name: "public", capacity: config.publicRequestsPerMinute, windowSeconds: 60 });
+    const result = await publicRateLimiter(c.env, client).admit(client, {
+      name: "public",
+      capacity: config.publicRequestsPerMinute,
+      windowSeconds: 60,
+    });
     const headers = rateLimitHeaders(result.buckets);
     if (!result.allowed) {
       throw new AppError("rate_limited", `rate limit reached; retry in ${result.retryAfterSeconds} s`, {

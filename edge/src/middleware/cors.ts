@@ -22,7 +22,8 @@ export function cors(): MiddlewareHandler<AppEnv> {
     const allowOrigin = allowed === "*" ? "*" : origin !== undefined && allowed.includes(origin) ? origin : null;
     const isPreflight = c.req.method === "OPTIONS" && c.req.header("access-control-request-method") !== undefined;
     if (isPreflight) {
-      if (allowOrigin === null) throw new AppError("forbidden", "this origin may not call the API from a browser", { headers: { vary: "Origin" } });
+      if (allowOrigin === null)
+        throw new AppError("forbidden", "this origin may not call the API from a browser", { headers: { vary: "Origin" } });
       const headers = new Headers({
         "access-control-allow-origin": allowOrigin,
         "access-control-allow-methods": ALLOWED_METHODS,

@@ -19,7 +19,13 @@ export const deploymentJobFormRequest = componentRef(JOB_FORM_REQUEST);
 export function deploymentComponents(config: Config): Record<string, JsonSchema> {
   const schemas = jobRequestSchemas(config);
   return {
-    [JOB_REQUEST]: { ...schemaOf(schemas.json), description: "A job this deployment takes as a JSON body: its models on offer, images by upload id or URL." },
-    [JOB_FORM_REQUEST]: { ...schemaOf(schemas.documentedForm), description: "A job as the multipart form's request part: its image is the part named face." },
+    [JOB_REQUEST]: {
+      ...schemaOf(schemas.json),
+      description: "A job this deployment takes as a JSON body: its models on offer, images by upload id or URL.",
+    },
+    [JOB_FORM_REQUEST]: {
+      ...schemaOf(schemas.documentedForm),
+      description: "A job as the multipart form's request part: its image is the part named face.",
+    },
   };
 }

@@ -4,7 +4,11 @@ import type { AppEnv } from "../env.js";
 import { deploymentComponents } from "./deployment.js";
 import { componentsReachedFrom } from "./json-schema.js";
 
-const INFO = { title: "EcomID API", version: "1.0.0", description: "Identity-preserving portraits from one reference face photo and a prompt." };
+const INFO = {
+  title: "EcomID API",
+  version: "1.0.0",
+  description: "Identity-preserving portraits from one reference face photo and a prompt.",
+};
 
 /**
  * The OpenAPI 3.1 document of `app`, generated from its routes' own definitions (each
@@ -21,7 +25,13 @@ export function openApiDocumentOf(app: OpenAPIHono<AppEnv>): (config: Config) =>
       // The generator's empty `webhooks` and `components.parameters` are left out.
       const { openapi, info, paths, components } = routes;
       const schemas = componentsReachedFrom(paths, deploymentComponents(config));
-      document = { openapi, info, paths, components: { schemas, securitySchemes: components?.securitySchemes }, servers: [{ url: config.publicBaseUrl }] };
+      document = {
+        openapi,
+        info,
+        paths,
+        components: { schemas, securitySchemes: components?.securitySchemes },
+        servers: [{ url: config.publicBaseUrl }],
+      };
       documents.set(config, document);
     }
     return document;

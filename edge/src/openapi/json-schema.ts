@@ -26,7 +26,10 @@ function relink(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(relink);
   if (!node || typeof node !== "object") return node;
   return Object.fromEntries(
-    Object.entries(node).map(([k, v]) => [k, k === "$ref" && typeof v === "string" ? v.replace(/^#\/\$defs\//, COMPONENT_PREFIX) : relink(v)]),
+    Object.entries(node).map(([k, v]) => [
+      k,
+      k === "$ref" && typeof v === "string" ? v.replace(/^#\/\$defs\//, COMPONENT_PREFIX) : relink(v),
+    ]),
   );
 }
 

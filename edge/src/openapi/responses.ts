@@ -9,7 +9,10 @@ import type { LinksObject, ResponseObject, Responses } from "./types.js";
  */
 
 /** A refusal: application/problem+json with a stable `code`. */
-export const problem = (description: string): ResponseObject => ({ description, content: { "application/problem+json": { schema: schemaOf(Problem) } } });
+export const problem = (description: string): ResponseObject => ({
+  description,
+  content: { "application/problem+json": { schema: schemaOf(Problem) } },
+});
 
 /** A JSON answer of this schema, with the operations its ids lead to (stateful tests follow them). */
 export const json = (schema: z.ZodType, description: string, links?: LinksObject): ResponseObject => ({

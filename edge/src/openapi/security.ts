@@ -4,7 +4,11 @@ import type { AppEnv } from "../env.js";
 import { authenticate } from "../middleware/auth.js";
 
 const SECURITY_SCHEMES = {
-  bearerAuth: { type: "http", scheme: "bearer", description: "an API key (ek_live_... or ek_test_...) with the scope the operation needs: jobs:read or jobs:write" },
+  bearerAuth: {
+    type: "http",
+    scheme: "bearer",
+    description: "an API key (ek_live_... or ek_test_...) with the scope the operation needs: jobs:read or jobs:write",
+  },
   adminAuth: { type: "http", scheme: "bearer", description: "an API key with the admin scope (an operator's, not a customer's)" },
 } as const;
 

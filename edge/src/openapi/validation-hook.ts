@@ -4,7 +4,14 @@ import type { AppEnv } from "../env.js";
 import { invalidRequest } from "../lib/parse.js";
 
 /** Where a refused field is pointed at, per part of the request (RFC 6901 pointers under it). */
-const POINTER_BASES: Record<keyof ValidationTargets, string> = { json: "", form: "", query: "/query", param: "/path", header: "/headers", cookie: "/cookies" };
+const POINTER_BASES: Record<keyof ValidationTargets, string> = {
+  json: "",
+  form: "",
+  query: "/query",
+  param: "/path",
+  header: "/headers",
+  cookie: "/cookies",
+};
 
 /**
  * What a route's request schemas refuse is the API's own 422 invalid_request with a

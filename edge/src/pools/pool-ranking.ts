@@ -36,11 +36,25 @@ export type DispatchOutcome = "accepted" | "busy" | "failed";
 
 /** The pool's health after a dispatch to it ended with `outcome`. Pure. */
 export function afterDispatch(p: PoolHealth, outcome: DispatchOutcome, nowMs: number, error: string | null = null): PoolHealth {
-  if (outcome === "accepted") return { ...p, healthy: true, consecutive_failures: 0, checked_at_ms: nowMs, last_error: null, in_flight: p.in_flight === null ? null : p.in_flight + 1 };
+  if (outcome === "accepted")
+    return {
+      ...p,
+      healthy: true,
+      consecutive_failures: 0,
+      checked_at_ms: nowMs,
+      last_error: null,
+      in_flight: p.in_flight === null ? null : p.in_flight + 1,
+    };
   // Busy is healthy but full: it sorts last until the next probe says otherwise.
   if (outcome === "busy") return { ...p, checked_at_ms: nowMs, in_flight: p.capacity ?? p.in_flight };
   const failures = p.consecutive_failures + 1;
-  return { ...p, consecutive_failures: failures, healthy: p.healthy && failures < FAILURES_BEFORE_UNHEALTHY, checked_at_ms: nowMs, last_error: error };
+  return {
+    ...p,
+    consecutive_failures: failures,
+    healthy: p.healthy && failures < FAILURES_BEFORE_UNHEALTHY,
+    checked_at_ms: nowMs,
+    last_error: error,
+  };
 }
 
 /** Health from a probe of `GET {pool}/health`: only a 200 with status "ok" takes work (loading, draining and failed do not). */
@@ -55,6 +69,8 @@ export function fromProbe(url: string, nowMs: number, probe: { status: number; b
     consecutive_failures: ok ? 0 : 1,
     in_flight: typeof body.in_flight === "number" ? body.in_flight : null,
     capacity: typeof body.capacity === "number" ? body.capacity : null,
-    last_error: ok ? null : `health ${probe.status}${probe.status >= 300 && probe.status < 400 ? " (a redirect, not followed)" : typeof body.status === "string" ? ` (${body.status})` : ""}`,
+    last_error: ok
+      ? null
+      : `health ${probe.status}${probe.status >= 300 && probe.status < 400 ? " (a redirect, not followed)" : typeof body.status === "string" ? ` (${body.status})` : ""}`,
   };
 }

@@ -76,7 +76,11 @@ async function dispatchOne(message: Message<unknown>, queue: string, env: AppBin
     }
     if (result.kind === "rejected") {
       log("warn", "GPU pool rejected job", { job_id, request_id: requestId, pool, status: result.status, detail: result.detail });
-      await job.failDispatch(attempt, { code: "dispatch_rejected", message: `the GPU function refused the job (${result.status}): ${result.detail}`, retryable: false });
+      await job.failDispatch(attempt, {
+        code: "dispatch_rejected",
+        message: `the GPU function refused the job (${result.status}): ${result.detail}`,
+        retryable: false,
+      });
       message.ack();
       return;
     }
@@ -84,7 +88,8 @@ async function dispatchOne(message: Message<unknown>, queue: string, env: AppBin
     else log("warn", "GPU pool unreachable", { job_id, request_id: requestId, pool, error: result.error });
     await monitor.report(pool, result.kind, result.kind === "failed" ? result.error : null);
   }
-  if (candidates.length === 0) log("warn", "no healthy GPU pool for the model; waiting", { job_id, request_id: requestId, model: request.model });
+  if (candidates.length === 0)
+    log("warn", "no healthy GPU pool for the model; waiting", { job_id, request_id: requestId, model: request.model });
   await job.markWaitingForCapacity(attempt);
   // Woken as soon as a GPU slot of the model frees; the backoff retry is the fallback.
   await monitor.wait(request.model, job_id, attempt);
@@ -92,7 +97,11 @@ async function dispatchOne(message: Message<unknown>, queue: string, env: AppBin
 }
 
 /** A GPU function that is full, loading or draining takes the job later; so may a proxy's 503 before it. */
-const TRY_LATER_STATUSES: ReadonlySet<number> = new Set([GPU_REFUSAL_STATUS.busy, GPU_REFUSAL_STATUS.not_ready, GPU_REFUSAL_STATUS.draining]);
+const TRY_LATER_STATUSES: ReadonlySet<number> = new Set([
+  GPU_REFUSAL_STATUS.busy,
+  GPU_REFUSAL_STATUS.not_ready,
+  GPU_REFUSAL_STATUS.draining,
+]);
 
 async function sendToPool(pool: string, request: GpuJobRequest, requestId: string | null, config: Config): Promise<SendResult> {
   try {
@@ -107,11 +116,16 @@ async function sendToPool(pool: string, request: GpuJobRequest, requestId: strin
       signal: AbortSignal.timeout(10_000),
     });
     if (response.status === 202 || response.status === 200) return { kind: "accepted" };
-    if (isRedirect(response.status)) return { kind: "failed", error: `HTTP ${response.status}: a redirect (to ${response.headers.get("location") ?? "nowhere"}), not followed` };
+    if (isRedirect(response.status))
+      return {
+        kind: "failed",
+        error: `HTTP ${response.status}: a redirect (to ${response.headers.get("location") ?? "nowhere"}), not followed`,
+      };
     if (TRY_LATER_STATUSES.has(response.status)) return { kind: "busy", retryAfter: response.headers.get("retry-after") };
     if (response.status >= 500) return { kind: "failed", error: `HTTP ${response.status}` };
     // The pool serves another bundle (a rollout half done, or misconfigured): the job may suit another pool.
-    if (response.status === GPU_REFUSAL_STATUS.bundle_mismatch) return { kind: "failed", error: `HTTP 409: ${(await response.text()).slice(0, 200)}` };
+    if (response.status === GPU_REFUSAL_STATUS.bundle_mismatch)
+      return { kind: "failed", error: `HTTP 409: ${(await response.text()).slice(0, 200)}` };
     return { kind: "rejected", status: response.status, detail: (await response.text()).slice(0, 500) };
   } catch (e) {
     return { kind: "failed", error: e instanceof Error ? e.message : String(e) };

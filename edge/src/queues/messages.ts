@@ -21,7 +21,12 @@ export type WebhookMessage = z.infer<typeof WebhookMessage>;
 export function readMessage<T>(schema: z.ZodType<T>, message: Message<unknown>, queue: string): T | null {
   const parsed = schema.safeParse(message.body);
   if (parsed.success) return parsed.data;
-  log("error", "queue message malformed; dropped", { queue, message_id: message.id, body: message.body, issues: parsed.error.issues.map((i) => i.message) });
+  log("error", "queue message malformed; dropped", {
+    queue,
+    message_id: message.id,
+    body: message.body,
+    issues: parsed.error.issues.map((i) => i.message),
+  });
   message.ack();
   return null;
 }

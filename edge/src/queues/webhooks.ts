@@ -21,7 +21,13 @@ export async function consumeWebhookDeadLetters(batch: MessageBatch<unknown>, en
   for (const message of batch.messages) {
     const body = readMessage(WebhookMessage, message, batch.queue);
     if (!body) continue;
-    await recordAttempt(env.DB, body.delivery_id, { status: "failed", code: null, error: "retries exhausted", nextAttemptAt: null, deliveredAt: null });
+    await recordAttempt(env.DB, body.delivery_id, {
+      status: "failed",
+      code: null,
+      error: "retries exhausted",
+      nextAttemptAt: null,
+      deliveredAt: null,
+    });
     message.ack();
   }
 }

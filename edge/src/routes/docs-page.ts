@@ -1,6 +1,9 @@
 /** A self-contained API reference rendered from the OpenAPI document: no CDN, works offline. */
 export function docsPage(doc: object, nonce: string): string {
-  const d = doc as { info: { title: string; description: string }; paths: Record<string, Record<string, { summary?: string; description?: string }>> };
+  const d = doc as {
+    info: { title: string; description: string };
+    paths: Record<string, Record<string, { summary?: string; description?: string }>>;
+  };
   const esc = (s: string) => s.replace(/[&<>"]/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[ch]!);
   const rows = Object.entries(d.paths)
     .flatMap(([path, ops]) =>

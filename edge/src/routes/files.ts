@@ -82,8 +82,18 @@ async function assertJobTakesOutput(env: AppEnv["Bindings"], key: string): Promi
  * same bytes again count as a replay (the uploader's retry after a lost answer);
  * different bytes are refused.
  */
-async function writeOnce(files: R2Bucket, key: string, bytes: Uint8Array, contentType: string, sha256: string): Promise<"stored" | "replayed"> {
-  const stored = await files.put(key, bytes, { httpMetadata: { contentType }, customMetadata: { sha256 }, onlyIf: { etagDoesNotMatch: "*" } });
+async function writeOnce(
+  files: R2Bucket,
+  key: string,
+  bytes: Uint8Array,
+  contentType: string,
+  sha256: string,
+): Promise<"stored" | "replayed"> {
+  const stored = await files.put(key, bytes, {
+    httpMetadata: { contentType },
+    customMetadata: { sha256 },
+    onlyIf: { etagDoesNotMatch: "*" },
+  });
   if (stored) {
     log("info", "output stored", { object: key, sha256, bytes: bytes.byteLength });
     return "stored";

@@ -4,6 +4,10 @@ import { newNonce, pageContentSecurityPolicy } from "../middleware/security-head
 export function htmlPage(render: (nonce: string) => string): Response {
   const nonce = newNonce();
   return new Response(render(nonce), {
-    headers: { "content-type": "text/html; charset=UTF-8", "content-security-policy": pageContentSecurityPolicy(nonce), "cache-control": "no-store" },
+    headers: {
+      "content-type": "text/html; charset=UTF-8",
+      "content-security-policy": pageContentSecurityPolicy(nonce),
+      "cache-control": "no-store",
+    },
   });
 }

@@ -5,7 +5,11 @@ import { AppError } from "../errors.js";
 
 const KEEP_MS = 24 * 3600 * 1000;
 /** The Idempotency-Key header as the route documents it and this check applies it. */
-export const IdempotencyKey = z.string().min(1).max(API_LIMITS.maxIdempotencyKeyChars).regex(/^[\x21-\x7e]+$/);
+export const IdempotencyKey = z
+  .string()
+  .min(1)
+  .max(API_LIMITS.maxIdempotencyKeyChars)
+  .regex(/^[\x21-\x7e]+$/);
 
 /**
  * Idempotency-Key (IETF draft, Stripe semantics): the first request runs; a replay
@@ -22,8 +26,12 @@ export async function withIdempotency(c: AppContext, fingerprint: () => Promise<
   }
   const guard = c.env.KEY_GUARDS.get(c.env.KEY_GUARDS.idFromName(c.get("auth").keyId));
   const begin = await guard.beginIdempotent(key, await fingerprint(), KEEP_MS);
-  if (begin.state === "in_flight") throw new AppError("idempotency_in_progress", "a request with this Idempotency-Key is still being processed", { headers: { "retry-after": "1" } });
-  if (begin.state === "mismatch") throw new AppError("idempotency_key_reused", "this Idempotency-Key was used with a different request body");
+  if (begin.state === "in_flight")
+    throw new AppError("idempotency_in_progress", "a request with this Idempotency-Key is still being processed", {
+      headers: { "retry-after": "1" },
+    });
+  if (begin.state === "mismatch")
+    throw new AppError("idempotency_key_reused", "this Idempotency-Key was used with a different request body");
   if (begin.state === "replay") {
     const headers = new Headers(begin.response.headers);
     headers.set("idempotent-replayed", "true");

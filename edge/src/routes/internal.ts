@@ -34,13 +34,18 @@ internalRoutes.post("/gpu/jobs/:id/callbacks", async (c) => {
   if (check === "invalid") throw notSigned();
   if (check === "expired") {
     // Only the holder of this attempt's secret can get here: no existence is revealed.
-    throw new AppError("signature_expired", "the callback's signature is older than the tolerance; check the GPU function's clock", { extensions: { cancel: true } });
+    throw new AppError("signature_expired", "the callback's signature is older than the tolerance; check the GPU function's clock", {
+      extensions: { cancel: true },
+    });
   }
   const outcome = await c.env.JOBS.get(c.env.JOBS.idFromName(jobId)).callback(attempt, raw);
   if (outcome.code) {
     // The GPU function sends back the creating request's id, so this line joins the job's other logs.
     log("warn", "GPU callback refused", { job_id: jobId, request_id: c.get("requestId"), attempt, code: outcome.code });
-    throw new AppError(outcome.code, outcome.detail ?? outcome.code, { status: outcome.status, extensions: { cancel: outcome.answer.cancel } });
+    throw new AppError(outcome.code, outcome.detail ?? outcome.code, {
+      status: outcome.status,
+      extensions: { cancel: outcome.answer.cancel },
+    });
   }
   return c.json(outcome.answer, 200);
 });

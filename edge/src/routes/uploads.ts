@@ -85,7 +85,13 @@ uploadRoutes.openapi(createUpload, async (c) => {
     .bind(id, owner, row.content_type, row.bytes, row.status, row.r2_key, row.created_at, row.expires_at)
     .run();
   const exp = Math.floor(now / 1000) + UPLOAD_URL_TTL_SECONDS;
-  const url = await signFileUrl(config.publicBaseUrl, config.signingSecret, { method: "PUT", key: row.r2_key, expiresAt: exp, maxBytes: req.bytes, contentType: req.content_type });
+  const url = await signFileUrl(config.publicBaseUrl, config.signingSecret, {
+    method: "PUT",
+    key: row.r2_key,
+    expiresAt: exp,
+    maxBytes: req.bytes,
+    contentType: req.content_type,
+  });
   return c.json(present(row, url, exp), 201, { location: `/v1/uploads/${id}` });
 });
 
@@ -101,7 +107,9 @@ const getUpload = createRoute({
 
 uploadRoutes.openapi(getUpload, async (c) => {
   const { id } = c.req.valid("param");
-  const row = await c.env.DB.prepare(`SELECT * FROM uploads WHERE id = ? AND owner_id = ?`).bind(id, c.get("auth").ownerId).first<UploadRow>();
+  const row = await c.env.DB.prepare(`SELECT * FROM uploads WHERE id = ? AND owner_id = ?`)
+    .bind(id, c.get("auth").ownerId)
+    .first<UploadRow>();
   if (!row) throw new AppError("not_found", `no upload ${id}`);
   return c.json(present(row, null, null), 200);
 });

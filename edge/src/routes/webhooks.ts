@@ -38,7 +38,9 @@ const rotateWebhookSecret = createRoute({
   ...requiresKey("jobs:write"),
   responses: { 200: json(WebhookSecret, "Secret"), ...keyRefusals },
 });
-webhookRoutes.openapi(rotateWebhookSecret, async (c) => c.json(presentSecret(await rotateOwnerSecret(c.env.DB, c.get("auth").ownerId)), 200));
+webhookRoutes.openapi(rotateWebhookSecret, async (c) =>
+  c.json(presentSecret(await rotateOwnerSecret(c.env.DB, c.get("auth").ownerId)), 200),
+);
 
 const listWebhookDeliveries = createRoute({
   method: "get",
@@ -49,7 +51,10 @@ const listWebhookDeliveries = createRoute({
   request: { params: z.object({ id: z.string() }) },
   responses: {
     200: json(listOf(WebhookDelivery), "Deliveries", {
-      RedeliverFirst: { operationId: "redeliverWebhook", parameters: { id: "$response.body#/data/0/job_id", delivery: "$response.body#/data/0/id" } },
+      RedeliverFirst: {
+        operationId: "redeliverWebhook",
+        parameters: { id: "$response.body#/data/0/job_id", delivery: "$response.body#/data/0/id" },
+      },
     }),
     ...keyRefusals,
     ...notFound("job"),

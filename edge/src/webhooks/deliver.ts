@@ -22,7 +22,13 @@ export async function attemptDelivery(env: AppBindings, deliveryId: string): Pro
   // The job object, not its D1 copy, so the payload is never behind the event it reports.
   const stored = (await env.JOBS.get(env.JOBS.idFromName(d.job_id)).get()) as StoredJob | null;
   if (!stored || stored.owner_id !== d.owner_id) {
-    await recordAttempt(env.DB, d.id, { status: "failed", code: null, error: "the job was deleted", nextAttemptAt: null, deliveredAt: null });
+    await recordAttempt(env.DB, d.id, {
+      status: "failed",
+      code: null,
+      error: "the job was deleted",
+      nextAttemptAt: null,
+      deliveredAt: null,
+    });
     return { kind: "done" };
   }
   const timestamp = Math.floor(Date.now() / 1000);
@@ -58,7 +64,13 @@ export async function attemptDelivery(env: AppBindings, deliveryId: string): Pro
     });
     code = response.status;
     if (response.ok) {
-      await recordAttempt(env.DB, d.id, { status: "delivered", code, error: null, nextAttemptAt: null, deliveredAt: new Date().toISOString() });
+      await recordAttempt(env.DB, d.id, {
+        status: "delivered",
+        code,
+        error: null,
+        nextAttemptAt: null,
+        deliveredAt: new Date().toISOString(),
+      });
       return { kind: "done" };
     }
     error = `receiver answered ${code}`;

@@ -25,7 +25,9 @@ export async function getOwnerSecrets(db: D1Database, ownerId: string, nowMs = D
   await ensureOwner(db, ownerId);
   const [owner, retired] = await db.batch([
     db.prepare(`SELECT webhook_secret FROM owners WHERE id = ?`).bind(ownerId),
-    db.prepare(`SELECT secret, valid_until FROM retired_webhook_secrets WHERE owner_id = ? AND valid_until > ? ORDER BY valid_until DESC`).bind(ownerId, new Date(nowMs).toISOString()),
+    db
+      .prepare(`SELECT secret, valid_until FROM retired_webhook_secrets WHERE owner_id = ? AND valid_until > ? ORDER BY valid_until DESC`)
+      .bind(ownerId, new Date(nowMs).toISOString()),
   ]);
   const rows = retired!.results as Array<{ secret: string; valid_until: string }>;
   return {
@@ -48,11 +50,17 @@ export async function rotateOwnerSecret(db: D1Database, ownerId: string, nowMs =
       .bind(ownerId, new Date(nowMs).toISOString())
       .first<{ until: string }>();
     const wait = Math.max(1, Math.ceil((Date.parse(oldest!.until) - nowMs) / 1000));
-    throw new AppError("rate_limited", `${MAX_RETIRED_SECRETS} retired secrets still sign beside the current one; rotate again in ${wait} s`, { headers: { "retry-after": String(wait) } });
+    throw new AppError(
+      "rate_limited",
+      `${MAX_RETIRED_SECRETS} retired secrets still sign beside the current one; rotate again in ${wait} s`,
+      { headers: { "retry-after": String(wait) } },
+    );
   }
   await db.batch([
     db.prepare(`DELETE FROM retired_webhook_secrets WHERE owner_id = ? AND valid_until <= ?`).bind(ownerId, new Date(nowMs).toISOString()),
-    db.prepare(`INSERT OR REPLACE INTO retired_webhook_secrets (owner_id, secret, valid_until) VALUES (?, ?, ?)`).bind(ownerId, before.current, new Date(nowMs + RETIRED_SECRET_OVERLAP_MS).toISOString()),
+    db
+      .prepare(`INSERT OR REPLACE INTO retired_webhook_secrets (owner_id, secret, valid_until) VALUES (?, ?, ?)`)
+      .bind(ownerId, before.current, new Date(nowMs + RETIRED_SECRET_OVERLAP_MS).toISOString()),
     db.prepare(`UPDATE owners SET webhook_secret = ? WHERE id = ?`).bind(newWebhookSecret(), ownerId),
   ]);
   return getOwnerSecrets(db, ownerId, nowMs);

@@ -10,7 +10,9 @@ export const STALLED_AFTER_MS = 15 * 60 * 1000;
  * works. A duplicate send is possible; receivers deduplicate by `webhook-id`.
  */
 export async function requeueStalledDeliveries(env: AppBindings, nowMs = Date.now()): Promise<number> {
-  const { results } = await env.DB.prepare(`SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at < ? ORDER BY next_attempt_at LIMIT 500`)
+  const { results } = await env.DB.prepare(
+    `SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at < ? ORDER BY next_attempt_at LIMIT 500`,
+  )
     .bind(new Date(nowMs - STALLED_AFTER_MS).toISOString())
     .all<{ id: string }>();
   if (!results.length) return 0;

@@ -1,15 +1,35 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { FLOAT32_UNIT_ROUNDOFF, guidanceAmplification, levelBound } from "../../test/float-bounds.js";
-import { maxAbs, maxAbsDiff, openTinyBundle, referenceBound, referenceF32, referenceParameters, referenceU8, TINY_BUNDLE, scaledError } from "../../test/reference.js";
+import {
+  maxAbs,
+  maxAbsDiff,
+  openTinyBundle,
+  referenceBound,
+  referenceF32,
+  referenceParameters,
+  referenceU8,
+  TINY_BUNDLE,
+  scaledError,
+} from "../../test/reference.js";
 import type { ModelBundle } from "../runtime/bundle.js";
 import { float32 } from "../runtime/tensor.js";
 import { controlImageTensor, Denoiser } from "./denoiser.js";
 import { timeIds } from "./text-encoder.js";
 import { decodeLatents } from "./vae-decoder.js";
 
-const p = referenceParameters as { width: number; height: number; guidance: number; identity_weight: number; structure_strength: number; id_mode: "fidelity" };
-const tables = JSON.parse(readFileSync(`${TINY_BUNDLE}/reference/schedulers.json`, "utf8")).tables as Record<string, Record<string, { sigmas: number[]; timesteps: number[]; init_noise_sigma: number }>>;
+const p = referenceParameters as {
+  width: number;
+  height: number;
+  guidance: number;
+  identity_weight: number;
+  structure_strength: number;
+  id_mode: "fidelity";
+};
+const tables = JSON.parse(readFileSync(`${TINY_BUNDLE}/reference/schedulers.json`, "utf8")).tables as Record<
+  string,
+  Record<string, { sigmas: number[]; timesteps: number[]; init_noise_sigma: number }>
+>;
 
 async function conditioning(bundle: ModelBundle) {
   const t = (name: string) => {

@@ -1,6 +1,16 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { maxAbs, maxAbsDiff, openTinyBundle, referenceBound, referenceDetectionSize, referenceF32, referenceKeypoints, referenceU8, scaledError } from "../../test/reference.js";
+import {
+  maxAbs,
+  maxAbsDiff,
+  openTinyBundle,
+  referenceBound,
+  referenceDetectionSize,
+  referenceF32,
+  referenceKeypoints,
+  referenceU8,
+  scaledError,
+} from "../../test/reference.js";
 import { drawKeypoints } from "../preprocess/draw-keypoints.js";
 import { keypointHint } from "../preprocess/keypoint-hint.js";
 import { keypointStyle } from "../preprocess/keypoint-style.js";
@@ -25,15 +35,26 @@ async function detectionPixelBound(bundle: ModelBundle, picture: RgbImage, size:
   const ordered = graph.outputNames.map((n) => out[n]!.data);
   const k = p.strides.length;
   const relative = referenceBound({ scrfd: 1 });
-  return Math.max(...p.strides.map((stride, i) => (relative * Math.max(1, maxAbs(ordered[k + i]!), maxAbs(ordered[2 * k + i]!)) * stride) / scale));
+  return Math.max(
+    ...p.strides.map((stride, i) => (relative * Math.max(1, maxAbs(ordered[k + i]!), maxAbs(ordered[2 * k + i]!)) * stride) / scale),
+  );
 }
 
 /** Largest distance between where two crop matrices sample the source, over the crop (an affine map: its corners). */
 function samplingShift(a: AffineMatrix, b: AffineMatrix, size: number): number {
   const [ia, ib] = [invertAffine(a), invertAffine(b)];
   let shift = 0;
-  for (const [x, y] of [[0, 0], [size, 0], [0, size], [size, size]]) {
-    for (const row of [0, 3]) shift = Math.max(shift, Math.abs(ia[row]! * x! + ia[row + 1]! * y! + ia[row + 2]! - (ib[row]! * x! + ib[row + 1]! * y! + ib[row + 2]!)));
+  for (const [x, y] of [
+    [0, 0],
+    [size, 0],
+    [0, size],
+    [size, size],
+  ]) {
+    for (const row of [0, 3])
+      shift = Math.max(
+        shift,
+        Math.abs(ia[row]! * x! + ia[row + 1]! * y! + ia[row + 2]! - (ib[row]! * x! + ib[row + 1]! * y! + ib[row + 2]!)),
+      );
   }
   return shift;
 }
@@ -73,7 +94,10 @@ describe("FaceAnalysis on the tiny bundle (parity with the PyTorch reference, wi
     // cv2's warp (ours too) samples the source at positions cut to 1/32 pixel. Moving them by d crosses a cut
     // for a share 32 * d of positions on each axis, doubled for the unevenness of a finite grid; a crossed
     // pixel moves by a bilinear weight of 1/32 of a neighbour's difference: at most 255 / 32, so 8 levels.
-    for (const [name, crop, size] of [["arcface", result.arcface, 112], ["ffhq", result.ffhq, 512]] as const) {
+    for (const [name, crop, size] of [
+      ["arcface", result.arcface, 112],
+      ["ffhq", result.ffhq, 512],
+    ] as const) {
       const ref = referenceU8(`${name}_crop`).data;
       const shift = samplingShift(crop.matrix, Array.from(referenceF32(`${name}_matrix`).data) as unknown as AffineMatrix, size);
       let differing = 0;
@@ -121,6 +145,10 @@ describe("FaceAnalysis on the tiny bundle (parity with the PyTorch reference, wi
   });
 
   it("refuses a face_index beyond the faces found", async () => {
-    await expect(faces.analyse(astronaut, { faceIndex: 1 })).rejects.toMatchObject({ code: "face_index_out_of_range", message: /only 1 face/, hint: /face_index/ });
+    await expect(faces.analyse(astronaut, { faceIndex: 1 })).rejects.toMatchObject({
+      code: "face_index_out_of_range",
+      message: /only 1 face/,
+      hint: /face_index/,
+    });
   });
 });

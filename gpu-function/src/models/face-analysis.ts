@@ -66,7 +66,14 @@ export class FaceAnalysis {
       const k = p.strides.length;
       const faces = decodeScrfd(
         { scores: ordered.slice(0, k), boxes: ordered.slice(k, 2 * k), keypoints: ordered.slice(2 * k, 3 * k) },
-        { size, scale, strides: p.strides, anchorsPerCell: p.anchors_per_cell, scoreThreshold: p.score_threshold, nmsThreshold: p.nms_threshold },
+        {
+          size,
+          scale,
+          strides: p.strides,
+          anchorsPerCell: p.anchors_per_cell,
+          scoreThreshold: p.score_threshold,
+          nmsThreshold: p.nms_threshold,
+        },
       );
       if (faces.length) return { faces: bySize(faces), detectionSize: size };
     }
@@ -76,11 +83,15 @@ export class FaceAnalysis {
   /** Detects, takes face `faceIndex` (default 0: the largest), crops and embeds it. */
   async analyse(image: RgbImage, options: { faceIndex?: number } = {}): Promise<FaceAnalysisResult> {
     const detection = await this.detect(image);
-    if (!detection.faces.length) throw new FaceNotDetectedError("face_not_detected", `no face was detected in the ${image.width}x${image.height} reference image`);
+    if (!detection.faces.length)
+      throw new FaceNotDetectedError("face_not_detected", `no face was detected in the ${image.width}x${image.height} reference image`);
     const chosen = options.faceIndex ?? 0;
     const face = detection.faces[chosen];
     if (!face) {
-      throw new FaceNotDetectedError("face_index_out_of_range", `face_index ${chosen} was asked for but only ${detection.faces.length} face(s) were detected`);
+      throw new FaceNotDetectedError(
+        "face_index_out_of_range",
+        `face_index ${chosen} was asked for but only ${detection.faces.length} face(s) were detected`,
+      );
     }
     const arcface = arcfaceCrop(image, face.keypoints, this.manifest);
     const ffhq = ffhqCrop(image, face.keypoints, this.manifest);
@@ -103,7 +114,8 @@ export class FaceAnalysis {
   /** The raw ArcFace embedding of an aligned crop. */
   async embed(crop: RgbImage): Promise<Float32Array> {
     const size = this.manifest.preprocessing.arcface.size;
-    if (crop.width !== size || crop.height !== size) throw new RangeError(`ArcFace needs a ${size}x${size} crop, got ${crop.width}x${crop.height}`);
+    if (crop.width !== size || crop.height !== size)
+      throw new RangeError(`ArcFace needs a ${size}x${size} crop, got ${crop.width}x${crop.height}`);
     const out = await this.arcface.run({ [this.arcface.inputNames[0]!]: float32(arcfaceBlob(crop, this.manifest), [1, 3, size, size]) });
     return out[this.arcface.outputNames[0]!]!.data;
   }

@@ -60,7 +60,11 @@ describe("IdentityEncoder on the tiny bundle", () => {
   });
 
   it("averages ID tokens per image but runs the Resampler once on the averaged embedding", async () => {
-    const [a, b, both] = [await identity.encode([astronaut]), await identity.encode([mirrored]), await identity.encode([astronaut, mirrored])];
+    const [a, b, both] = [
+      await identity.encode([astronaut]),
+      await identity.encode([mirrored]),
+      await identity.encode([astronaut, mirrored]),
+    ];
     const meanId = row(a.idTokens, 0).map((v, i) => (v + row(b.idTokens, 0)[i]!) / 2);
     // The same two float32 rows averaged in float64 here and there, stored as float32: at most an ulp apart.
     expect(relativeError(row(both.idTokens, 0), meanId)).toBeLessThanOrEqual(2 * FLOAT32_UNIT_ROUNDOFF);
@@ -97,8 +101,12 @@ describe("IdentityEncoder on the tiny bundle", () => {
 
   it("refuses inputs of the wrong size, no references and negative noise", async () => {
     await expect(identity.encode([])).rejects.toThrow(/at least one reference/);
-    await expect(identity.encode([{ ...astronaut, ffhqCrop: new Uint8Array(112 * 112 * 3) }])).rejects.toThrow(/reference 0: ffhqCrop has 37632 bytes, expected 786432/);
-    await expect(identity.encode([astronaut, { ...astronaut, arcfaceEmbedding: new Float32Array(511) }])).rejects.toThrow(/reference 1: arcfaceEmbedding has 511 values/);
+    await expect(identity.encode([{ ...astronaut, ffhqCrop: new Uint8Array(112 * 112 * 3) }])).rejects.toThrow(
+      /reference 0: ffhqCrop has 37632 bytes, expected 786432/,
+    );
+    await expect(identity.encode([astronaut, { ...astronaut, arcfaceEmbedding: new Float32Array(511) }])).rejects.toThrow(
+      /reference 1: arcfaceEmbedding has 511 values/,
+    );
     await expect(identity.encode([astronaut], { idNoise: -0.1 })).rejects.toThrow(RangeError);
   });
 });
@@ -111,7 +119,10 @@ describe("IdentityEncoder with recording fake graphs", () => {
       return { [output]: { data: new Float32Array(dims.reduce((a, b) => a * b)).fill(runs.length), dims } };
     },
   });
-  const constants = { idTokens: { data: new Float32Array(20).fill(-1), dims: [1, 10, 2] }, faceTokens: { data: new Float32Array(32).fill(-2), dims: [1, 16, 2] } };
+  const constants = {
+    idTokens: { data: new Float32Array(20).fill(-1), dims: [1, 10, 2] },
+    faceTokens: { data: new Float32Array(32).fill(-2), dims: [1, 16, 2] },
+  };
   const spec = { cropSize: 512, evaInputSize: 4, arcfaceDim: 512, noiseScale: { idEncoder: 1, resampler: 1 } };
 
   it("takes the uncond rows from the constants without running a graph for them when noise is 0", async () => {
@@ -122,7 +133,13 @@ describe("IdentityEncoder with recording fake graphs", () => {
       resampler: fakeGraph("face_tokens", [1, 16, 2], runs),
     };
     const { idTokens, faceTokens } = await new IdentityEncoder(graphs, constants, spec).encode([astronaut, mirrored]);
-    expect(runs).toEqual(["aligned_face", "eva_input+arcface_embedding", "aligned_face", "eva_input+arcface_embedding", "arcface_embedding"]);
+    expect(runs).toEqual([
+      "aligned_face",
+      "eva_input+arcface_embedding",
+      "aligned_face",
+      "eva_input+arcface_embedding",
+      "arcface_embedding",
+    ]);
     expect(Array.from(row(idTokens, 0))).toEqual(new Array(20).fill(3)); // mean of run 2 and run 4
     expect(Array.from(row(idTokens, 1))).toEqual(new Array(20).fill(-1));
     expect(Array.from(row(faceTokens, 1))).toEqual(new Array(32).fill(-2));

@@ -77,12 +77,16 @@ export class IdentityEncoder {
       bundle.constant("uncond_id_tokens"),
       bundle.constant("uncond_resampler_tokens"),
     ]);
-    return new IdentityEncoder({ idPrep, idEncoder, resampler }, { idTokens, faceTokens }, {
-      cropSize: m.preprocessing.id_prep.input_size,
-      evaInputSize: m.preprocessing.id_prep.output_size,
-      arcfaceDim: m.model.arcface_dim,
-      noiseScale: { idEncoder: m.preprocessing.id_noise_scale.id_encoder, resampler: m.preprocessing.id_noise_scale.resampler },
-    });
+    return new IdentityEncoder(
+      { idPrep, idEncoder, resampler },
+      { idTokens, faceTokens },
+      {
+        cropSize: m.preprocessing.id_prep.input_size,
+        evaInputSize: m.preprocessing.id_prep.output_size,
+        arcfaceDim: m.model.arcface_dim,
+        noiseScale: { idEncoder: m.preprocessing.id_noise_scale.id_encoder, resampler: m.preprocessing.id_noise_scale.resampler },
+      },
+    );
   }
 
   /**
@@ -105,7 +109,9 @@ export class IdentityEncoder {
 
     // 2. InstantID: the Resampler on the averaged embedding; uncond on zeros (the constant) or noise.
     const faceCond = await this.faceTokensOf(embedding);
-    const faceUncond = random ? await this.faceTokensOf(scaledUniform(random, this.spec.arcfaceDim, idNoise * this.spec.noiseScale.resampler)) : this.uncond.faceTokens.data;
+    const faceUncond = random
+      ? await this.faceTokensOf(scaledUniform(random, this.spec.arcfaceDim, idNoise * this.spec.noiseScale.resampler))
+      : this.uncond.faceTokens.data;
     const faceTokens = stackRows(faceCond, faceUncond, this.uncond.faceTokens.dims);
     return { idTokens, faceTokens };
   }
@@ -115,8 +121,12 @@ export class IdentityEncoder {
     if (!Number.isFinite(idNoise) || idNoise < 0) throw new RangeError(`idNoise must be a finite number >= 0, got ${idNoise}`);
     const cropLength = this.spec.cropSize * this.spec.cropSize * 3;
     references.forEach((r, i) => {
-      if (r.ffhqCrop.length !== cropLength) throw new RangeError(`reference ${i}: ffhqCrop has ${r.ffhqCrop.length} bytes, expected ${cropLength} (${this.spec.cropSize}x${this.spec.cropSize} RGB)`);
-      if (r.arcfaceEmbedding.length !== this.spec.arcfaceDim) throw new RangeError(`reference ${i}: arcfaceEmbedding has ${r.arcfaceEmbedding.length} values, expected ${this.spec.arcfaceDim}`);
+      if (r.ffhqCrop.length !== cropLength)
+        throw new RangeError(
+          `reference ${i}: ffhqCrop has ${r.ffhqCrop.length} bytes, expected ${cropLength} (${this.spec.cropSize}x${this.spec.cropSize} RGB)`,
+        );
+      if (r.arcfaceEmbedding.length !== this.spec.arcfaceDim)
+        throw new RangeError(`reference ${i}: arcfaceEmbedding has ${r.arcfaceEmbedding.length} values, expected ${this.spec.arcfaceDim}`);
     });
   }
 

@@ -75,7 +75,11 @@ describe("SdxlTextEncoder on the tiny bundle", () => {
   it("refuses a too-long negative prompt before running any graph", async () => {
     const runs = clipL.feeds.length + clipG.feeds.length;
     const long = Array(80).fill("word").join(" ");
-    await expect(encoder.encode({ prompt, negativePrompt: long })).rejects.toMatchObject({ field: "negative_prompt", tokenCount: 80, limit: 75 });
+    await expect(encoder.encode({ prompt, negativePrompt: long })).rejects.toMatchObject({
+      field: "negative_prompt",
+      tokenCount: 80,
+      limit: 75,
+    });
     await expect(encoder.encode({ prompt: long, negativePrompt })).rejects.toBeInstanceOf(PromptTooLongError);
     expect(clipL.feeds.length + clipG.feeds.length).toBe(runs);
   });

@@ -44,7 +44,14 @@ describe("ClipTokenizer", () => {
       refuse();
     } catch (e) {
       const err = e as PromptTooLongError;
-      expect(err).toMatchObject({ code: "parameter_out_of_range", reason: "prompt_too_long", field: "negative_prompt", tokenCount: 76, limit: 75, retryable: false });
+      expect(err).toMatchObject({
+        code: "parameter_out_of_range",
+        reason: "prompt_too_long",
+        field: "negative_prompt",
+        tokenCount: 76,
+        limit: 75,
+        retryable: false,
+      });
       expect(err.pointer).toBe("/input/negative_prompt");
       expect(err.message).toBe("negative_prompt is 76 CLIP tokens long; at most 75 fit (77 with the start and end tokens)");
     }

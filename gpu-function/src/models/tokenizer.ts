@@ -34,9 +34,13 @@ export class PromptTooLongError extends JobFailure {
     readonly tokenCount: number,
     readonly limit: number,
   ) {
-    super("parameter_out_of_range", `${field} is ${tokenCount} CLIP tokens long; at most ${limit} fit (${limit + 2} with the start and end tokens)`, {
-      hint: `shorten the ${field === "prompt" ? "prompt" : "negative prompt"} to at most ${limit} CLIP tokens`,
-    });
+    super(
+      "parameter_out_of_range",
+      `${field} is ${tokenCount} CLIP tokens long; at most ${limit} fit (${limit + 2} with the start and end tokens)`,
+      {
+        hint: `shorten the ${field === "prompt" ? "prompt" : "negative prompt"} to at most ${limit} CLIP tokens`,
+      },
+    );
   }
 
   /** JSON Pointer of the offending field in a job's input. */

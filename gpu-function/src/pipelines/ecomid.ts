@@ -80,7 +80,11 @@ export class EcomidPipeline {
 
   /** `faces`: the bundle's own face analysis, unless a parity test brings one that reports the reference's detection. */
   static async load(bundle: ModelBundle, faces?: FaceAnalysis): Promise<EcomidPipeline> {
-    const [analysis, text, identity] = await Promise.all([faces ?? FaceAnalysis.fromBundle(bundle), SdxlTextEncoder.fromBundle(bundle), IdentityEncoder.fromBundle(bundle)]);
+    const [analysis, text, identity] = await Promise.all([
+      faces ?? FaceAnalysis.fromBundle(bundle),
+      SdxlTextEncoder.fromBundle(bundle),
+      IdentityEncoder.fromBundle(bundle),
+    ]);
     await Promise.all([bundle.graph("denoiser"), bundle.graph("denoiser_no_control"), bundle.graph("vae_decoder")]);
     return new EcomidPipeline(bundle, analysis, text, identity, parseSchedulerConfig(bundle.manifest.scheduler));
   }
@@ -153,15 +157,29 @@ export class EcomidPipeline {
       const image = { width, height, data: rgb };
       const bytes = await timed("encode", () => encodeImage(image, spec.output_format, { quality: spec.output_quality }));
       const similarity = await timed("similarity", () => this.identitySimilarity(image, main.embedding));
-      outputs.push({ index, seed, bytes, contentType: OUTPUT_CONTENT_TYPES[spec.output_format], width, height, identitySimilarity: similarity, rgb: image });
+      outputs.push({
+        index,
+        seed,
+        bytes,
+        contentType: OUTPUT_CONTENT_TYPES[spec.output_format],
+        width,
+        height,
+        identitySimilarity: similarity,
+        rgb: image,
+      });
     }
 
     // 8. Intermediates the job asked for.
-    const wanted: Record<string, RgbImage> = { keypoint_image: keypointImage, arcface_crop: main.arcface.image, ffhq_crop: main.ffhq.image };
+    const wanted: Record<string, RgbImage> = {
+      keypoint_image: keypointImage,
+      arcface_crop: main.arcface.image,
+      ffhq_crop: main.ffhq.image,
+    };
     const intermediates = [];
     for (const kind of job.intermediates) {
       const img = wanted[kind];
-      if (img) intermediates.push({ kind, bytes: await encodeImage(img, "png"), contentType: "image/png", width: img.width, height: img.height });
+      if (img)
+        intermediates.push({ kind, bytes: await encodeImage(img, "png"), contentType: "image/png", width: img.width, height: img.height });
     }
     return { outputs, intermediates, faces: main.faces.map(toFaceDetection), chosenFace: main.chosen, stagesMs };
   }
@@ -222,19 +240,22 @@ export class EcomidPipeline {
 
   private checkSpec(spec: GpuJobSpec): void {
     const limits = this.bundle.manifest.limits;
-    if (!limits.samplers.includes(spec.sampler)) throw new JobFailure("parameter_out_of_range", `this bundle does not offer the ${spec.sampler} sampler`);
+    if (!limits.samplers.includes(spec.sampler))
+      throw new JobFailure("parameter_out_of_range", `this bundle does not offer the ${spec.sampler} sampler`);
     if (spec.width % limits.side_multiple || spec.height % limits.side_multiple) {
       throw new JobFailure("parameter_out_of_range", `this bundle takes width and height in multiples of ${limits.side_multiple}`);
     }
     if (Math.max(spec.width, spec.height) > limits.max_side || Math.min(spec.width, spec.height) < limits.min_side) {
       throw new JobFailure("parameter_out_of_range", `this bundle takes sides from ${limits.min_side} to ${limits.max_side}`);
     }
-    if (spec.steps > limits.max_steps) throw new JobFailure("parameter_out_of_range", `this bundle takes at most ${limits.max_steps} steps`);
+    if (spec.steps > limits.max_steps)
+      throw new JobFailure("parameter_out_of_range", `this bundle takes at most ${limits.max_steps} steps`);
   }
 
   private checkpoint(hooks: PipelineHooks): void {
     if (hooks.isCanceled?.()) throw new JobCanceled("canceled");
-    if (hooks.deadlineMs && Date.now() > hooks.deadlineMs) throw new JobFailure("deadline_exceeded", "the job's deadline passed while it ran");
+    if (hooks.deadlineMs && Date.now() > hooks.deadlineMs)
+      throw new JobFailure("deadline_exceeded", "the job's deadline passed while it ran");
   }
 }
 

@@ -39,7 +39,11 @@ describe("toJobError", () => {
   });
 
   it("reports a refused image with its own code, and anything unforeseen as a retryable internal_error", () => {
-    expect(toJobError(new ImageError("image_undecodable", "the image header gives no size"))).toEqual({ code: "image_undecodable", message: "the image header gives no size", retryable: false });
+    expect(toJobError(new ImageError("image_undecodable", "the image header gives no size"))).toEqual({
+      code: "image_undecodable",
+      message: "the image header gives no size",
+      retryable: false,
+    });
     expect(toJobError(new TypeError("boom"))).toEqual({ code: "internal_error", message: "boom", retryable: true });
   });
 });

@@ -4,7 +4,10 @@ import type { GpuJobSpec } from "@ecomid/shared/protocol";
  * A job the GPU function makes for itself (its warm-up, a rehearsal, tests): one reference image given inline,
  * EcomID's shipped workflow settings (fidelity, ID 0.3, structure 0.8, CFG 3.5), euler; `overrides` for the rest.
  */
-export function localJobSpec(reference: { bytes: number; contentType: GpuJobSpec["reference_images"][number]["content_type"] }, overrides: Partial<GpuJobSpec>): GpuJobSpec {
+export function localJobSpec(
+  reference: { bytes: number; contentType: GpuJobSpec["reference_images"][number]["content_type"] },
+  overrides: Partial<GpuJobSpec>,
+): GpuJobSpec {
   return {
     prompt: "a portrait",
     negative_prompt: "",

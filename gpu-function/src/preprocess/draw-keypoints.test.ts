@@ -41,22 +41,41 @@ describe("the keypoint image (InstantID draw_kps)", () => {
 });
 
 describe("drawKeypoints against the reference's draw_kps on varied faces (test/goldens/faces)", () => {
-  const cases = (JSON.parse(readFileSync("gpu-function/test/goldens/faces/cv2-goldens.json", "utf8")) as {
-    keypoints: { width: number; height: number; keypoints: [number, number][]; image: string; hintWidth: number; hintHeight: number; hint: string }[];
-  }).keypoints;
+  const cases = (
+    JSON.parse(readFileSync("gpu-function/test/goldens/faces/cv2-goldens.json", "utf8")) as {
+      keypoints: {
+        width: number;
+        height: number;
+        keypoints: [number, number][];
+        image: string;
+        hintWidth: number;
+        hintHeight: number;
+        hint: string;
+      }[];
+    }
+  ).keypoints;
   const bytes = (b64: string) => new Uint8Array(Buffer.from(b64, "base64"));
 
-  it.each(cases.map((c, i) => [i, c] as const))("case %i: keypoint image and hint pixel-exact (tilts both ways, faces off the canvas)", (_, c) => {
-    const image = drawKeypoints(c.width, c.height, c.keypoints, style);
-    expect(countDiffering(image.data, bytes(c.image))).toBe(0);
-    const hint = hintForOutput(image, c.hintWidth, c.hintHeight);
-    expect(countDiffering(hint.data, bytes(c.hint))).toBe(0);
-  });
+  it.each(cases.map((c, i) => [i, c] as const))(
+    "case %i: keypoint image and hint pixel-exact (tilts both ways, faces off the canvas)",
+    (_, c) => {
+      const image = drawKeypoints(c.width, c.height, c.keypoints, style);
+      expect(countDiffering(image.data, bytes(c.image))).toBe(0);
+      const hint = hintForOutput(image, c.hintWidth, c.hintHeight);
+      expect(countDiffering(hint.data, bytes(c.hint))).toBe(0);
+    },
+  );
 });
 
 describe("keypoint sources and the hint", () => {
   it("draws explicit keypoints straight at the output size", () => {
-    const points: Point[] = [[20, 20], [44, 20], [32, 32], [22, 46], [42, 46]];
+    const points: Point[] = [
+      [20, 20],
+      [44, 20],
+      [32, 32],
+      [22, 46],
+      [42, 46],
+    ];
     const { keypointImage, hint } = keypointHint({ kind: "points", keypoints: points }, 64, 64, style);
     expect([keypointImage.width, keypointImage.height]).toEqual([64, 64]);
     expect(hint.data).toEqual(keypointImage.data);

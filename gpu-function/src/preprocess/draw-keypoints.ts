@@ -14,7 +14,12 @@ export interface KeypointStyle {
 }
 
 /** Sticks from eyes and mouth corners to the nose (index 2); each takes its non-nose end's colour. */
-const STICKS: readonly [number, number][] = [[0, 2], [1, 2], [3, 2], [4, 2]];
+const STICKS: readonly [number, number][] = [
+  [0, 2],
+  [1, 2],
+  [3, 2],
+  [4, 2],
+];
 
 const f = Math.fround;
 /** Python's math.degrees multiplies by this constant (not * 180 / pi, which can differ in the last bit). */
@@ -27,7 +32,8 @@ const RAD_TO_DEG = 180 / Math.PI;
  * them); the stick centre, length and angle use the reference's float32 and int() truncations.
  */
 export function drawKeypoints(width: number, height: number, keypoints: readonly Point[], style: KeypointStyle): RgbImage {
-  if (keypoints.length !== style.colors.length) throw new RangeError(`drawKeypoints needs ${style.colors.length} keypoints, got ${keypoints.length}`);
+  if (keypoints.length !== style.colors.length)
+    throw new RangeError(`drawKeypoints needs ${style.colors.length} keypoints, got ${keypoints.length}`);
   const sticks = STICKS.map(([end, nose]) => {
     const [x0, y0] = keypoints[end]!.map(f) as [number, number];
     const [x1, y1] = keypoints[nose]!.map(f) as [number, number];
@@ -35,7 +41,10 @@ export function drawKeypoints(width: number, height: number, keypoints: readonly
     const angle = Math.atan2(f(y0 - y1), f(x0 - x1)) * RAD_TO_DEG;
     // np.mean of two float32 values is their float32 sum halved.
     const centre: IntPoint = [Math.trunc(f(x0 + x1) / 2), Math.trunc(f(y0 + y1) / 2)];
-    return { polygon: ellipse2Poly(centre, [Math.trunc(length / 2), style.stickWidth], Math.trunc(angle), 0, 360, 1), color: style.colors[end]! };
+    return {
+      polygon: ellipse2Poly(centre, [Math.trunc(length / 2), style.stickWidth], Math.trunc(angle), 0, 360, 1),
+      color: style.colors[end]!,
+    };
   });
   const joints = keypoints.map(([x, y], i) => ({ centre: [Math.trunc(f(x)), Math.trunc(f(y))] as IntPoint, color: style.colors[i]! }));
   // Everything drawn lies in one box; the rest of the canvas stays black. Drawing in that box alone
@@ -44,8 +53,10 @@ export function drawKeypoints(width: number, height: number, keypoints: readonly
   const r = style.circleRadius;
   const xs = [...sticks.flatMap((s) => s.polygon.map(([x]) => x)), ...joints.flatMap(({ centre: [x] }) => [x - r, x + r])];
   const ys = [...sticks.flatMap((s) => s.polygon.map(([, y]) => y)), ...joints.flatMap(({ centre: [, y] }) => [y - r, y + r])];
-  const left = Math.max(0, Math.min(...xs)), right = Math.min(width - 1, Math.max(...xs));
-  const top = Math.max(0, Math.min(...ys)), bottom = Math.min(height - 1, Math.max(...ys));
+  const left = Math.max(0, Math.min(...xs)),
+    right = Math.min(width - 1, Math.max(...xs));
+  const top = Math.max(0, Math.min(...ys)),
+    bottom = Math.min(height - 1, Math.max(...ys));
   const out = new Uint8Array(width * height * 3);
   if (left > right || top > bottom) return { width, height, data: out };
   const boxWidth = right - left + 1;
@@ -62,7 +73,8 @@ export function drawKeypoints(width: number, height: number, keypoints: readonly
     for (let i = 0; i < drawn.length; i++) drawn[i] = dim[drawn[i]!]!;
     for (const { centre, color } of joints) fillCircle(box, shift(centre), style.circleRadius, color);
     const pixels = box.data;
-    for (let y = top; y <= bottom; y++) out.set(pixels.subarray((y - top) * boxWidth * 3, (y - top + 1) * boxWidth * 3), (y * width + left) * 3);
+    for (let y = top; y <= bottom; y++)
+      out.set(pixels.subarray((y - top) * boxWidth * 3, (y - top + 1) * boxWidth * 3), (y * width + left) * 3);
     return { width, height, data: out };
   });
 }

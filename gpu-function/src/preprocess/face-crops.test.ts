@@ -15,11 +15,15 @@ describe("face crops from the reference keypoints", () => {
   });
 
   it("estimates both similarity matrices as the reference's Umeyama (float32 storage, so 1e-5 relative)", () => {
-    for (const [name, template] of [["arcface_matrix", manifest.preprocessing.arcface.template], ["ffhq_matrix", manifest.preprocessing.ffhq.template]] as const) {
+    for (const [name, template] of [
+      ["arcface_matrix", manifest.preprocessing.arcface.template],
+      ["ffhq_matrix", manifest.preprocessing.ffhq.template],
+    ] as const) {
       const m = similarityTransform(referenceKeypoints(), template);
       const ref = referenceF32(name).data;
       // The reference computes in float64 and stores float32: the difference is the float32 rounding.
-      for (let i = 0; i < 6; i++) expect(Math.abs(m[i]! - ref[i]!), `${name}[${i}]`).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(ref[i]!)));
+      for (let i = 0; i < 6; i++)
+        expect(Math.abs(m[i]! - ref[i]!), `${name}[${i}]`).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(ref[i]!)));
     }
   });
 
@@ -41,16 +45,34 @@ describe("face crops from the reference keypoints", () => {
 
 describe("similarityTransform", () => {
   it("recovers an exact rotation, scale and translation", () => {
-    const angle = 0.3, scale = 1.7, tx = 12, ty = -4;
-    const src: Point[] = [[1, 2], [5, 3], [2, 8], [7, 7], [4, 4]];
-    const dst = src.map(([x, y]) => [scale * (Math.cos(angle) * x - Math.sin(angle) * y) + tx, scale * (Math.sin(angle) * x + Math.cos(angle) * y) + ty] as const);
+    const angle = 0.3,
+      scale = 1.7,
+      tx = 12,
+      ty = -4;
+    const src: Point[] = [
+      [1, 2],
+      [5, 3],
+      [2, 8],
+      [7, 7],
+      [4, 4],
+    ];
+    const dst = src.map(
+      ([x, y]) =>
+        [scale * (Math.cos(angle) * x - Math.sin(angle) * y) + tx, scale * (Math.sin(angle) * x + Math.cos(angle) * y) + ty] as const,
+    );
     const m = similarityTransform(src, dst);
     const expected = [scale * Math.cos(angle), -scale * Math.sin(angle), tx, scale * Math.sin(angle), scale * Math.cos(angle), ty];
     m.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 12));
   });
 
   it("never reflects: mirrored points give a rotation (determinant > 0)", () => {
-    const src: Point[] = [[0, 0], [1, 0], [0, 1], [1, 1], [0.5, 0.3]];
+    const src: Point[] = [
+      [0, 0],
+      [1, 0],
+      [0, 1],
+      [1, 1],
+      [0.5, 0.3],
+    ];
     const mirrored = src.map(([x, y]) => [-x, y] as const);
     const [a, b, , d, e] = similarityTransform(src, mirrored);
     expect(a * e - b * d).toBeGreaterThan(0);

@@ -19,7 +19,11 @@ export function arcfaceCrop(image: RgbImage, keypoints: readonly Point[], manife
 
 /** The FFHQ crop for the EVA-CLIP branch: keypoints onto the 512 template, facexlib's grey border. */
 export function ffhqCrop(image: RgbImage, keypoints: readonly Point[], manifest: ModelBundleManifest): FaceCrop {
-  const { size, template, border_bgr: [b, g, r] } = manifest.preprocessing.ffhq;
+  const {
+    size,
+    template,
+    border_bgr: [b, g, r],
+  } = manifest.preprocessing.ffhq;
   const matrix = similarityTransform(keypoints, template);
   return { image: warpAffine(image, matrix, size, size, [r, g, b]), matrix };
 }

@@ -8,7 +8,10 @@ import { roundHalfEven } from "./cv-round.js";
  */
 export function hintForOutput(image: RgbImage, width: number, height: number): RgbImage {
   const { width: w, height: h } = image;
-  let x0 = 0, y0 = 0, cropW = w, cropH = h;
+  let x0 = 0,
+    y0 = 0,
+    cropW = w,
+    cropH = h;
   if (w * height > h * width) {
     cropW = roundHalfEven((h * width) / height);
     x0 = Math.floor((w - cropW) / 2);

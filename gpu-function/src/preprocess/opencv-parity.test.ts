@@ -43,7 +43,13 @@ describe("the face preprocessing gives what the reference's cv2 gives, pixel for
 
   it("warps like cv2.warpAffine (bilinear, constant border), bit for bit", () => {
     for (const g of goldens.warp) {
-      const out = warpAffine({ width: g.width, height: g.height, data: bytes(g.src) }, g.matrix as unknown as AffineMatrix, 33, 29, g.border);
+      const out = warpAffine(
+        { width: g.width, height: g.height, data: bytes(g.src) },
+        g.matrix as unknown as AffineMatrix,
+        33,
+        29,
+        g.border,
+      );
       expect(differing(out.data, bytes(g.dst)), `matrix ${g.matrix}`).toBe(0);
     }
   });

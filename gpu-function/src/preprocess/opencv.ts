@@ -13,8 +13,14 @@ export interface Mat {
   readonly data32S: Int32Array;
   delete(): void;
 }
-interface Size { width: number; height: number }
-interface Point { x: number; y: number }
+interface Size {
+  width: number;
+  height: number;
+}
+interface Point {
+  x: number;
+  y: number;
+}
 type Scalar = number[];
 interface PointVector {
   size(): number;

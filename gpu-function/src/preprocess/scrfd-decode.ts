@@ -36,7 +36,9 @@ export function decodeScrfd(out: ScrfdOutputs, o: ScrfdDecodeOptions): Face[] {
   const scale = f(o.scale);
   const found: { box: Box; keypoints: Point[] }[] = [];
   o.strides.forEach((stride, level) => {
-    const scores = out.scores[level]!, dist = out.boxes[level]!, kps = out.keypoints[level]!;
+    const scores = out.scores[level]!,
+      dist = out.boxes[level]!,
+      kps = out.keypoints[level]!;
     const cells = Math.floor(o.size / stride);
     const anchors = cells * cells * o.anchorsPerCell;
     if (scores.length !== anchors || dist.length !== 4 * anchors || kps.length !== 10 * anchors) {
@@ -65,7 +67,10 @@ export function decodeScrfd(out: ScrfdOutputs, o: ScrfdDecodeOptions): Face[] {
   });
   // Array.prototype.sort is stable, like numpy's argsort(kind="stable") in the reference.
   found.sort((a, b) => b.box.score - a.box.score);
-  return nms(found.map((x) => x.box), o.nmsThreshold).map((i) => found[i]!);
+  return nms(
+    found.map((x) => x.box),
+    o.nmsThreshold,
+  ).map((i) => found[i]!);
 }
 
 /**
@@ -74,5 +79,8 @@ export function decodeScrfd(out: ScrfdOutputs, o: ScrfdDecodeOptions): Face[] {
  */
 export function bySize(faces: readonly Face[]): Face[] {
   const area = ({ box }: Face) => f(f(box.x2 - box.x1) * f(box.y2 - box.y1));
-  return faces.map((face, i) => ({ face, i, a: area(face) })).sort((x, y) => y.a - x.a || x.i - y.i).map((x) => x.face);
+  return faces
+    .map((face, i) => ({ face, i, a: area(face) }))
+    .sort((x, y) => y.a - x.a || x.i - y.i)
+    .map((x) => x.face);
 }

@@ -31,7 +31,15 @@ export class ModelBundle {
       const path = join(this.dir, spec.file);
       g =
         this.sessionOptions.graphsInMemory === "one"
-          ? Promise.resolve(Graph.onDemand(name, path, this.sessionOptions, { inputs: spec.inputs.map((t) => t.name), outputs: spec.outputs.map((t) => t.name) }, (loading) => this.unloadAllBut(loading)))
+          ? Promise.resolve(
+              Graph.onDemand(
+                name,
+                path,
+                this.sessionOptions,
+                { inputs: spec.inputs.map((t) => t.name), outputs: spec.outputs.map((t) => t.name) },
+                (loading) => this.unloadAllBut(loading),
+              ),
+            )
           : Graph.load(name, path, this.sessionOptions);
       this.graphs.set(name, g);
     }

@@ -8,7 +8,11 @@ const Env = z.object({
   EXECUTION_PROVIDER: z.enum(["auto", "cuda", "cpu"]).default("auto"),
   JOBS_PER_DEVICE: z.coerce.number().int().min(1).max(16).default(1),
   GPU_DISPATCH_TOKEN: z.string().min(16, "GPU_DISPATCH_TOKEN must be set: the edge authenticates with it"),
-  MAX_INPUT_BYTES: z.coerce.number().int().positive().default(15 * 1024 * 1024),
+  MAX_INPUT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(15 * 1024 * 1024),
   CALLBACK_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
   HEARTBEAT_SECONDS: z.coerce.number().positive().default(5),
   /** Skip sha256 of every bundle file at start (sizes are still checked); for very large bundles on trusted volumes. */

@@ -17,7 +17,8 @@ export interface CudaProbeDeps {
 }
 
 export async function probeCuda(deps: CudaProbeDeps): Promise<CudaProbe> {
-  if (deps.providerLibrary === null) return { available: false, reason: "onnxruntime-node has no CUDA execution provider for this platform" };
+  if (deps.providerLibrary === null)
+    return { available: false, reason: "onnxruntime-node has no CUDA execution provider for this platform" };
   if (!deps.exists(deps.providerLibrary)) {
     return { available: false, reason: `onnxruntime-node's CUDA execution provider is not installed (no ${deps.providerLibrary})` };
   }

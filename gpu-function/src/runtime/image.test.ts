@@ -4,7 +4,11 @@ import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { decodeImage, encodeImage, ImageError, type RgbImage } from "./image.js";
 
-const refusal = (p: Promise<unknown>) => p.then(() => null, (e: unknown) => e as ImageError);
+const refusal = (p: Promise<unknown>) =>
+  p.then(
+    () => null,
+    (e: unknown) => e as ImageError,
+  );
 
 /** A PNG whose IHDR claims width x height, with only its first rows of (zero) data: a decompression-bomb header. */
 function pngHeader(width: number, height: number): Uint8Array {
@@ -20,7 +24,12 @@ function pngHeader(width: number, height: number): Uint8Array {
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
   ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr), chunk("IDAT", deflateSync(Buffer.alloc(4 * (1 + 3 * width)))), chunk("IEND", Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", ihdr),
+    chunk("IDAT", deflateSync(Buffer.alloc(4 * (1 + 3 * width)))),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
 }
 
 /** 32 x 16: left half red, right half blue. */
@@ -38,7 +47,10 @@ describe("decodeImage", () => {
 
   it("honours EXIF orientation (6: rotate 90 degrees clockwise), as a phone shows the photo", async () => {
     const { width, height, data } = halves();
-    const jpeg = await sharp(data, { raw: { width, height, channels: 3 } }).jpeg({ quality: 95 }).withMetadata({ orientation: 6 }).toBuffer();
+    const jpeg = await sharp(data, { raw: { width, height, channels: 3 } })
+      .jpeg({ quality: 95 })
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
     const image = await decodeImage(jpeg);
     expect([image.width, image.height]).toEqual([16, 32]);
     // The left half (red) is now on top, the right half (blue) at the bottom.
@@ -50,14 +62,21 @@ describe("decodeImage", () => {
   });
 
   it("drops alpha instead of compositing it, as cv2.imread does", async () => {
-    const rgba = await sharp(Buffer.from([10, 20, 30, 0]), { raw: { width: 1, height: 1, channels: 4 } }).png().toBuffer();
+    const rgba = await sharp(Buffer.from([10, 20, 30, 0]), { raw: { width: 1, height: 1, channels: 4 } })
+      .png()
+      .toBuffer();
     expect(Array.from((await decodeImage(rgba)).data)).toEqual([10, 20, 30]);
   });
 
   it("brings 16-bit and greyscale PNGs to 8-bit RGB", async () => {
-    const png16 = await sharp(Buffer.from([255, 128, 1, 10, 0, 77]), { raw: { width: 2, height: 1, channels: 3 } }).toColourspace("rgb16").png().toBuffer();
+    const png16 = await sharp(Buffer.from([255, 128, 1, 10, 0, 77]), { raw: { width: 2, height: 1, channels: 3 } })
+      .toColourspace("rgb16")
+      .png()
+      .toBuffer();
     expect(Array.from((await decodeImage(png16)).data)).toEqual([255, 128, 1, 10, 0, 77]);
-    const grey = await sharp(Buffer.from([7, 200]), { raw: { width: 2, height: 1, channels: 1 } }).png().toBuffer();
+    const grey = await sharp(Buffer.from([7, 200]), { raw: { width: 2, height: 1, channels: 1 } })
+      .png()
+      .toBuffer();
     expect(Array.from((await decodeImage(grey)).data)).toEqual([7, 7, 7, 200, 200, 200]);
   });
 
@@ -84,7 +103,11 @@ describe("decodeImage", () => {
     expect(vp8.toString("ascii", 12, 16)).toBe("VP8 ");
     vp8.writeUInt16LE(16383, 26);
     vp8.writeUInt16LE(16383, 28);
-    for (const [name, bytes] of [["jpeg", jpeg], ["webp vp8l", vp8l], ["webp vp8", vp8]] as const) {
+    for (const [name, bytes] of [
+      ["jpeg", jpeg],
+      ["webp vp8l", vp8l],
+      ["webp vp8", vp8],
+    ] as const) {
       expect(bytes.length, name).toBeLessThan(2000);
       const e = await refusal(decodeImage(bytes));
       expect(e, name).toBeInstanceOf(ImageError);
@@ -113,7 +136,10 @@ describe("decodeImage", () => {
 describe("encodeImage", () => {
   it("round-trips PNG and lossless WebP exactly", async () => {
     const image = halves();
-    for (const [format, options] of [["png", {}], ["webp", { lossless: true }]] as const) {
+    for (const [format, options] of [
+      ["png", {}],
+      ["webp", { lossless: true }],
+    ] as const) {
       const back = await decodeImage(await encodeImage(image, format, options));
       expect(back.data, format).toEqual(image.data);
     }

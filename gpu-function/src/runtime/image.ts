@@ -15,7 +15,10 @@ export type ImageErrorCode = Extract<ErrorCode, "image_undecodable" | "image_too
 /** A refused input image; `code` is the stable error code the job fails with. */
 export class ImageError extends Error {
   override readonly name = "ImageError";
-  constructor(readonly code: ImageErrorCode, message: string) {
+  constructor(
+    readonly code: ImageErrorCode,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -39,7 +42,8 @@ const ACCEPTED: readonly string[] = ["png", "jpeg", "webp"] satisfies ImageForma
  * const image = await decodeImage(await readFile("face.jpg"));
  */
 export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): Promise<RgbImage> {
-  if (bytes.byteLength > limits.maxBytes) throw new ImageError("image_too_large", `the image is ${bytes.byteLength} bytes; at most ${limits.maxBytes} are accepted`);
+  if (bytes.byteLength > limits.maxBytes)
+    throw new ImageError("image_too_large", `the image is ${bytes.byteLength} bytes; at most ${limits.maxBytes} are accepted`);
   // sharp applies limitInputPixels to metadata() too, so a forged header never reaches a decoder.
   const options: SharpOptions = { limitInputPixels: limits.maxPixels, failOn: "error", pages: 1 };
   let meta: Metadata;
@@ -49,7 +53,10 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits = DEFA
     throw refusal(e);
   }
   if (!meta.format || !ACCEPTED.includes(meta.format)) {
-    throw new ImageError("unsupported_image_format", `the image is ${meta.format ?? "of an unknown format"}; JPEG, PNG and WebP are accepted`);
+    throw new ImageError(
+      "unsupported_image_format",
+      `the image is ${meta.format ?? "of an unknown format"}; JPEG, PNG and WebP are accepted`,
+    );
   }
   if (!meta.width || !meta.height) throw new ImageError("image_undecodable", "the image header gives no size");
   if (meta.width * meta.height > limits.maxPixels) {
@@ -73,7 +80,8 @@ function refusal(e: unknown): ImageError {
   const message = (e as Error).message ?? String(e);
   if (/pixel limit/i.test(message)) return new ImageError("image_too_large", `the image has more pixels than accepted: ${message}`);
   // libvips recognises no format at all: not an image (a format it knows but we refuse, such as GIF, is caught by the format check).
-  if (/unsupported image format/i.test(message)) return new ImageError("image_undecodable", "the file is not a recognisable image; JPEG, PNG and WebP are accepted");
+  if (/unsupported image format/i.test(message))
+    return new ImageError("image_undecodable", "the file is not a recognisable image; JPEG, PNG and WebP are accepted");
   return new ImageError("image_undecodable", `the image could not be decoded: ${message}`);
 }
 
@@ -86,11 +94,16 @@ export interface EncodeOptions {
 
 /** Encodes RGB pixels. */
 export async function encodeImage(image: RgbImage, format: ImageFormat, options: EncodeOptions = {}): Promise<Uint8Array> {
-  if (image.data.length !== image.width * image.height * 3) throw new RangeError(`encodeImage: ${image.data.length} bytes cannot be ${image.width}x${image.height} RGB`);
+  if (image.data.length !== image.width * image.height * 3)
+    throw new RangeError(`encodeImage: ${image.data.length} bytes cannot be ${image.width}x${image.height} RGB`);
   const pipeline = sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } });
   const quality = options.quality;
   const encoded =
-    format === "png" ? pipeline.png() : format === "jpeg" ? pipeline.jpeg(quality === undefined ? {} : { quality }) : pipeline.webp({ ...(quality === undefined ? {} : { quality }), lossless: options.lossless ?? false });
+    format === "png"
+      ? pipeline.png()
+      : format === "jpeg"
+        ? pipeline.jpeg(quality === undefined ? {} : { quality })
+        : pipeline.webp({ ...(quality === undefined ? {} : { quality }), lossless: options.lossless ?? false });
   const out = await encoded.toBuffer();
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }

@@ -7,7 +7,13 @@ export type Logger = (level: LogLevel, msg: string, fields?: LogFields) => void;
 
 export function log(level: LogLevel, msg: string, fields: LogFields = {}): void {
   // Signed URLs and tokens are redacted as a backstop (shared with the edge).
-  const line = JSON.stringify({ level, msg: redactText(msg), component: "gpu-function", at: new Date().toISOString(), ...(redact(fields) as LogFields) });
+  const line = JSON.stringify({
+    level,
+    msg: redactText(msg),
+    component: "gpu-function",
+    at: new Date().toISOString(),
+    ...(redact(fields) as LogFields),
+  });
   (level === "info" ? process.stdout : process.stderr).write(line + "\n");
 }
 

@@ -38,7 +38,12 @@ export class Graph {
     readonly name: string,
     private session: ort.InferenceSession | null,
     readonly provider: Provider,
-    private readonly onDemand: { load: () => Promise<ort.InferenceSession>; beforeLoad: (g: Graph) => Promise<void>; inputs: string[]; outputs: string[] } | null = null,
+    private readonly onDemand: {
+      load: () => Promise<ort.InferenceSession>;
+      beforeLoad: (g: Graph) => Promise<void>;
+      inputs: string[];
+      outputs: string[];
+    } | null = null,
   ) {}
 
   /**
@@ -52,8 +57,12 @@ export class Graph {
         const session = await ort.InferenceSession.create(path, { ...base, executionProviders: ["cuda"] });
         return new Graph(name, session, "cuda");
       } catch (e) {
-        if (options.provider === "cuda") throw new GraphRunError(`graph ${name}: the CUDA execution provider could not start: ${(e as Error).message}`);
-        options.log?.("warn", "graph failed on the CUDA execution provider; running it on CPU", { graph: name, reason: (e as Error).message.split("\n")[0] });
+        if (options.provider === "cuda")
+          throw new GraphRunError(`graph ${name}: the CUDA execution provider could not start: ${(e as Error).message}`);
+        options.log?.("warn", "graph failed on the CUDA execution provider; running it on CPU", {
+          graph: name,
+          reason: (e as Error).message.split("\n")[0],
+        });
       }
     }
     const session = await ort.InferenceSession.create(path, { ...base, executionProviders: ["cpu"] });
@@ -64,7 +73,13 @@ export class Graph {
    * A CPU graph whose session is created at its first run after `beforeLoad` (which frees the others), and can be
    * unloaded again; its input and output names come from the manifest, in the graph's order.
    */
-  static onDemand(name: string, path: string, options: SessionOptions, names: { inputs: string[]; outputs: string[] }, beforeLoad: (g: Graph) => Promise<void>): Graph {
+  static onDemand(
+    name: string,
+    path: string,
+    options: SessionOptions,
+    names: { inputs: string[]; outputs: string[] },
+    beforeLoad: (g: Graph) => Promise<void>,
+  ): Graph {
     if (options.provider !== "cpu") throw new GraphRunError(`graph ${name}: graphsInMemory "one" is for the CPU provider only`);
     const load = () => ort.InferenceSession.create(path, { ...leastMemoryOptions(options), executionProviders: ["cpu"] });
     return new Graph(name, null, "cpu", { load, beforeLoad, ...names });
@@ -112,7 +127,9 @@ export class Graph {
       results = await session.run(ortFeeds);
     } catch (e) {
       // Shapes and types, never tensor values, so logs stay small and free of user data.
-      const described = Object.entries(feeds).map(([n, t]) => `${n}:${dtypeOf(t.data)}[${t.dims}]`).join(" ");
+      const described = Object.entries(feeds)
+        .map(([n, t]) => `${n}:${dtypeOf(t.data)}[${t.dims}]`)
+        .join(" ");
       throw new GraphRunError(`graph ${this.name} failed on ${described}: ${(e as Error).message}`);
     }
     const out: Record<string, Tensor<Float32Array>> = {};
@@ -141,7 +158,8 @@ async function providerFor(options: SessionOptions): Promise<Provider> {
       await session.release();
     },
   }).then((probe) => {
-    if (!probe.available && options.provider === "auto") options.log?.("info", "CUDA execution provider unavailable; every graph runs on CPU", { reason: probe.reason });
+    if (!probe.available && options.provider === "auto")
+      options.log?.("info", "CUDA execution provider unavailable; every graph runs on CPU", { reason: probe.reason });
     return probe;
   });
   const probe = await cudaProbe;

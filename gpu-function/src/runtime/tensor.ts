@@ -7,9 +7,12 @@ export interface Tensor<D extends TensorData = TensorData> {
 }
 
 export const float32 = (data: Float32Array, dims: readonly number[]): Tensor<Float32Array> => {
-  if (data.length !== dims.reduce((a, b) => a * b, 1)) throw new RangeError(`float32 tensor of ${data.length} values cannot have dims [${dims}]`);
+  if (data.length !== dims.reduce((a, b) => a * b, 1))
+    throw new RangeError(`float32 tensor of ${data.length} values cannot have dims [${dims}]`);
   return { data, dims };
 };
 
-export const int64 = (values: ArrayLike<number>, dims: readonly number[]): Tensor<BigInt64Array> =>
-  ({ data: BigInt64Array.from(Array.from(values, (v) => BigInt(v))), dims });
+export const int64 = (values: ArrayLike<number>, dims: readonly number[]): Tensor<BigInt64Array> => ({
+  data: BigInt64Array.from(Array.from(values, (v) => BigInt(v))),
+  dims,
+});

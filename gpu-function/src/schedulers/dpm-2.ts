@@ -59,7 +59,10 @@ export const dpm2Karras: SamplerDefinition = {
     const k = Math.floor(i / 2);
     const isMidpoint = i % 2 === 1;
     const prevSample = new Float32Array(sample.length);
-    const advance = (carry: Float32Array | null): StepResult => ({ prevSample, state: { schedule: state.schedule, evaluationIndex: i + 1, carry } });
+    const advance = (carry: Float32Array | null): StepResult => ({
+      prevSample,
+      state: { schedule: state.schedule, evaluationIndex: i + 1, carry },
+    });
     if (isMidpoint) {
       // Second evaluation: the full step from the sample the step started at, with the midpoint's derivative.
       const start = state.carry;

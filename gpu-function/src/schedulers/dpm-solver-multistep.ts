@@ -11,7 +11,11 @@ const f32 = Math.fround;
  * scaled and the initial noise has unit variance. First order on the first step and on the last step (which lands
  * on sigma 0, diffusers' final_sigmas_type "zero"); second order in between, from the previous denoised estimate.
  */
-function dpmSolverSchedule(sampler: "dpmpp_2m_karras" | "dpm_solver_trailing", steps: number, config: NoiseScheduleConfig): SamplingSchedule {
+function dpmSolverSchedule(
+  sampler: "dpmpp_2m_karras" | "dpm_solver_trailing",
+  steps: number,
+  config: NoiseScheduleConfig,
+): SamplingSchedule {
   const levels = trainingNoiseLevels(config);
   let timesteps: Float64Array;
   const sigmas = new Float64Array(steps + 1);

@@ -19,7 +19,8 @@ export const eulerAncestral: SamplerDefinition = {
     const sigmaDown = Math.sqrt(Math.max(0, sigmaTo * sigmaTo - sigmaUp * sigmaUp));
     const dt = sigmaDown - sigmaFrom;
     const fresh = noise(i, sample.length);
-    if (fresh.length !== sample.length) throw new RangeError(`noise source returned ${fresh.length} values for a sample of ${sample.length}`);
+    if (fresh.length !== sample.length)
+      throw new RangeError(`noise source returned ${fresh.length} values for a sample of ${sample.length}`);
     const prevSample = new Float32Array(sample.length);
     for (let j = 0; j < sample.length; j++) prevSample[j] = sample[j]! + modelOutput[j]! * dt + fresh[j]! * sigmaUp;
     return { prevSample, state: { schedule: state.schedule, evaluationIndex: i + 1, carry: null } };

@@ -18,7 +18,8 @@ const INITIAL_STREAM = 0;
  */
 export function gaussianNoise(seed: number, stream: number, length: number): Float32Array {
   if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`noise seed must be an integer from 0 to 2^53 - 1, got ${seed}`);
-  if (!Number.isInteger(stream) || stream < 0 || stream >= TWO_POW_32) throw new RangeError(`noise stream must be a 32-bit unsigned integer, got ${stream}`);
+  if (!Number.isInteger(stream) || stream < 0 || stream >= TWO_POW_32)
+    throw new RangeError(`noise stream must be a 32-bit unsigned integer, got ${stream}`);
   const keyLow = seed % TWO_POW_32;
   const keyHigh = Math.floor(seed / TWO_POW_32);
   const words = new Uint32Array(4);
@@ -51,7 +52,8 @@ export function explicitNoise(perEvaluation: readonly (Float32Array | undefined)
   return (evaluationIndex, length) => {
     const noise = perEvaluation[evaluationIndex];
     if (!noise) throw new RangeError(`no explicit noise for evaluation ${evaluationIndex}`);
-    if (noise.length !== length) throw new RangeError(`explicit noise for evaluation ${evaluationIndex} has ${noise.length} values, ${length} wanted`);
+    if (noise.length !== length)
+      throw new RangeError(`explicit noise for evaluation ${evaluationIndex} has ${noise.length} values, ${length} wanted`);
     return noise;
   };
 }

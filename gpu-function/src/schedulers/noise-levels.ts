@@ -66,7 +66,7 @@ export function sigmaToTimestep(sigma: number, levels: TrainingNoiseLevels, prec
   const lowLog = table[low]!;
   const highLog = table[low + 1]!;
   const weight = Math.min(1, Math.max(0, round(round(lowLog - logSigma) / f32(lowLog - highLog))));
-  return round(round((round(1 - weight)) * low) + round(weight * (low + 1)));
+  return round(round(round(1 - weight) * low) + round(weight * (low + 1)));
 }
 
 /**

@@ -97,13 +97,16 @@ describe.each(SAMPLER_NAMES)("sampler %s", (sampler) => {
   const cases = goldens.cases.filter((golden) => golden.sampler === sampler);
   it("Should have step goldens for at least two step counts", () => expect(cases.length).toBeGreaterThanOrEqual(2));
 
-  it.each(cases.map((golden) => [golden.steps, golden] as const))("Should reproduce diffusers' scheduler.step outputs for %s steps within 1e-5", (_, golden) => {
-    const worst = replay(readGoldenRun(golden));
-    expect(worst.initial).toBeLessThanOrEqual(STEP_TOLERANCE);
-    expect(worst.timestep).toBeLessThanOrEqual(SCHEDULE_TOLERANCE);
-    expect(worst.input).toBeLessThanOrEqual(STEP_TOLERANCE);
-    expect(worst.output).toBeLessThanOrEqual(STEP_TOLERANCE);
-  });
+  it.each(cases.map((golden) => [golden.steps, golden] as const))(
+    "Should reproduce diffusers' scheduler.step outputs for %s steps within 1e-5",
+    (_, golden) => {
+      const worst = replay(readGoldenRun(golden));
+      expect(worst.initial).toBeLessThanOrEqual(STEP_TOLERANCE);
+      expect(worst.timestep).toBeLessThanOrEqual(SCHEDULE_TOLERANCE);
+      expect(worst.input).toBeLessThanOrEqual(STEP_TOLERANCE);
+      expect(worst.output).toBeLessThanOrEqual(STEP_TOLERANCE);
+    },
+  );
 
   it("Should leave its inputs untouched and give equal outputs for equal inputs", () => {
     const run = readGoldenRun(cases[0]!);
@@ -111,7 +114,12 @@ describe.each(SAMPLER_NAMES)("sampler %s", (sampler) => {
     let state = startSampling(createSchedule(sampler, run.meta.steps, config));
     let sample: Float32Array = run.initialSample.slice();
     for (const golden of run.evaluations) {
-      const before = { sample: sample.slice(), output: golden.modelOutput.slice(), carry: state.carry?.slice() ?? null, index: state.evaluationIndex };
+      const before = {
+        sample: sample.slice(),
+        output: golden.modelOutput.slice(),
+        carry: state.carry?.slice() ?? null,
+        index: state.evaluationIndex,
+      };
       const first = step(state, golden.modelOutput, sample, noise);
       const second = step(state, golden.modelOutput, sample, noise);
       expect(second.prevSample).toEqual(first.prevSample);
@@ -137,7 +145,10 @@ describe.each(SAMPLER_NAMES)("sampler %s", (sampler) => {
       ({ prevSample: sample, state } = step(state, golden.modelOutput, sample, noise));
     }
     const resumeAt = saved[Math.floor(saved.length / 2) + 1]!;
-    let resumed: { state: SamplerState; sample: Float32Array } = { state: { ...resumeAt.state, carry: resumeAt.state.carry?.slice() ?? null }, sample: resumeAt.sample.slice() };
+    let resumed: { state: SamplerState; sample: Float32Array } = {
+      state: { ...resumeAt.state, carry: resumeAt.state.carry?.slice() ?? null },
+      sample: resumeAt.sample.slice(),
+    };
     for (const golden of run.evaluations.slice(resumed.state.evaluationIndex)) {
       const next = step(resumed.state, golden.modelOutput, resumed.sample, noise);
       resumed = { state: next.state, sample: next.prevSample };

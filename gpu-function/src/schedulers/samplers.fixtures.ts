@@ -20,12 +20,16 @@ export interface DiffusersScheduleTable {
 }
 
 export function readManifestScheduler(): ManifestSchedulerSection {
-  const manifest = JSON.parse(readFileSync(`${repositoryRoot}bundles/tiny/manifest.json`, "utf8")) as { scheduler: ManifestSchedulerSection };
+  const manifest = JSON.parse(readFileSync(`${repositoryRoot}bundles/tiny/manifest.json`, "utf8")) as {
+    scheduler: ManifestSchedulerSection;
+  };
   return manifest.scheduler;
 }
 
 export function readScheduleTables(): Record<SamplerName, Record<string, DiffusersScheduleTable>> {
-  const file = JSON.parse(readFileSync(`${repositoryRoot}bundles/tiny/reference/schedulers.json`, "utf8")) as { tables: Record<SamplerName, Record<string, DiffusersScheduleTable>> };
+  const file = JSON.parse(readFileSync(`${repositoryRoot}bundles/tiny/reference/schedulers.json`, "utf8")) as {
+    tables: Record<SamplerName, Record<string, DiffusersScheduleTable>>;
+  };
   return file.tables;
 }
 
@@ -80,7 +84,8 @@ export function readGoldenRun(meta: GoldenCase): GoldenRun {
   const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   const size = meta.shape.reduce((a, b) => a * b, 1);
   const perEvaluation = meta.hasNoise ? 4 : 3;
-  if (all.length !== size * (2 + perEvaluation * meta.evaluations)) throw new RangeError(`${meta.file} has ${all.length} values, layout wants ${size * (2 + perEvaluation * meta.evaluations)}`);
+  if (all.length !== size * (2 + perEvaluation * meta.evaluations))
+    throw new RangeError(`${meta.file} has ${all.length} values, layout wants ${size * (2 + perEvaluation * meta.evaluations)}`);
   let offset = 0;
   const next = (): Float32Array => all.slice(offset, (offset += size));
   const initialNoise = next();

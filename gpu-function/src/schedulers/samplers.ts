@@ -2,7 +2,15 @@ import { dpm2Karras } from "./dpm-2.js";
 import { dpmSolverTrailing, dpmppTwoMKarras } from "./dpm-solver-multistep.js";
 import { eulerAncestral } from "./euler-ancestral.js";
 import { euler } from "./euler.js";
-import type { NoiseScheduleConfig, NoiseSource, SamplerDefinition, SamplerName, SamplerState, SamplingSchedule, StepResult } from "./types.js";
+import type {
+  NoiseScheduleConfig,
+  NoiseSource,
+  SamplerDefinition,
+  SamplerName,
+  SamplerState,
+  SamplingSchedule,
+  StepResult,
+} from "./types.js";
 
 export const SAMPLERS: Readonly<Record<SamplerName, SamplerDefinition>> = {
   euler,
@@ -78,8 +86,10 @@ export function isFinished(state: SamplerState): boolean {
  */
 export function step(state: SamplerState, modelOutput: Float32Array, sample: Float32Array, noise?: NoiseSource): StepResult {
   requireEvaluation(state);
-  if (modelOutput.length !== sample.length) throw new RangeError(`model output has ${modelOutput.length} values, the sample ${sample.length}`);
-  if (state.carry && state.carry.length !== sample.length) throw new RangeError(`state carries ${state.carry.length} values, the sample has ${sample.length}`);
+  if (modelOutput.length !== sample.length)
+    throw new RangeError(`model output has ${modelOutput.length} values, the sample ${sample.length}`);
+  if (state.carry && state.carry.length !== sample.length)
+    throw new RangeError(`state carries ${state.carry.length} values, the sample has ${sample.length}`);
   return SAMPLERS[state.schedule.sampler].step(state, modelOutput, sample, noise);
 }
 

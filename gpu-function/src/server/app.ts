@@ -18,7 +18,10 @@ export function createApp(config: ServiceConfig, runner: JobRunner, metrics: Met
   };
   const refuse = (code: GpuRefusalCode, detail: string, headers: Record<string, string> = {}) => {
     const status = GPU_REFUSAL_STATUS[code];
-    return new Response(JSON.stringify({ status, code, detail } satisfies GpuRefusal), { status, headers: { "content-type": "application/problem+json", ...headers } });
+    return new Response(JSON.stringify({ status, code, detail } satisfies GpuRefusal), {
+      status,
+      headers: { "content-type": "application/problem+json", ...headers },
+    });
   };
 
   // The edge's request id, on every answer and (through the job) on every log line and callback.
@@ -45,8 +48,10 @@ export function createApp(config: ServiceConfig, runner: JobRunner, metrics: Met
     }
     const result = runner.accept(parsed.data, c.get("requestId"));
     if (result === "draining") return refuse("draining", "this GPU function is shutting down", { "retry-after": RETRY_AFTER.draining });
-    if (result === "not_ready") return refuse("not_ready", runner.loadError ?? "the model is still loading", { "retry-after": RETRY_AFTER.not_ready });
-    if (result === "busy") return refuse("busy", `running ${runner.inFlight} of ${config.jobsPerDevice} jobs`, { "retry-after": RETRY_AFTER.busy });
+    if (result === "not_ready")
+      return refuse("not_ready", runner.loadError ?? "the model is still loading", { "retry-after": RETRY_AFTER.not_ready });
+    if (result === "busy")
+      return refuse("busy", `running ${runner.inFlight} of ${config.jobsPerDevice} jobs`, { "retry-after": RETRY_AFTER.busy });
     return c.json({ accepted: true, duplicate: result === "duplicate" }, 202);
   });
 

@@ -1,4 +1,11 @@
-import { CALLBACK_REFUSAL_STATUSES, type GpuCallback, type GpuCallbackAnswer, type GpuJobRequest, SIGNATURE_HEADER, signCallback } from "@ecomid/shared/protocol";
+import {
+  CALLBACK_REFUSAL_STATUSES,
+  type GpuCallback,
+  type GpuCallbackAnswer,
+  type GpuJobRequest,
+  SIGNATURE_HEADER,
+  signCallback,
+} from "@ecomid/shared/protocol";
 import type { Logger } from "../runtime/log.js";
 
 export interface CallbackOptions {
@@ -18,7 +25,11 @@ export interface CallbackOptions {
  * "cancel" whatever its body says, so the attempt stops. Returns the edge's answer, or
  * null when it never answered.
  */
-export async function postCallback(request: GpuJobRequest, cb: GpuCallback, { attempts, requestId, log, timeoutMs = 10_000 }: CallbackOptions): Promise<GpuCallbackAnswer | null> {
+export async function postCallback(
+  request: GpuJobRequest,
+  cb: GpuCallback,
+  { attempts, requestId, log, timeoutMs = 10_000 }: CallbackOptions,
+): Promise<GpuCallbackAnswer | null> {
   const body = JSON.stringify(cb);
   for (let i = 1; i <= attempts; i++) {
     try {
@@ -68,7 +79,12 @@ export async function upload(putUrl: string, contentType: string, bytes: Uint8Ar
   let lastError = "";
   for (let i = 1; i <= 3; i++) {
     try {
-      const res = await fetch(putUrl, { method: "PUT", headers: { "content-type": contentType }, body: bytes as Uint8Array<ArrayBuffer>, signal: AbortSignal.timeout(60_000) });
+      const res = await fetch(putUrl, {
+        method: "PUT",
+        headers: { "content-type": contentType },
+        body: bytes as Uint8Array<ArrayBuffer>,
+        signal: AbortSignal.timeout(60_000),
+      });
       if (res.ok) return;
       lastError = `HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`;
       if (res.status < 500) break;

@@ -104,7 +104,9 @@ export class JobRunner {
       }
       log("error", "inference process exited; failing its jobs as retryable and restarting", { code, signal, in_flight: this.jobs.size });
       this.metrics.inc("gpu_worker_restarts_total");
-      const message = this.stalled ? `the inference process made no progress for ${this.config.stallMs / 1000} s and was restarted` : "the inference process stopped";
+      const message = this.stalled
+        ? `the inference process made no progress for ${this.config.stallMs / 1000} s and was restarted`
+        : "the inference process stopped";
       for (const job of [...this.jobs.values()]) {
         void this.finishFailed(job, { code: "worker_crashed", message, retryable: true });
       }
@@ -156,7 +158,13 @@ export class JobRunner {
   accept(request: GpuJobRequest, requestId: string): AcceptResult {
     const existing = this.jobs.get(request.job_id);
     if (existing && existing.request.attempt === request.attempt) return "duplicate";
-    const refused = this.draining ? "draining" : !this.ready || !this.child ? "not_ready" : this.jobs.size >= this.config.jobsPerDevice ? "busy" : null;
+    const refused = this.draining
+      ? "draining"
+      : !this.ready || !this.child
+        ? "not_ready"
+        : this.jobs.size >= this.config.jobsPerDevice
+          ? "busy"
+          : null;
     if (refused) {
       this.metrics.inc("gpu_dispatch_refused_total", { reason: refused });
       log("info", "dispatch refused", { job_id: request.job_id, request_id: requestId, attempt: request.attempt, reason: refused });
@@ -203,7 +211,11 @@ export class JobRunner {
       const kp = r.spec.keypoints;
       if (kp.type === "pose_image" || kp.type === "keypoint_image") keypointImage = await download(kp.image.url, this.config.maxInputBytes);
     } catch (e) {
-      return this.finishFailed(job, { code: "input_fetch_failed", message: `could not download an input: ${(e as Error).message}`, retryable: true });
+      return this.finishFailed(job, {
+        code: "input_fetch_failed",
+        message: `could not download an input: ${(e as Error).message}`,
+        retryable: true,
+      });
     }
     const downloadMs = Date.now() - downloadStart;
     this.metrics.observe("gpu_stage_seconds", downloadMs / 1000, { stage: "download" });
@@ -257,7 +269,8 @@ export class JobRunner {
     if (m.type === "running") {
       this.metrics.observe("gpu_job_queue_wait_seconds", (Date.now() - job.acceptedAt) / 1000);
     } else if (m.type === "progress") {
-      const preview = m.preview && job.request.progress_previews ? `data:image/webp;base64,${Buffer.from(m.preview).toString("base64")}` : undefined;
+      const preview =
+        m.preview && job.request.progress_previews ? `data:image/webp;base64,${Buffer.from(m.preview).toString("base64")}` : undefined;
       const answer = await this.callback(job, {
         type: "progress",
         attempt,
@@ -296,7 +309,9 @@ export class JobRunner {
           seed: o.seed,
           identity_similarity: o.identitySimilarity,
         })),
-        intermediates: m.intermediates.filter((i) => job.request.intermediates.some((t) => t.kind === i.kind)).map((i) => ({ kind: i.kind, content_type: i.contentType })),
+        intermediates: m.intermediates
+          .filter((i) => job.request.intermediates.some((t) => t.kind === i.kind))
+          .map((i) => ({ kind: i.kind, content_type: i.contentType })),
         faces: m.faces,
         chosen_face: m.chosenFace,
         timings: { run_ms: Date.now() - job.acceptedAt, stages_ms: m.stagesMs },
@@ -322,7 +337,11 @@ export class JobRunner {
     job.log("warn", "handing the job back: shutting down before it finished");
     await this.finishFailed(
       job,
-      { code: "worker_shutdown", message: "the GPU function shut down before the job finished; it is run again elsewhere", retryable: true },
+      {
+        code: "worker_shutdown",
+        message: "the GPU function shut down before the job finished; it is run again elsewhere",
+        retryable: true,
+      },
       {},
       undefined,
       { attempts: HAND_BACK_ATTEMPTS, timeoutMs: HAND_BACK_TIMEOUT_MS },
@@ -339,7 +358,11 @@ export class JobRunner {
     if (job.settled) return;
     job.settled = true;
     this.metrics.inc("gpu_job_errors_total", { code: error.code });
-    job.log(error.code === "internal_error" || error.code === "worker_crashed" ? "error" : "info", "job failed", { code: error.code, retryable: error.retryable, error: error.message });
+    job.log(error.code === "internal_error" || error.code === "worker_crashed" ? "error" : "info", "job failed", {
+      code: error.code,
+      retryable: error.retryable,
+      error: error.message,
+    });
     await this.callback(
       job,
       {

@@ -18,10 +18,19 @@ export const METRICS = {
   gpu_job_errors_total: { kind: "counter", help: "Failed jobs by error code (shared/src/errors.ts)." },
   gpu_callback_failures_total: { kind: "counter", help: "Callbacks the edge never answered after every retry, by callback type." },
   gpu_worker_restarts_total: { kind: "counter", help: "Times the inference child process died and was started again." },
-  gpu_worker_stalls_total: { kind: "counter", help: "Times the inference process sent nothing for STALL_SECONDS during a job and was killed." },
+  gpu_worker_stalls_total: {
+    kind: "counter",
+    help: "Times the inference process sent nothing for STALL_SECONDS during a job and was killed.",
+  },
   gpu_job_seconds: { kind: "histogram", help: "Accept to outcome, by outcome." },
-  gpu_job_queue_wait_seconds: { kind: "histogram", help: "Accept to inference start inside this GPU function (input download and any job ahead in the inference process)." },
-  gpu_stage_seconds: { kind: "histogram", help: "Duration of each stage of a job (download, face analysis, encoders, denoise, decode, encode...)." },
+  gpu_job_queue_wait_seconds: {
+    kind: "histogram",
+    help: "Accept to inference start inside this GPU function (input download and any job ahead in the inference process).",
+  },
+  gpu_stage_seconds: {
+    kind: "histogram",
+    help: "Duration of each stage of a job (download, face analysis, encoders, denoise, decode, encode...).",
+  },
   gpu_model_load_seconds: { kind: "gauge", help: "Time to open, verify and load the model bundle at start." },
   gpu_model_warmup_seconds: { kind: "gauge", help: "Time of the warm-up job after loading." },
   gpu_model_ready: { kind: "gauge", help: "1 when the model is loaded and jobs are accepted." },
@@ -42,7 +51,8 @@ export class Metrics {
   constructor() {
     // Unlabelled series exist from the start, so dashboards and the autoscaler see 0, not "no data".
     for (const name of ["gpu_jobs_accepted_total", "gpu_worker_restarts_total", "gpu_worker_stalls_total"] as const) this.inc(name, {}, 0);
-    for (const name of ["gpu_model_ready", "gpu_model_load_failed", "gpu_jobs_in_flight", "gpu_busy_ratio", "gpu_draining"] as const) this.set(name, 0);
+    for (const name of ["gpu_model_ready", "gpu_model_load_failed", "gpu_jobs_in_flight", "gpu_busy_ratio", "gpu_draining"] as const)
+      this.set(name, 0);
   }
 
   inc(name: MetricName, labels: Labels = {}, by = 1): void {
@@ -68,7 +78,10 @@ export class Metrics {
   render(): string {
     const lines: string[] = [];
     for (const [name, family] of Object.entries(METRICS) as Array<[MetricName, Family]>) {
-      const samples = family.kind === "histogram" ? this.renderHistogram(name) : this.renderScalar(name, family.kind === "counter" ? this.counters : this.gauges);
+      const samples =
+        family.kind === "histogram"
+          ? this.renderHistogram(name)
+          : this.renderScalar(name, family.kind === "counter" ? this.counters : this.gauges);
       if (samples.length === 0) continue;
       lines.push(`# HELP ${name} ${family.help}`, `# TYPE ${name} ${family.kind}`, ...samples);
     }

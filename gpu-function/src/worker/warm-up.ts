@@ -14,7 +14,10 @@ export async function warmUp(pipeline: EcomidPipeline, bundle: ModelBundle): Pro
   const face = readFileSync(join(layout.assetsDir, "warm-up-face.jpg"));
   const size = bundle.manifest.limits.min_side;
   await pipeline.run({
-    spec: localJobSpec({ bytes: face.byteLength, contentType: "image/jpeg" }, { width: size, height: size, output_format: "webp", output_quality: 50 }),
+    spec: localJobSpec(
+      { bytes: face.byteLength, contentType: "image/jpeg" },
+      { width: size, height: size, output_format: "webp", output_quality: 50 },
+    ),
     references: [new Uint8Array(face)],
     keypointImage: null,
     intermediates: [],

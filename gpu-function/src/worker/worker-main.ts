@@ -21,13 +21,23 @@ async function load(): Promise<void> {
   const config = readConfig();
   const t0 = performance.now();
   try {
-    const bundle = await ModelBundle.open(config.bundleDir, { provider: config.provider, graphsInMemory: config.graphsInMemory, log }, { skipHashes: config.skipHashes });
+    const bundle = await ModelBundle.open(
+      config.bundleDir,
+      { provider: config.provider, graphsInMemory: config.graphsInMemory, log },
+      { skipHashes: config.skipHashes },
+    );
     pipeline = await EcomidPipeline.load(bundle);
     const loadMs = Math.round(performance.now() - t0);
     const t1 = performance.now();
     await warmUp(pipeline, bundle);
     const provider = (await bundle.graph("denoiser")).provider;
-    send({ type: "ready", provider, bundleId: `${bundle.manifest.id}@${bundle.manifest.version}`, loadMs, warmupMs: Math.round(performance.now() - t1) });
+    send({
+      type: "ready",
+      provider,
+      bundleId: `${bundle.manifest.id}@${bundle.manifest.version}`,
+      loadMs,
+      warmupMs: Math.round(performance.now() - t1),
+    });
   } catch (e) {
     send({ type: "load_failed", message: e instanceof Error ? e.message : String(e) });
   }
@@ -35,10 +45,22 @@ async function load(): Promise<void> {
 
 async function run(m: Extract<ToWorker, { type: "run" }>): Promise<void> {
   const jobLog = boundLog({ job_id: m.jobId, request_id: m.requestId, attempt: m.attempt, process: "inference" });
-  if (!pipeline) return void send({ type: "failed", jobId: m.jobId, error: { code: "internal_error", message: "the model is not loaded", retryable: true }, stagesMs: {} });
+  if (!pipeline)
+    return void send({
+      type: "failed",
+      jobId: m.jobId,
+      error: { code: "internal_error", message: "the model is not loaded", retryable: true },
+      stagesMs: {},
+    });
   let lastPreviewAt = 0;
   send({ type: "running", jobId: m.jobId });
-  jobLog("info", "inference started", { steps: m.spec.steps, width: m.spec.width, height: m.spec.height, num_outputs: m.spec.num_outputs, sampler: m.spec.sampler });
+  jobLog("info", "inference started", {
+    steps: m.spec.steps,
+    width: m.spec.width,
+    height: m.spec.height,
+    num_outputs: m.spec.num_outputs,
+    sampler: m.spec.sampler,
+  });
   try {
     const result = await pipeline.run(
       { spec: m.spec, references: m.references, keypointImage: m.keypointImage, intermediates: m.intermediates },
@@ -70,7 +92,10 @@ async function run(m: Extract<ToWorker, { type: "run" }>): Promise<void> {
       send({ type: "canceled", jobId: m.jobId });
     } else {
       const error = toJobError(e);
-      jobLog(error.code === "internal_error" ? "error" : "info", "inference failed", { code: error.code, error: error.code === "internal_error" && e instanceof Error ? e.stack : error.message });
+      jobLog(error.code === "internal_error" ? "error" : "info", "inference failed", {
+        code: error.code,
+        error: error.code === "internal_error" && e instanceof Error ? e.stack : error.message,
+      });
       send({ type: "failed", jobId: m.jobId, error, stagesMs: {} });
     }
   } finally {

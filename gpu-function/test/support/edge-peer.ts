@@ -73,7 +73,12 @@ export class EdgePeer {
     for (;;) {
       const found = this.of(jobId).find(match);
       if (found) return found;
-      if (Date.now() > until) throw new Error(`no matching callback for ${jobId}; got ${this.of(jobId).map((c) => c.body.type).join(", ")}`);
+      if (Date.now() > until)
+        throw new Error(
+          `no matching callback for ${jobId}; got ${this.of(jobId)
+            .map((c) => c.body.type)
+            .join(", ")}`,
+        );
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -128,7 +133,13 @@ export class EdgePeer {
     }
     if (req.method === "POST" && kind === "cb" && name) {
       const raw = (await readBody(req)).toString();
-      const ok = await verifyCallback(PEER_SECRET, name, Number(req.headers["ecomid-attempt"]), raw, req.headers["ecomid-signature"] as string);
+      const ok = await verifyCallback(
+        PEER_SECRET,
+        name,
+        Number(req.headers["ecomid-attempt"]),
+        raw,
+        req.headers["ecomid-signature"] as string,
+      );
       if (ok !== "ok") {
         this.badSignatures++;
         return void res.writeHead(403).end();
@@ -137,11 +148,15 @@ export class EdgePeer {
       const refusal = this.refusals.get(name);
       if (refusal && list.length >= refusal.after) {
         this.refused.push({ jobId: name, type: (JSON.parse(raw) as GpuCallback).type });
-        return void res.writeHead(refusal.status, { "content-type": "application/problem+json" }).end(JSON.stringify({ status: refusal.status, code: "refused", detail: "refused by the test" }));
+        return void res
+          .writeHead(refusal.status, { "content-type": "application/problem+json" })
+          .end(JSON.stringify({ status: refusal.status, code: "refused", detail: "refused by the test" }));
       }
       list.push({ body: JSON.parse(raw) as GpuCallback, headers: req.headers });
       this.callbacks.set(name, list);
-      return void res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok: true, cancel: this.cancelJobs.has(name) }));
+      return void res
+        .writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify({ ok: true, cancel: this.cancelJobs.has(name) }));
     }
     res.writeHead(404).end();
   }

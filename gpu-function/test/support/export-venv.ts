@@ -10,5 +10,11 @@ export function runExporter(args: string[], timeoutMs: number): string {
   if (!existsSync(EXPORT_PYTHON)) {
     throw new Error(`${EXPORT_PYTHON} not found: run infra/export/setup_venv.sh (about 3 minutes) before this test`);
   }
-  return execFileSync(EXPORT_PYTHON, ["-m", ...args], { cwd: "infra/export", encoding: "utf8", timeout: timeoutMs, stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 << 20 });
+  return execFileSync(EXPORT_PYTHON, ["-m", ...args], {
+    cwd: "infra/export",
+    encoding: "utf8",
+    timeout: timeoutMs,
+    stdio: ["ignore", "pipe", "pipe"],
+    maxBuffer: 64 << 20,
+  });
 }

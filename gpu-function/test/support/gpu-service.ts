@@ -21,7 +21,15 @@ export class GpuService {
     const port = 20000 + Math.floor(Math.random() * 20000);
     this.url = `http://127.0.0.1:${port}`;
     this.process = spawn("node", nodeArgs, {
-      env: { ...process.env, PORT: String(port), BUNDLE_DIR: "bundles/tiny", EXECUTION_PROVIDER: "cpu", GPU_DISPATCH_TOKEN: SERVICE_TOKEN, HEARTBEAT_SECONDS: "1", ...env },
+      env: {
+        ...process.env,
+        PORT: String(port),
+        BUNDLE_DIR: "bundles/tiny",
+        EXECUTION_PROVIDER: "cpu",
+        GPU_DISPATCH_TOKEN: SERVICE_TOKEN,
+        HEARTBEAT_SECONDS: "1",
+        ...env,
+      },
       stdio: ["ignore", "pipe", "pipe"],
       cwd,
     });
@@ -47,7 +55,10 @@ export class GpuService {
       if (this.process.exitCode !== null) throw new Error(`the GPU function exited: ${JSON.stringify(this.logs.slice(-5))}`);
       try {
         // With the dispatch token, /health says why a bundle failed to load.
-        const h = (await (await fetch(`${this.url}/health`, { headers: { authorization: `Bearer ${SERVICE_TOKEN}` } })).json()) as { model_ready: boolean; error: string | null };
+        const h = (await (await fetch(`${this.url}/health`, { headers: { authorization: `Bearer ${SERVICE_TOKEN}` } })).json()) as {
+          model_ready: boolean;
+          error: string | null;
+        };
         if (h.model_ready) return this;
         if (h.error) throw new Error(h.error);
       } catch (e) {
@@ -73,7 +84,10 @@ export class GpuService {
   /** The inference child process(es) forked by this service. */
   children(): number[] {
     try {
-      return execFileSync("ps", ["-o", "pid=", "--ppid", String(this.pid)], { encoding: "utf8" }).split("\n").filter((l) => l.trim()).map(Number);
+      return execFileSync("ps", ["-o", "pid=", "--ppid", String(this.pid)], { encoding: "utf8" })
+        .split("\n")
+        .filter((l) => l.trim())
+        .map(Number);
     } catch {
       return []; // ps exits 1 when nothing matches
     }

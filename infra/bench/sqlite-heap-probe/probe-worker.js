@@ -13,7 +13,9 @@ export class Probe extends DurableObject {
     const sql = this.ctx.storage.sql;
     if (mode === "read") sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'state'").toArray();
     if (mode === "tables") {
-      sql.exec("CREATE TABLE IF NOT EXISTS events (sequence INTEGER PRIMARY KEY, type TEXT NOT NULL, at TEXT NOT NULL, data TEXT NOT NULL)");
+      sql.exec(
+        "CREATE TABLE IF NOT EXISTS events (sequence INTEGER PRIMARY KEY, type TEXT NOT NULL, at TEXT NOT NULL, data TEXT NOT NULL)",
+      );
       sql.exec("CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value TEXT NOT NULL)");
       sql.exec("INSERT OR REPLACE INTO state (name, value) VALUES ('stored', ?)", "x".repeat(2048));
     }

@@ -12,10 +12,12 @@ const imageLimits = `at most ${API_LIMITS.maxImageBytes / 2 ** 20} MB and ${API_
 export const ERROR_ADVICE: Record<ErrorCode, string> = {
   invalid_request: "Check the field named in the message against its allowed values (GET /v1/models gives each model's limits).",
   invalid_json: "The body was not valid JSON; send the job as JSON, or as multipart with the JSON in a part named request.",
-  invalid_multipart: "The multipart body was malformed: put the job JSON first, in a part named request, then one file part for each file it names.",
+  invalid_multipart:
+    "The multipart body was malformed: put the job JSON first, in a part named request, then one file part for each file it names.",
   unsupported_media_type: "Send the body as application/json, or as multipart/form-data for a job with its images inline.",
   payload_too_large: `The request is too large: send smaller images (${imageLimits} each, ${API_LIMITS.maxReferenceImages} references at most).`,
-  unauthorized: "The API key is missing or not valid; check that this API issued it and that it was copied whole (a local `npm start` writes one to .state/dev-key.txt).",
+  unauthorized:
+    "The API key is missing or not valid; check that this API issued it and that it was copied whole (a local `npm start` writes one to .state/dev-key.txt).",
   forbidden: "This key lacks the scope the call needs (jobs:read, jobs:write or admin); use a key created with that scope.",
   key_revoked: "This API key was revoked; use another key, or create a new one.",
   not_found: "No such job, upload or key for this API key; check the id (jobs of other owners are not visible).",
@@ -35,14 +37,16 @@ export const ERROR_ADVICE: Record<ErrorCode, string> = {
   url_not_allowed: "Image and webhook URLs must be https to a public host (plain http only to loopback where the server allows it).",
   input_fetch_failed: "The API could not download an image URL; check that it is public and reachable, or send the file itself.",
   model_not_found: "No such model here; GET /v1/models lists the models on offer.",
-  parameter_out_of_range: "A setting is outside this model's limits (size multiple, steps, sampler, prompt length); GET /v1/models lists them.",
+  parameter_out_of_range:
+    "A setting is outside this model's limits (size multiple, steps, sampler, prompt length); GET /v1/models lists them.",
   signature_invalid: "A signed URL or signature did not verify; request a fresh URL.",
   signature_expired: "A signed URL expired; request a fresh one (GET the job again).",
   stale_attempt: "A callback from a superseded attempt was refused; nothing to do.",
   output_not_available: "The job's outputs were deleted at the end of their retention; run the job again.",
   face_not_detected:
     "No face was found in the photo: the face may be too small or tightly cropped; pad the image so the whole head and some background show, and use a frontal, well-lit photo.",
-  face_index_out_of_range: "There are fewer faces than the face_index asked for; use a face_index below the number of faces reported, or leave it out for the largest face.",
+  face_index_out_of_range:
+    "There are fewer faces than the face_index asked for; use a face_index below the number of faces reported, or leave it out for the largest face.",
   pose_face_not_detected: "No face was found in the pose image; use another pose image, or give the keypoints as points instead.",
   deadline_exceeded: "The job did not finish before its deadline; allow more deadline_seconds, or try when the service is less busy.",
   worker_lost: "The GPU worker stopped responding on every attempt; try again, and report it with the job id if it persists.",

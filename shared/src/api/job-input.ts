@@ -25,20 +25,27 @@ const NOT_BLANK = /[^\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205
 /** Five face keypoints in output-image pixels: left eye, right eye, nose, left mouth corner, right mouth corner. */
 export const KeypointControl = z
   .discriminatedUnion("type", [
-    z.object({ type: z.literal("reference") }).strict().describe("use the reference face's own keypoints"),
+    z
+      .object({ type: z.literal("reference") })
+      .strict()
+      .describe("use the reference face's own keypoints"),
     z
       .object({ type: z.literal("pose_image"), image: ImageRef })
       .strict()
       .describe("keypoints of the largest face in this image; if it has no face the image is used as the hint as is"),
     z.object({ type: z.literal("points"), points: z.array(Point).length(5) }).strict(),
-    z.object({ type: z.literal("keypoint_image"), image: ImageRef }).strict().describe("a pre-drawn keypoint image"),
+    z
+      .object({ type: z.literal("keypoint_image"), image: ImageRef })
+      .strict()
+      .describe("a pre-drawn keypoint image"),
   ])
   .meta({ id: "KeypointControl" });
 export type KeypointControl = z.infer<typeof KeypointControl>;
 
-export const Sampler = z
-  .enum(["euler", "euler_ancestral", "dpmpp_2m_karras", "dpm_2_karras", "dpm_solver_trailing"])
-  .meta({ id: "Sampler", description: "dpm_2_karras is the EcomID workflow's sampler; dpm_solver_trailing suits Lightning/Turbo bundles." });
+export const Sampler = z.enum(["euler", "euler_ancestral", "dpmpp_2m_karras", "dpm_2_karras", "dpm_solver_trailing"]).meta({
+  id: "Sampler",
+  description: "dpm_2_karras is the EcomID workflow's sampler; dpm_solver_trailing suits Lightning/Turbo bundles.",
+});
 export type Sampler = z.infer<typeof Sampler>;
 
 export const IdMode = z.enum(["fidelity", "style", "neutral"]).meta({ id: "IdMode" });
@@ -62,31 +69,31 @@ const side = (name: string, min: number = L.minSide, max: number = L.maxSide, mu
  * identity 0.3, IdentityNet 0.8, 25 steps, CFG 3.5, dpm_2 + Karras, 1024x1024).
  */
 export const JobInputFields = z.object({
-    reference_images: z.array(ImageRef).min(1).max(L.maxReferenceImages),
-    prompt: z.string().max(L.maxPromptChars).regex(NOT_BLANK, "the prompt is blank").trim(),
-    negative_prompt: z.string().max(L.maxPromptChars).default(""),
-    keypoints: KeypointControl.default({ type: "reference" }),
-    face_index: z
-      .number()
-      .int()
-      .min(0)
-      .max(31)
-      .optional()
-      .describe("which detected face of the first reference to use, by index in size order; default the largest"),
-    identity_strength: z.number().min(0).max(L.maxStrength).default(0.3),
-    structure_strength: z.number().min(0).max(L.maxStrength).default(0.8),
-    id_mode: IdMode.default("fidelity"),
-    id_noise: z.number().min(0).max(1).default(0).describe("noise in the negative ID embeddings (EcomID's basic node uses 0.35)"),
-    steps: z.number().int().min(1).max(L.maxSteps).default(25),
-    guidance: z.number().min(1).max(L.maxGuidance).default(3.5),
-    sampler: Sampler.default("dpm_2_karras"),
-    seed: z.number().int().min(0).max(L.maxSeed).optional().describe("random when omitted; the seed used is on the job"),
-    width: side("width").default(1024),
-    height: side("height").default(1024),
-    num_outputs: z.number().int().min(1).max(L.maxOutputs).default(1),
-    output_format: OutputFormat.default("webp"),
-    output_quality: z.number().int().min(1).max(100).default(90),
-    return_intermediates: z.array(Intermediate).max(3).default([]),
+  reference_images: z.array(ImageRef).min(1).max(L.maxReferenceImages),
+  prompt: z.string().max(L.maxPromptChars).regex(NOT_BLANK, "the prompt is blank").trim(),
+  negative_prompt: z.string().max(L.maxPromptChars).default(""),
+  keypoints: KeypointControl.default({ type: "reference" }),
+  face_index: z
+    .number()
+    .int()
+    .min(0)
+    .max(31)
+    .optional()
+    .describe("which detected face of the first reference to use, by index in size order; default the largest"),
+  identity_strength: z.number().min(0).max(L.maxStrength).default(0.3),
+  structure_strength: z.number().min(0).max(L.maxStrength).default(0.8),
+  id_mode: IdMode.default("fidelity"),
+  id_noise: z.number().min(0).max(1).default(0).describe("noise in the negative ID embeddings (EcomID's basic node uses 0.35)"),
+  steps: z.number().int().min(1).max(L.maxSteps).default(25),
+  guidance: z.number().min(1).max(L.maxGuidance).default(3.5),
+  sampler: Sampler.default("dpm_2_karras"),
+  seed: z.number().int().min(0).max(L.maxSeed).optional().describe("random when omitted; the seed used is on the job"),
+  width: side("width").default(1024),
+  height: side("height").default(1024),
+  num_outputs: z.number().int().min(1).max(L.maxOutputs).default(1),
+  output_format: OutputFormat.default("webp"),
+  output_quality: z.number().int().min(1).max(100).default(90),
+  return_intermediates: z.array(Intermediate).max(3).default([]),
 });
 
 /** The rules between fields that JSON Schema cannot state: the pixel budget, and keypoints inside the image. */
@@ -109,9 +116,7 @@ function refineJobInput(maxPixels: number) {
   };
 }
 
-export const JobInput = JobInputFields.strict()
-  .superRefine(refineJobInput(L.maxOutputPixels))
-  .meta({ id: "JobInput" });
+export const JobInput = JobInputFields.strict().superRefine(refineJobInput(L.maxOutputPixels)).meta({ id: "JobInput" });
 export type JobInput = z.infer<typeof JobInput>;
 
 export const Metadata = z
@@ -173,9 +178,15 @@ function keypointControlFor(source: ImageSource) {
   const image = source === "parts" ? ImageRef : RemoteImageRef;
   return z.discriminatedUnion("type", [
     KeypointControl.options[0],
-    z.object({ type: z.literal("pose_image"), image }).strict().describe(KeypointControl.options[1].description ?? ""),
+    z
+      .object({ type: z.literal("pose_image"), image })
+      .strict()
+      .describe(KeypointControl.options[1].description ?? ""),
     KeypointControl.options[2],
-    z.object({ type: z.literal("keypoint_image"), image }).strict().describe(KeypointControl.options[3].description ?? ""),
+    z
+      .object({ type: z.literal("keypoint_image"), image })
+      .strict()
+      .describe(KeypointControl.options[3].description ?? ""),
   ]);
 }
 
@@ -214,16 +225,35 @@ export function createJobRequestFor(models: readonly Model[], images: ImageSourc
 /** A model's limits and defaults as field bounds (a model narrows the API's). */
 function modelFields(m: Model) {
   const l = m.limits;
-  const d = m.defaults as Partial<Record<"width" | "height" | "steps" | "sampler" | "guidance" | "identity_strength" | "structure_strength" | "id_mode", unknown>>;
+  const d = m.defaults as Partial<
+    Record<"width" | "height" | "steps" | "sampler" | "guidance" | "identity_strength" | "structure_strength" | "id_mode", unknown>
+  >;
   const sampler = z.enum(l.samplers as [Sampler, ...Sampler[]]);
   return {
     width: side("width", l.min_side, l.max_side, l.side_multiple).default(Number(d.width ?? 1024)),
     height: side("height", l.min_side, l.max_side, l.side_multiple).default(Number(d.height ?? 1024)),
-    steps: z.number().int().min(1).max(l.max_steps).default(Number(d.steps ?? 25)),
+    steps: z
+      .number()
+      .int()
+      .min(1)
+      .max(l.max_steps)
+      .default(Number(d.steps ?? 25)),
     sampler: sampler.default((d.sampler as Sampler | undefined) ?? l.samplers[0]!),
-    guidance: z.number().min(1).max(L.maxGuidance).default(Number(d.guidance ?? 3.5)),
-    identity_strength: z.number().min(0).max(L.maxStrength).default(Number(d.identity_strength ?? 0.3)),
-    structure_strength: z.number().min(0).max(L.maxStrength).default(Number(d.structure_strength ?? 0.8)),
+    guidance: z
+      .number()
+      .min(1)
+      .max(L.maxGuidance)
+      .default(Number(d.guidance ?? 3.5)),
+    identity_strength: z
+      .number()
+      .min(0)
+      .max(L.maxStrength)
+      .default(Number(d.identity_strength ?? 0.3)),
+    structure_strength: z
+      .number()
+      .min(0)
+      .max(L.maxStrength)
+      .default(Number(d.structure_strength ?? 0.8)),
     id_mode: IdMode.default((d.id_mode as z.infer<typeof IdMode> | undefined) ?? "fidelity"),
   };
 }

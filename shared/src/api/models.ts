@@ -11,7 +11,9 @@ export const ModelLimits = z
     max_prompt_tokens: z
       .number()
       .int()
-      .describe("CLIP tokens a prompt (and a negative prompt) may have: one 77-token window less its start and end tokens; a longer one is refused with 422"),
+      .describe(
+        "CLIP tokens a prompt (and a negative prompt) may have: one 77-token window less its start and end tokens; a longer one is refused with 422",
+      ),
     samplers: z.array(Sampler),
   })
   .meta({ id: "ModelLimits" });

@@ -27,6 +27,8 @@ export const WebhookSecret = z
     previous_valid_until: z.iso
       .datetime()
       .nullable()
-      .describe("until when retired secrets still sign too (each for 24 h after the rotation that retired it; this is the last of them); null when none does"),
+      .describe(
+        "until when retired secrets still sign too (each for 24 h after the rotation that retired it; this is the last of them); null when none does",
+      ),
   })
   .meta({ id: "WebhookSecret" });

@@ -5,8 +5,12 @@ const hexBytes = (hex: string) => Uint8Array.from(hex.match(/../g)!, (h) => pars
 
 describe("hmacSha256", () => {
   it("matches RFC 4231 test case 2 with a string key and test case 1 with a byte key", async () => {
-    expect(toHex(await hmacSha256("Jefe", "what do ya want for nothing?"))).toBe("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
-    expect(toHex(await hmacSha256(hexBytes("0b".repeat(20)), "Hi There"))).toBe("b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+    expect(toHex(await hmacSha256("Jefe", "what do ya want for nothing?"))).toBe(
+      "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+    );
+    expect(toHex(await hmacSha256(hexBytes("0b".repeat(20)), "Hi There"))).toBe(
+      "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7",
+    );
   });
 
   it("keeps a string secret and a byte secret apart even when the cache has seen both", async () => {

@@ -30,10 +30,7 @@ export const BundleFile = z
 export type BundleFile = z.infer<typeof BundleFile>;
 
 /** A fixed size, or a symbolic name ("batch", "height") shared across tensors. */
-export const Dim = z.union([
-  z.number().int().positive(),
-  z.string().regex(/^[a-z_][a-z0-9_]*$/, "a symbolic dimension name"),
-]);
+export const Dim = z.union([z.number().int().positive(), z.string().regex(/^[a-z_][a-z0-9_]*$/, "a symbolic dimension name")]);
 
 export const TensorDtype = z.enum(["float32", "float16", "int64", "int32", "uint8", "bool"]);
 export type TensorDtype = z.infer<typeof TensorDtype>;
@@ -106,9 +103,7 @@ export const Preprocessing = z
         input_std: z.number().positive(),
       })
       .strict(),
-    ffhq: z
-      .object({ size: z.number().int().positive(), template: FivePoints, border_bgr: Rgb })
-      .strict(),
+    ffhq: z.object({ size: z.number().int().positive(), template: FivePoints, border_bgr: Rgb }).strict(),
     id_prep: z
       .object({
         input_size: z.number().int().positive(),
@@ -138,13 +133,7 @@ export const Preprocessing = z
   .meta({ id: "BundlePreprocessing" });
 
 /** Mirrors the public API's Sampler enum (shared/src/api/job-input.ts). */
-export const BundleSampler = z.enum([
-  "euler",
-  "euler_ancestral",
-  "dpmpp_2m_karras",
-  "dpm_2_karras",
-  "dpm_solver_trailing",
-]);
+export const BundleSampler = z.enum(["euler", "euler_ancestral", "dpmpp_2m_karras", "dpm_2_karras", "dpm_solver_trailing"]);
 export const IdMode = z.enum(["fidelity", "style", "neutral"]);
 
 export const Defaults = z
@@ -309,5 +298,6 @@ function checkReferences(m: ManifestShape, ctx: z.RefinementCtx): void {
     }
   }
   if (d.steps > l.max_steps) ctx.addIssue({ code: "custom", message: "default steps above max_steps", path: ["defaults", "steps"] });
-  if (!l.samplers.includes(d.sampler)) ctx.addIssue({ code: "custom", message: "default sampler not in limits.samplers", path: ["defaults", "sampler"] });
+  if (!l.samplers.includes(d.sampler))
+    ctx.addIssue({ code: "custom", message: "default sampler not in limits.samplers", path: ["defaults", "sampler"] });
 }

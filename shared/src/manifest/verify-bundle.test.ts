@@ -7,8 +7,16 @@ import { ModelBundleManifest } from "./manifest.js";
 import { BundleVerificationError, verifyBundle } from "./verify-bundle.js";
 
 const GRAPH_NAMES = [
-  "scrfd", "arcface", "id_prep", "id_encoder", "resampler",
-  "clip_l", "clip_g", "denoiser", "denoiser_no_control", "vae_decoder",
+  "scrfd",
+  "arcface",
+  "id_prep",
+  "id_encoder",
+  "resampler",
+  "clip_l",
+  "clip_g",
+  "denoiser",
+  "denoiser_no_control",
+  "vae_decoder",
 ] as const;
 
 const point = (x: number, y: number): [number, number] => [x, y];
@@ -33,7 +41,15 @@ function writeBundle(dir: string) {
   const graphs = Object.fromEntries(
     GRAPH_NAMES.map((g) => [
       g,
-      { file: `graphs/${g}.onnx`, external_data: [], inputs: [tensor], outputs: [tensor], precision: "float32", opset: 17, sources: ["test"] },
+      {
+        file: `graphs/${g}.onnx`,
+        external_data: [],
+        inputs: [tensor],
+        outputs: [tensor],
+        precision: "float32",
+        opset: 17,
+        sources: ["test"],
+      },
     ]),
   );
   const rgb = [1, 2, 3];
@@ -46,11 +62,26 @@ function writeBundle(dir: string) {
     created_by: "verify-bundle.test.ts",
     graphs,
     model: {
-      latent_channels: 4, vae_scale_factor: 8, cross_attention_dim: 40, text_embeds_dim: 24, id_tokens: 10,
-      id_padding_tokens: { fidelity: 8, style: 16, neutral: 0 }, resampler_tokens: 16, arcface_dim: 512, id_attention_layers: 4,
+      latent_channels: 4,
+      vae_scale_factor: 8,
+      cross_attention_dim: 40,
+      text_embeds_dim: 24,
+      id_tokens: 10,
+      id_padding_tokens: { fidelity: 8, style: 16, neutral: 0 },
+      resampler_tokens: 16,
+      arcface_dim: 512,
+      id_attention_layers: 4,
     },
     preprocessing: {
-      scrfd: { det_sizes: [640], input_mean: 127.5, input_std: 128, score_threshold: 0.5, nms_threshold: 0.4, strides: [8, 16, 32], anchors_per_cell: 2 },
+      scrfd: {
+        det_sizes: [640],
+        input_mean: 127.5,
+        input_std: 128,
+        score_threshold: 0.5,
+        nms_threshold: 0.4,
+        strides: [8, 16, 32],
+        anchors_per_cell: 2,
+      },
       arcface: { size: 112, template: five(), input_mean: 127.5, input_std: 127.5 },
       ffhq: { size: 512, template: five(), border_bgr: rgb },
       id_prep: { input_size: 512, output_size: 336, parsing_mean: rgb, parsing_std: rgb, clip_mean: rgb, clip_std: rgb, white_labels: [0] },
@@ -58,15 +89,33 @@ function writeBundle(dir: string) {
       vae: { scaling_factor: 0.13025 },
       id_noise_scale: { id_encoder: 1, resampler: 0.35 },
     },
-    defaults: { steps: 4, guidance: 3.5, sampler: "dpm_2_karras", identity_weight: 0.3, structure_strength: 0.8, id_mode: "fidelity", width: 64, height: 64 },
+    defaults: {
+      steps: 4,
+      guidance: 3.5,
+      sampler: "dpm_2_karras",
+      identity_weight: 0.3,
+      structure_strength: 0.8,
+      id_mode: "fidelity",
+      width: 64,
+      height: 64,
+    },
     limits: { min_side: 64, max_side: 128, max_pixels: 16384, side_multiple: 8, max_steps: 10, samplers: ["euler", "dpm_2_karras"] },
     scheduler: {
-      num_train_timesteps: 1000, beta_start: 0.00085, beta_end: 0.012, beta_schedule: "scaled_linear",
-      steps_offset: 1, prediction_type: "epsilon", timestep_spacing: "leading",
+      num_train_timesteps: 1000,
+      beta_start: 0.00085,
+      beta_end: 0.012,
+      beta_schedule: "scaled_linear",
+      steps_offset: 1,
+      prediction_type: "epsilon",
+      timestep_spacing: "leading",
     },
     tokenizer: {
-      file: "tokenizer/tokenizer.json", config_file: "tokenizer/tokenizer_config.json", max_length: 77,
-      bos_token_id: 49406, eos_token_id: 49407, pad_token_id: { clip_l: 49407, clip_g: 0 },
+      file: "tokenizer/tokenizer.json",
+      config_file: "tokenizer/tokenizer_config.json",
+      max_length: 77,
+      bos_token_id: 49406,
+      eos_token_id: 49407,
+      pad_token_id: { clip_l: 49407, clip_g: 0 },
     },
     constants: {
       uncond_id_tokens: { file: "constants/uncond_id_tokens.f32", dtype: "float32", shape: [1], byte_order: "little" },
@@ -127,7 +176,10 @@ describe("verifyBundle", () => {
 
   it("refuses a manifest that fails the schema, naming the field", async () => {
     const { dir, manifest } = tempBundle();
-    writeFileSync(join(dir, "manifest.json"), JSON.stringify({ ...manifest, scheduler: { ...manifest.scheduler, beta_schedule: "cosine" } }));
+    writeFileSync(
+      join(dir, "manifest.json"),
+      JSON.stringify({ ...manifest, scheduler: { ...manifest.scheduler, beta_schedule: "cosine" } }),
+    );
     expect((await rejection(dir)).message).toMatch(/scheduler\.beta_schedule/);
   });
 

@@ -87,7 +87,12 @@ export const GpuCallback = z
       type: z.literal("progress"),
       attempt: z.number().int(),
       progress: Progress,
-      preview: z.string().max(200_000).regex(PREVIEW_DATA_URL, "must be a base64 data: URL of a WebP, PNG or JPEG image").optional().describe("data: URL of a small preview image"),
+      preview: z
+        .string()
+        .max(200_000)
+        .regex(PREVIEW_DATA_URL, "must be a base64 data: URL of a WebP, PNG or JPEG image")
+        .optional()
+        .describe("data: URL of a small preview image"),
     }),
     z.object({
       type: z.literal("succeeded"),

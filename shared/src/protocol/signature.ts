@@ -12,7 +12,13 @@ async function hmacHex(secret: string, message: string): Promise<string> {
   return toHex(await hmacSha256(secret, message));
 }
 
-export async function signCallback(secret: string, jobId: string, attempt: number, body: string, nowSeconds = Math.floor(Date.now() / 1000)) {
+export async function signCallback(
+  secret: string,
+  jobId: string,
+  attempt: number,
+  body: string,
+  nowSeconds = Math.floor(Date.now() / 1000),
+) {
   return `t=${nowSeconds},v1=${await hmacHex(secret, `${nowSeconds}.${jobId}.${attempt}.${body}`)}`;
 }
 

@@ -9,13 +9,24 @@ const setup = fakeApiPerTest("/v1/");
 describe("EcomidClient errors", () => {
   it("turns a problem response into an EcomidApiError with code, detail, request id, field errors and Retry-After", async () => {
     const { client } = await setup((_req, res) =>
-      sendJson(res, 422, problem(422, "invalid_request", "/input/width: width must be a multiple of 8", {
-        errors: [{ pointer: "/input/width", code: "custom", message: "width must be a multiple of 8" }],
-      }), { "retry-after": "7" }),
+      sendJson(
+        res,
+        422,
+        problem(422, "invalid_request", "/input/width: width must be a multiple of 8", {
+          errors: [{ pointer: "/input/width", code: "custom", message: "width must be a multiple of 8" }],
+        }),
+        { "retry-after": "7" },
+      ),
     );
     const error = await client.getJob("job_x").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EcomidApiError);
-    expect(error).toMatchObject({ status: 422, code: "invalid_request", requestId: "req_test", retryAfter: 7, detail: "/input/width: width must be a multiple of 8" });
+    expect(error).toMatchObject({
+      status: 422,
+      code: "invalid_request",
+      requestId: "req_test",
+      retryAfter: 7,
+      detail: "/input/width: width must be a multiple of 8",
+    });
     expect((error as EcomidApiError).errors[0]?.pointer).toBe("/input/width");
   });
 
@@ -35,7 +46,10 @@ describe("EcomidClient errors", () => {
 describe("EcomidClient requests", () => {
   it("sends the key, JSON and the Idempotency-Key, and parses the job", async () => {
     const { client, fake } = await setup((_req, res) => sendJson(res, 201, fakeJob()));
-    const job = await client.createJob({ model: "ecomid-tiny", input: { reference_images: [{ upload_id: "upl_x" }], prompt: "p" } }, { idempotencyKey: "order-42" });
+    const job = await client.createJob(
+      { model: "ecomid-tiny", input: { reference_images: [{ upload_id: "upl_x" }], prompt: "p" } },
+      { idempotencyKey: "order-42" },
+    );
     expect(job.id).toMatch(/^job_/);
     const seen = fake.requests[0]!;
     expect(seen.url).toBe("/v1/jobs");
@@ -43,14 +57,19 @@ describe("EcomidClient requests", () => {
     expect(seen.headers["idempotency-key"]).toBe("order-42");
     expect(seen.headers["content-type"]).toBe("application/json");
     // Left-out fields stay out, so the server applies the model's defaults.
-    expect(JSON.parse(seen.body.toString())).toEqual({ model: "ecomid-tiny", input: { reference_images: [{ upload_id: "upl_x" }], prompt: "p" } });
+    expect(JSON.parse(seen.body.toString())).toEqual({
+      model: "ecomid-tiny",
+      input: { reference_images: [{ upload_id: "upl_x" }], prompt: "p" },
+    });
   });
 
   it("builds multipart with the JSON in a request part and each file beside it", async () => {
     const { client, fake } = await setup((_req, res) => sendJson(res, 201, fakeJob()));
     await client.createJob({ input: { reference_images: [{ file: "face" }], prompt: "p" } }, { files: { face: PNG } });
     const seen = fake.requests[0]!;
-    const form = await new Response(new Uint8Array(seen.body), { headers: { "content-type": String(seen.headers["content-type"]) } }).formData();
+    const form = await new Response(new Uint8Array(seen.body), {
+      headers: { "content-type": String(seen.headers["content-type"]) },
+    }).formData();
     expect(JSON.parse(String(form.get("request")))).toMatchObject({ input: { reference_images: [{ file: "face" }] } });
     const face = form.get("face") as File;
     expect(face.type).toBe("image/png");
@@ -61,9 +80,18 @@ describe("EcomidClient requests", () => {
     const { client, fake } = await setup((req, res) => {
       if (req.method === "POST") {
         return sendJson(res, 201, {
-          id: "upl_1", object: "upload", status: "pending", content_type: "image/png", bytes: PNG.length,
-          upload_url: "/files/u?sig=1", upload_url_expires_at: "2026-11-26T08:15:00.000Z", width: null, height: null, sha256: null,
-          created_at: "2026-11-26T08:00:00.000Z", expires_at: "2026-11-27T08:00:00.000Z",
+          id: "upl_1",
+          object: "upload",
+          status: "pending",
+          content_type: "image/png",
+          bytes: PNG.length,
+          upload_url: "/files/u?sig=1",
+          upload_url_expires_at: "2026-11-26T08:15:00.000Z",
+          width: null,
+          height: null,
+          sha256: null,
+          created_at: "2026-11-26T08:00:00.000Z",
+          expires_at: "2026-11-27T08:00:00.000Z",
         });
       }
       sendJson(res, 201, { bytes: PNG.length });
@@ -71,14 +99,24 @@ describe("EcomidClient requests", () => {
     expect(await client.uploadFile(PNG)).toBe("upl_1");
     expect(JSON.parse(fake.requests[0]!.body.toString())).toEqual({ content_type: "image/png", bytes: PNG.length });
     const put = fake.requests[1]!;
-    expect([put.method, put.url, put.headers["content-type"], put.headers.authorization]).toEqual(["PUT", "/files/u?sig=1", "image/png", undefined]);
+    expect([put.method, put.url, put.headers["content-type"], put.headers.authorization]).toEqual([
+      "PUT",
+      "/files/u?sig=1",
+      "image/png",
+      undefined,
+    ]);
     expect(new Uint8Array(put.body)).toEqual(PNG);
   });
 
   it("lists jobs across cursor pages", async () => {
     const { client, fake } = await setup((req, res) => {
       const second = req.url.includes("cursor=c2");
-      sendJson(res, 200, { object: "list", data: [fakeJob({ id: second ? "job_b" : "job_a" })], has_more: !second, next_cursor: second ? null : "c2" });
+      sendJson(res, 200, {
+        object: "list",
+        data: [fakeJob({ id: second ? "job_b" : "job_a" })],
+        has_more: !second,
+        next_cursor: second ? null : "c2",
+      });
     });
     const ids: string[] = [];
     for await (const job of client.listJobs({ status: "succeeded", limit: 1 })) ids.push(job.id);

@@ -69,17 +69,38 @@ export class EcomidClient {
    * sent again after a broken connection or a refusal that waiting fixes (retry.ts).
    * Bodies must be re-readable (string, Blob, FormData, bytes), as all of this client's are.
    */
-  send(method: string, path: string, init: { body?: BodyInit; headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<Response> {
-    return this.fetchWithRetries(`${this.baseUrl}${path}`, method, { authorization: `Bearer ${this.apiKey}`, ...init.headers }, init.body, init.signal);
+  send(
+    method: string,
+    path: string,
+    init: { body?: BodyInit; headers?: Record<string, string>; signal?: AbortSignal } = {},
+  ): Promise<Response> {
+    return this.fetchWithRetries(
+      `${this.baseUrl}${path}`,
+      method,
+      { authorization: `Bearer ${this.apiKey}`, ...init.headers },
+      init.body,
+      init.signal,
+    );
   }
 
-  private async fetchWithRetries(url: string, method: string, headers: Record<string, string>, body?: BodyInit, signal?: AbortSignal): Promise<Response> {
+  private async fetchWithRetries(
+    url: string,
+    method: string,
+    headers: Record<string, string>,
+    body?: BodyInit,
+    signal?: AbortSignal,
+  ): Promise<Response> {
     const repeatable = isRepeatable(method, headers);
     for (let retry = 1; ; retry++) {
       let attempt: Attempt;
       let failure: unknown;
       try {
-        const response = await this.fetchImpl(url, { method, headers, ...(body !== undefined ? { body } : {}), ...(signal ? { signal } : {}) });
+        const response = await this.fetchImpl(url, {
+          method,
+          headers,
+          ...(body !== undefined ? { body } : {}),
+          ...(signal ? { signal } : {}),
+        });
         if (response.ok) return response;
         const refusal = await EcomidApiError.fromResponse(response);
         failure = refusal;
@@ -96,9 +117,17 @@ export class EcomidClient {
     }
   }
 
-  private async json<S extends z.ZodType>(schema: S, method: string, path: string, body?: unknown, extra: { headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<z.output<S>> {
+  private async json<S extends z.ZodType>(
+    schema: S,
+    method: string,
+    path: string,
+    body?: unknown,
+    extra: { headers?: Record<string, string>; signal?: AbortSignal } = {},
+  ): Promise<z.output<S>> {
     const response = await this.send(method, path, {
-      ...(body !== undefined ? { body: JSON.stringify(body), headers: { "content-type": "application/json", ...extra.headers } } : { headers: extra.headers ?? {} }),
+      ...(body !== undefined
+        ? { body: JSON.stringify(body), headers: { "content-type": "application/json", ...extra.headers } }
+        : { headers: extra.headers ?? {} }),
       ...(extra.signal ? { signal: extra.signal } : {}),
     });
     return parseBody(schema, await response.text(), `${method} ${path}`);
@@ -108,7 +137,8 @@ export class EcomidClient {
   async createJob(request: CreateJobParams, options: CreateJobOptions = {}): Promise<Job> {
     const headers: Record<string, string> = { "idempotency-key": options.idempotencyKey ?? `sdk-${crypto.randomUUID()}` };
     const signal = options.signal ? { signal: options.signal } : {};
-    if (!options.files || Object.keys(options.files).length === 0) return this.json(Job, "POST", "/v1/jobs", request, { headers, ...signal });
+    if (!options.files || Object.keys(options.files).length === 0)
+      return this.json(Job, "POST", "/v1/jobs", request, { headers, ...signal });
     // fetch sets the multipart boundary itself when the body is FormData.
     const response = await this.send("POST", "/v1/jobs", { body: buildJobForm(request, options.files), headers, ...signal });
     return parseBody(Job, await response.text(), "POST /v1/jobs");
@@ -166,7 +196,10 @@ export class EcomidClient {
   /** The bytes of output `index` (the API redirects to a signed URL, which fetch follows). */
   async downloadOutput(id: string, index: number): Promise<{ bytes: Uint8Array; contentType: string }> {
     const response = await this.send("GET", `/v1/jobs/${encodeURIComponent(id)}/outputs/${index}`);
-    return { bytes: new Uint8Array(await response.arrayBuffer()), contentType: response.headers.get("content-type") ?? "application/octet-stream" };
+    return {
+      bytes: new Uint8Array(await response.arrayBuffer()),
+      contentType: response.headers.get("content-type") ?? "application/octet-stream",
+    };
   }
 
   async listModels(): Promise<Model[]> {
@@ -196,6 +229,7 @@ function parseBody<S extends z.ZodType>(schema: S, text: string, what: string): 
     throw new EcomidResponseError(`${what}: the response is not JSON`);
   }
   const parsed = schema.safeParse(json);
-  if (!parsed.success) throw new EcomidResponseError(`${what}: the response does not match the schema: ${parsed.error.issues[0]?.message ?? ""}`);
+  if (!parsed.success)
+    throw new EcomidResponseError(`${what}: the response does not match the schema: ${parsed.error.issues[0]?.message ?? ""}`);
   return parsed.data;
 }

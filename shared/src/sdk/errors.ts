@@ -47,10 +47,23 @@ export class EcomidApiError extends Error {
     const problem = Problem.safeParse(json);
     if (problem.success) {
       const p = problem.data;
-      return new EcomidApiError({ status: response.status, code: p.code, detail: p.detail, requestId: p.request_id, errors: p.errors ?? [], retryAfter });
+      return new EcomidApiError({
+        status: response.status,
+        code: p.code,
+        detail: p.detail,
+        requestId: p.request_id,
+        errors: p.errors ?? [],
+        retryAfter,
+      });
     }
     const snippet = text.trim().slice(0, 200) || response.statusText || "no body";
-    return new EcomidApiError({ status: response.status, code: "unexpected_response", detail: `HTTP ${response.status}: ${snippet}`, requestId: headerId, retryAfter });
+    return new EcomidApiError({
+      status: response.status,
+      code: "unexpected_response",
+      detail: `HTTP ${response.status}: ${snippet}`,
+      requestId: headerId,
+      retryAfter,
+    });
   }
 }
 

@@ -32,15 +32,18 @@ export async function startFakeApi(handler: FakeHandler) {
   return {
     baseUrl,
     requests,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { "content-type": status >= 400 ? "application/problem+json" : "application/json", ...headers }).end(JSON.stringify(body));
+  res
+    .writeHead(status, { "content-type": status >= 400 ? "application/problem+json" : "application/json", ...headers })
+    .end(JSON.stringify(body));
 }
 
 export function problem(status: number, code: string, detail: string, extra: Record<string, unknown> = {}) {

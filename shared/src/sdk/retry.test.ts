@@ -4,7 +4,12 @@ import { fakeJob, problem, sendJson, fakeApiPerTest } from "./fake-api.test-util
 import { DEFAULT_RETRY_POLICY, isRepeatable, retryDelayMs } from "./retry.js";
 
 const policy = DEFAULT_RETRY_POLICY;
-const status = (s: number, retryAfterSeconds: number | null = null, code: string | null = null) => ({ kind: "response" as const, status: s, code, retryAfterSeconds });
+const status = (s: number, retryAfterSeconds: number | null = null, code: string | null = null) => ({
+  kind: "response" as const,
+  status: s,
+  code,
+  retryAfterSeconds,
+});
 
 describe("retry policy", () => {
   it("retries broken connections, 429, 502, 503 and 504, and nothing a repeat cannot change", () => {
@@ -49,7 +54,9 @@ const setup = fakeApiPerTest("", { retry: { baseDelayMs: 1 } });
 describe("EcomidClient retries", () => {
   it("reads again after a 503 and returns the answer that followed", async () => {
     let calls = 0;
-    const { client, fake } = await setup((_req, res) => (++calls === 1 ? sendJson(res, 503, problem(503, "no_capacity", "busy"), { "retry-after": "0" }) : sendJson(res, 200, fakeJob())));
+    const { client, fake } = await setup((_req, res) =>
+      ++calls === 1 ? sendJson(res, 503, problem(503, "no_capacity", "busy"), { "retry-after": "0" }) : sendJson(res, 200, fakeJob()),
+    );
     expect((await client.getJob("job_x")).id).toMatch(/^job_/);
     expect(fake.requests).toHaveLength(2);
   });
@@ -73,7 +80,9 @@ describe("EcomidClient retries", () => {
   it("sends a job creation again after the API's storage was briefly unavailable (503 temporarily_unavailable), after its Retry-After", async () => {
     let calls = 0;
     const { client, fake } = await setup((_req, res) =>
-      ++calls === 1 ? sendJson(res, 503, problem(503, "temporarily_unavailable", "storage is briefly unavailable"), { "retry-after": "0" }) : sendJson(res, 201, fakeJob()),
+      ++calls === 1
+        ? sendJson(res, 503, problem(503, "temporarily_unavailable", "storage is briefly unavailable"), { "retry-after": "0" })
+        : sendJson(res, 201, fakeJob()),
     );
     const job = await client.createJob({ model: "ecomid-tiny", input: { reference_images: [{ upload_id: "upl_x" }], prompt: "p" } });
     expect(job.status).toBe("queued");
@@ -85,17 +94,27 @@ describe("EcomidClient retries", () => {
   it("a resend that overtakes the first send of its key waits for it and gets the job", async () => {
     let calls = 0;
     const { client, fake } = await setup((_req, res) =>
-      ++calls === 1 ? sendJson(res, 409, problem(409, "idempotency_in_progress", "still processing"), { "retry-after": "0" }) : sendJson(res, 201, fakeJob()),
+      ++calls === 1
+        ? sendJson(res, 409, problem(409, "idempotency_in_progress", "still processing"), { "retry-after": "0" })
+        : sendJson(res, 201, fakeJob()),
     );
-    const job = await client.createJob({ model: "ecomid-tiny", input: { reference_images: [{ upload_id: "upl_x" }], prompt: "p" } }, { idempotencyKey: "order-7" });
+    const job = await client.createJob(
+      { model: "ecomid-tiny", input: { reference_images: [{ upload_id: "upl_x" }], prompt: "p" } },
+      { idempotencyKey: "order-7" },
+    );
     expect(job.status).toBe("queued");
     expect(fake.requests.map((r) => r.headers["idempotency-key"])).toEqual(["order-7", "order-7"]);
   });
 
   it("re-sends a multipart creation whole", async () => {
     let calls = 0;
-    const { client, fake } = await setup((_req, res) => (++calls === 1 ? sendJson(res, 502, problem(502, "internal_error", "gateway")) : sendJson(res, 201, fakeJob())));
-    await client.createJob({ input: { reference_images: [{ file: "face" }], prompt: "p" } }, { files: { face: new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2]) } });
+    const { client, fake } = await setup((_req, res) =>
+      ++calls === 1 ? sendJson(res, 502, problem(502, "internal_error", "gateway")) : sendJson(res, 201, fakeJob()),
+    );
+    await client.createJob(
+      { input: { reference_images: [{ file: "face" }], prompt: "p" } },
+      { files: { face: new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2]) } },
+    );
     expect(fake.requests).toHaveLength(2);
     expect(fake.requests[1]!.body.byteLength).toBe(fake.requests[0]!.body.byteLength);
     expect(fake.requests[1]!.body.byteLength).toBeGreaterThan(0);
@@ -106,9 +125,18 @@ describe("EcomidClient retries", () => {
     const { client, fake } = await setup((req, res) => {
       if (req.method === "POST") {
         return sendJson(res, 201, {
-          id: "upl_1", object: "upload", status: "pending", content_type: "image/png", bytes: 6,
-          upload_url: "/files/u?sig=1", upload_url_expires_at: "2026-11-26T08:15:00.000Z", width: null, height: null, sha256: null,
-          created_at: "2026-11-26T08:00:00.000Z", expires_at: "2026-11-27T08:00:00.000Z",
+          id: "upl_1",
+          object: "upload",
+          status: "pending",
+          content_type: "image/png",
+          bytes: 6,
+          upload_url: "/files/u?sig=1",
+          upload_url_expires_at: "2026-11-26T08:15:00.000Z",
+          width: null,
+          height: null,
+          sha256: null,
+          created_at: "2026-11-26T08:00:00.000Z",
+          expires_at: "2026-11-27T08:00:00.000Z",
         });
       }
       if (++puts === 1) return sendJson(res, 503, problem(503, "no_capacity", "busy"), { "retry-after": "0" });
@@ -123,7 +151,9 @@ describe("EcomidClient retries", () => {
 
   it("does not repeat a POST without an Idempotency-Key (cancel), nor a refusal", async () => {
     const { client, fake } = await setup((req, res) =>
-      req.url.endsWith("/cancel") ? sendJson(res, 503, problem(503, "no_capacity", "busy")) : sendJson(res, 422, problem(422, "invalid_request", "bad")),
+      req.url.endsWith("/cancel")
+        ? sendJson(res, 503, problem(503, "no_capacity", "busy"))
+        : sendJson(res, 422, problem(422, "invalid_request", "bad")),
     );
     await expect(client.cancelJob("job_x")).rejects.toMatchObject({ status: 503 });
     await expect(client.getJob("job_x")).rejects.toMatchObject({ status: 422 });
@@ -139,7 +169,9 @@ describe("EcomidClient retries", () => {
   });
 
   it("stops waiting to retry when the caller aborts", async () => {
-    const { client, fake } = await setup((_req, res) => sendJson(res, 429, problem(429, "rate_limited", "slow down"), { "retry-after": "10" }));
+    const { client, fake } = await setup((_req, res) =>
+      sendJson(res, 429, problem(429, "rate_limited", "slow down"), { "retry-after": "10" }),
+    );
     const controller = new AbortController();
     const pending = client.getJob("job_x", controller.signal).catch((e: unknown) => e);
     await new Promise((r) => setTimeout(r, 100));

@@ -30,7 +30,8 @@ export function isRepeatable(method: string, headers: Record<string, string>): b
   return Object.keys(headers).some((h) => h.toLowerCase() === "idempotency-key");
 }
 
-export type Attempt = { kind: "response"; status: number; code: string | null; retryAfterSeconds: number | null } | { kind: "network_error" };
+export type Attempt =
+  { kind: "response"; status: number; code: string | null; retryAfterSeconds: number | null } | { kind: "network_error" };
 
 /**
  * How long to wait before retry number `retry` (1-based) after `attempt`, or null for

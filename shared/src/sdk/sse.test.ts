@@ -19,7 +19,9 @@ async function collect(chunks: string[]): Promise<SseMessage[]> {
 
 describe("parseSse", () => {
   it("parses id, event and data fields", async () => {
-    expect(await collect(["id: 1\nevent: job.queued\ndata: {\"a\":1}\n\n"])).toEqual([{ id: "1", event: "job.queued", data: '{"a":1}', retry: null }]);
+    expect(await collect(['id: 1\nevent: job.queued\ndata: {"a":1}\n\n'])).toEqual([
+      { id: "1", event: "job.queued", data: '{"a":1}', retry: null },
+    ]);
   });
 
   it("reassembles frames split anywhere, including inside a multi-byte character and a CRLF", async () => {

@@ -21,7 +21,11 @@ describe("waitForJob over the event stream", () => {
           res.end('id: 3\nevent: job.progress\ndata: {"seq');
         } else {
           // The server replays from after Last-Event-ID; an old frame repeated must be ignored.
-          res.end(sseFrame(2, "job.started") + sseFrame(3, "job.progress", { progress: { stage: "generating", step: 1, total_steps: 4 } }) + sseFrame(4, "job.succeeded"));
+          res.end(
+            sseFrame(2, "job.started") +
+              sseFrame(3, "job.progress", { progress: { stage: "generating", step: 1, total_steps: 4 } }) +
+              sseFrame(4, "job.succeeded"),
+          );
         }
         return;
       }

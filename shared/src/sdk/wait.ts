@@ -31,7 +31,10 @@ export async function waitForJob(client: EcomidClient, id: string, options: Wait
   options.signal?.addEventListener("abort", abort, { once: true });
   const timer =
     options.timeoutMs !== undefined
-      ? setTimeout(() => controller.abort(new EcomidTimeoutError(`job ${id} did not finish within ${options.timeoutMs} ms`)), options.timeoutMs)
+      ? setTimeout(
+          () => controller.abort(new EcomidTimeoutError(`job ${id} did not finish within ${options.timeoutMs} ms`)),
+          options.timeoutMs,
+        )
       : undefined;
   try {
     const streamed = options.stream === false ? null : await followEvents(client, id, options, controller.signal);

@@ -18,7 +18,9 @@ describe("verifyWebhook", () => {
   });
 
   it("accepts a Headers object and raw bytes", async () => {
-    await expect(verifyWebhook(secret, new Headers(headers()), new TextEncoder().encode(body), { now })).resolves.toEqual({ test: 2432232314 });
+    await expect(verifyWebhook(secret, new Headers(headers()), new TextEncoder().encode(body), { now })).resolves.toEqual({
+      test: 2432232314,
+    });
   });
 
   it("accepts when any one of several signatures matches (secret rotation)", async () => {
@@ -31,7 +33,9 @@ describe("verifyWebhook", () => {
   });
 
   it("refuses another secret", async () => {
-    await expect(verifyWebhook("whsec_" + btoa("another secret!!"), headers(), body, { now })).rejects.toThrow(/no webhook-signature matches/);
+    await expect(verifyWebhook("whsec_" + btoa("another secret!!"), headers(), body, { now })).rejects.toThrow(
+      /no webhook-signature matches/,
+    );
   });
 
   it("refuses a tampered id or timestamp", async () => {

@@ -51,7 +51,8 @@ export async function verifyWebhook<T = WebhookEvent>(
   if (!/^\d+$/.test(timestamp)) throw new WebhookVerificationError("webhook-timestamp is not a number of seconds");
   const tolerance = options.toleranceSeconds ?? 300;
   const nowSeconds = Math.floor((options.now ?? Date.now()) / 1000);
-  if (Math.abs(nowSeconds - Number(timestamp)) > tolerance) throw new WebhookVerificationError("webhook-timestamp is outside the tolerance");
+  if (Math.abs(nowSeconds - Number(timestamp)) > tolerance)
+    throw new WebhookVerificationError("webhook-timestamp is outside the tolerance");
 
   const bodyText = typeof body === "string" ? body : new TextDecoder().decode(body);
   const expected = await hmacSha256(secretBytes(secret), `${id}.${timestamp}.${bodyText}`);
@@ -92,4 +93,3 @@ function decodeBase64(text: string): Uint8Array | null {
     return null;
   }
 }
-

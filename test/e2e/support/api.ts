@@ -54,7 +54,11 @@ export async function getJob(id: string): Promise<Json> {
 
 const TERMINAL = ["succeeded", "failed", "canceled", "aborted"];
 
-export function waitForStatus(id: string, timeoutMs: number, wanted: (job: Json) => boolean = (j) => TERMINAL.includes(j.status)): Promise<Json> {
+export function waitForStatus(
+  id: string,
+  timeoutMs: number,
+  wanted: (job: Json) => boolean = (j) => TERMINAL.includes(j.status),
+): Promise<Json> {
   return waitUntil(`job ${id} to reach the wanted state`, timeoutMs, async () => {
     const job = await getJob(id);
     return wanted(job) ? job : undefined;

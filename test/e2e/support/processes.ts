@@ -16,7 +16,14 @@ export interface Started {
   exited: Promise<number | null>;
 }
 
-export function startGroup(stateDir: string, name: string, command: string, args: string[], env: Record<string, string>, cwd: string): Started {
+export function startGroup(
+  stateDir: string,
+  name: string,
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  cwd: string,
+): Started {
   // Output goes to a log file, not the test's console: it stays readable when a test fails.
   const log = openSync(join(stateDir, `${name}.log`), "a");
   const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", log, log], detached: true });

@@ -24,7 +24,10 @@ export async function followEvents(jobId: string, timeoutMs: number, onEvent: (e
       const lastId = events.at(-1)?.id ?? 0;
       let response: Response;
       try {
-        response = await api(`/v1/jobs/${jobId}/events`, { headers: { accept: "text/event-stream", "last-event-id": String(lastId) }, signal: deadline });
+        response = await api(`/v1/jobs/${jobId}/events`, {
+          headers: { accept: "text/event-stream", "last-event-id": String(lastId) },
+          signal: deadline,
+        });
       } catch (e) {
         if (deadline.aborted) throw e;
         await sleep(500); // the worker is restarting
@@ -36,7 +39,8 @@ export async function followEvents(jobId: string, timeoutMs: number, onEvent: (e
         continue;
       }
       if (response.status !== 200) throw new Error(`events gave ${response.status}: ${await response.text()}`);
-      if (!response.headers.get("content-type")?.startsWith("text/event-stream")) throw new Error(`events gave ${response.headers.get("content-type")}`);
+      if (!response.headers.get("content-type")?.startsWith("text/event-stream"))
+        throw new Error(`events gave ${response.headers.get("content-type")}`);
       for await (const frame of frames(response.body!)) {
         if (frame.id !== (events.at(-1)?.id ?? 0) + 1) throw new Error(`event ids jump from ${events.at(-1)?.id ?? 0} to ${frame.id}`);
         events.push(frame);
@@ -48,7 +52,8 @@ export async function followEvents(jobId: string, timeoutMs: number, onEvent: (e
       await sleep(200);
     }
   } catch (e) {
-    if (deadline.aborted) throw new Error(`no terminal event for ${jobId} within ${timeoutMs / 1000} s; saw ${events.map((e) => e.event).join(", ")}`);
+    if (deadline.aborted)
+      throw new Error(`no terminal event for ${jobId} within ${timeoutMs / 1000} s; saw ${events.map((e) => e.event).join(", ")}`);
     throw e;
   }
 }

@@ -41,16 +41,29 @@ const EDGE_READY_TIMEOUT_MS = 90_000;
  * Starts a GPU-function process (its own process group) on `port`; resolves once its
  * model is loaded. `name` names its log and PID files (the stack's main one by default).
  */
-export async function startGpuFunction(stateDir: string, port: number, dispatchToken: string, extraEnv: Record<string, string> = {}, name = GPU_NAME): Promise<Started> {
-  const gpu = startGroup(stateDir, name, process.execPath, ["--import", "tsx", "gpu-function/src/server/main.ts"], {
-    PORT: String(port),
-    HOST: "127.0.0.1",
-    BUNDLE_DIR: join(ROOT, "bundles/tiny"),
-    EXECUTION_PROVIDER: "cpu",
-    GPU_DISPATCH_TOKEN: dispatchToken,
-    HEARTBEAT_SECONDS: String(HEARTBEAT_SECONDS),
-    ...extraEnv,
-  }, ROOT);
+export async function startGpuFunction(
+  stateDir: string,
+  port: number,
+  dispatchToken: string,
+  extraEnv: Record<string, string> = {},
+  name = GPU_NAME,
+): Promise<Started> {
+  const gpu = startGroup(
+    stateDir,
+    name,
+    process.execPath,
+    ["--import", "tsx", "gpu-function/src/server/main.ts"],
+    {
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      BUNDLE_DIR: join(ROOT, "bundles/tiny"),
+      EXECUTION_PROVIDER: "cpu",
+      GPU_DISPATCH_TOKEN: dispatchToken,
+      HEARTBEAT_SECONDS: String(HEARTBEAT_SECONDS),
+      ...extraEnv,
+    },
+    ROOT,
+  );
   // The current process of that name, for a test that kills it (its successor overwrites this).
   writeFileSync(join(stateDir, `${name}.pid`), String(gpu.pid));
   await waitForHealthy(`http://127.0.0.1:${port}/health`, GPU_READY_TIMEOUT_MS, gpu.exited).catch((e: unknown) => {
@@ -71,7 +84,12 @@ export interface StackOptions {
   extraGpuPools?: number;
 }
 
-function startEdge(stateDir: string, ports: { edge: number; inspector: number; gpus: number[] }, secrets: { signing: string; dispatch: string }, extraVars: Record<string, string> = {}): Started {
+function startEdge(
+  stateDir: string,
+  ports: { edge: number; inspector: number; gpus: number[] },
+  secrets: { signing: string; dispatch: string },
+  extraVars: Record<string, string> = {},
+): Started {
   const base = `http://127.0.0.1:${ports.edge}`;
   const vars = {
     PUBLIC_BASE_URL: base,
@@ -85,10 +103,20 @@ function startEdge(stateDir: string, ports: { edge: number; inspector: number; g
     ...extraVars,
   };
   const args = [
-    "dev", "--local", "--ip", "127.0.0.1", "--port", String(ports.edge),
+    "dev",
+    "--local",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(ports.edge),
     // The inspector would otherwise take 9229, which another stack on this machine may hold.
-    "--inspector-ip", "127.0.0.1", "--inspector-port", String(ports.inspector),
-    "--show-interactive-dev-session=false", "--persist-to", join(stateDir, "wrangler"),
+    "--inspector-ip",
+    "127.0.0.1",
+    "--inspector-port",
+    String(ports.inspector),
+    "--show-interactive-dev-session=false",
+    "--persist-to",
+    join(stateDir, "wrangler"),
     ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
   ];
   return startGroup(stateDir, "edge", join(ROOT, "node_modules/.bin/wrangler"), args, WRANGLER_OFFLINE_ENV, ROOT);
@@ -116,13 +144,28 @@ export async function startStack(options: StackOptions = {}): Promise<StackInfo>
     const persistTo = join(stateDir, "wrangler");
     applyLocalMigrations(persistTo);
     const { key } = await createLocalKey("e2e-owner", ["jobs:read", "jobs:write"], "e2e", persistTo);
-    const edge = startEdge(stateDir, { edge: edgePort, inspector: inspectorPort, gpus: [gpuPort, ...extraGpus.map((g) => g.port)] }, { signing, dispatch: dispatchToken }, options.edgeVars);
+    const edge = startEdge(
+      stateDir,
+      { edge: edgePort, inspector: inspectorPort, gpus: [gpuPort, ...extraGpus.map((g) => g.port)] },
+      { signing, dispatch: dispatchToken },
+      options.edgeVars,
+    );
     const edgeUrl = `http://127.0.0.1:${edgePort}`;
     await waitForHealthy(`${edgeUrl}/health`, EDGE_READY_TIMEOUT_MS, edge.exited).catch((e: unknown) => {
       throw withLogTail(e, stateDir, "edge");
     });
     await gpuReady;
-    return { stateDir, edgeUrl, gpuUrl: `http://127.0.0.1:${gpuPort}`, gpuPort, apiKey: key, dispatchToken, edgePid: edge.pid, leaseSeconds: LEASE_SECONDS, extraGpus };
+    return {
+      stateDir,
+      edgeUrl,
+      gpuUrl: `http://127.0.0.1:${gpuPort}`,
+      gpuPort,
+      apiKey: key,
+      dispatchToken,
+      edgePid: edge.pid,
+      leaseSeconds: LEASE_SECONDS,
+      extraGpus,
+    };
   } catch (e) {
     await stopStack(stateDir);
     throw e;

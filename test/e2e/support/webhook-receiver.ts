@@ -36,7 +36,10 @@ export class WebhookReceiver {
     const seen = this.received.find(match);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching webhook within ${timeoutMs / 1000} s (got ${this.received.length})`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`no matching webhook within ${timeoutMs / 1000} s (got ${this.received.length})`)),
+        timeoutMs,
+      );
       this.waiters.push({ match, resolve: (w) => (clearTimeout(timer), resolve(w)) });
     });
   }

@@ -65,7 +65,8 @@ export class ConformanceChecker {
     const requestId = o.headers["x-request-id"];
     if (o.status >= 500) problems.push(`server error ${o.status}: ${JSON.stringify(o.body.toString("utf8").slice(0, 160))}`);
     if (!requestId) problems.push("no X-Request-Id header");
-    else if (o.echoedRequestId && requestId !== o.echoedRequestId) problems.push(`X-Request-Id ${requestId} is not the one sent (${o.echoedRequestId})`);
+    else if (o.echoedRequestId && requestId !== o.echoedRequestId)
+      problems.push(`X-Request-Id ${requestId} is not the one sent (${o.echoedRequestId})`);
     const type = (o.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
     if (o.status >= 400) problems.push(...this.checkProblem(o, type, requestId));
     const found = this.operationFor(o.method, o.path);
@@ -74,7 +75,8 @@ export class ConformanceChecker {
   }
 
   private checkProblem(o: Observed, type: string, requestId: string | undefined): string[] {
-    if (type !== "application/problem+json") return [`refusal ${o.status} has content-type "${o.headers["content-type"] ?? ""}", not application/problem+json`];
+    if (type !== "application/problem+json")
+      return [`refusal ${o.status} has content-type "${o.headers["content-type"] ?? ""}", not application/problem+json`];
     if (o.method === "HEAD") return [];
     let body: Record<string, unknown>;
     try {
@@ -83,8 +85,10 @@ export class ConformanceChecker {
       return [`refusal ${o.status} body is not JSON: ${o.body.toString("utf8").slice(0, 120)}`];
     }
     const out: string[] = [];
-    if (typeof body.code !== "string" || !this.errorCodes.has(body.code)) out.push(`refusal code ${JSON.stringify(body.code)} is not in ErrorCode`);
-    if (body.request_id !== requestId) out.push(`refusal request_id ${JSON.stringify(body.request_id)} differs from the header ${requestId}`);
+    if (typeof body.code !== "string" || !this.errorCodes.has(body.code))
+      out.push(`refusal code ${JSON.stringify(body.code)} is not in ErrorCode`);
+    if (body.request_id !== requestId)
+      out.push(`refusal request_id ${JSON.stringify(body.request_id)} differs from the header ${requestId}`);
     if (body.status !== o.status) out.push(`refusal body status ${JSON.stringify(body.status)} differs from the HTTP status ${o.status}`);
     out.push(...this.validator.validate(body, { $ref: "#/components/schemas/Problem" }).map((p) => `problem body: ${p}`));
     return out;

@@ -27,7 +27,11 @@ const IMAGES = resolve(import.meta.dirname, "../../fixtures/images");
 export const DEAD_WEBHOOK_URL = "http://127.0.0.1:9/hooks/fuzz";
 
 async function call(base: string, key: string, method: string, path: string, body?: unknown, extra: RequestInit = {}): Promise<Json> {
-  const init: RequestInit = { method, headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) }, ...extra };
+  const init: RequestInit = {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    ...extra,
+  };
   if (body !== undefined) init.body = JSON.stringify(body);
   const res = await fetch(base + path, init);
   const text = await res.text();
@@ -41,7 +45,11 @@ async function newKey(base: string, adminKey: string, owner: string, scopes: str
 
 async function completeUpload(base: string, key: string, image: Buffer): Promise<string> {
   const upload = await call(base, key, "POST", "/v1/uploads", { content_type: "image/png", bytes: image.byteLength });
-  const put = await fetch(upload.upload_url as string, { method: "PUT", headers: { "content-type": "image/png" }, body: new Uint8Array(image) });
+  const put = await fetch(upload.upload_url as string, {
+    method: "PUT",
+    headers: { "content-type": "image/png" },
+    body: new Uint8Array(image),
+  });
   if (put.status !== 201) throw new Error(`fixture upload PUT gave ${put.status}`);
   return upload.id as string;
 }

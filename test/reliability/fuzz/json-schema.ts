@@ -5,7 +5,20 @@
  */
 export type Schema = Record<string, unknown> | boolean;
 
-const ANNOTATIONS = new Set(["description", "default", "example", "examples", "title", "deprecated", "readOnly", "writeOnly", "$schema", "$id", "id", "discriminator"]);
+const ANNOTATIONS = new Set([
+  "description",
+  "default",
+  "example",
+  "examples",
+  "title",
+  "deprecated",
+  "readOnly",
+  "writeOnly",
+  "$schema",
+  "$id",
+  "id",
+  "discriminator",
+]);
 const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
 export class SchemaValidator {
@@ -21,7 +34,8 @@ export class SchemaValidator {
   private resolve(ref: string): Schema {
     if (!ref.startsWith("#/")) throw new Error(`only local references are supported: ${ref}`);
     let node: unknown = this.root;
-    for (const part of ref.slice(2).split("/")) node = (node as Record<string, unknown> | undefined)?.[part.replace(/~1/g, "/").replace(/~0/g, "~")];
+    for (const part of ref.slice(2).split("/"))
+      node = (node as Record<string, unknown> | undefined)?.[part.replace(/~1/g, "/").replace(/~0/g, "~")];
     if (node === undefined) throw new Error(`unresolvable reference ${ref}`);
     return node as Schema;
   }
@@ -41,7 +55,14 @@ export class SchemaValidator {
   }
 
   /** Checks one keyword; returns a problem, or pushes nested ones itself. */
-  private keyword(keyword: string, arg: unknown, value: unknown, schema: Record<string, unknown>, at: string, out: string[]): string | undefined {
+  private keyword(
+    keyword: string,
+    arg: unknown,
+    value: unknown,
+    schema: Record<string, unknown>,
+    at: string,
+    out: string[],
+  ): string | undefined {
     const isObject = value !== null && typeof value === "object" && !Array.isArray(value);
     switch (keyword) {
       case "$ref":
@@ -54,7 +75,9 @@ export class SchemaValidator {
       case "const":
         return deepEqual(value, arg) ? undefined : `expected ${JSON.stringify(arg)}`;
       case "enum":
-        return (arg as unknown[]).some((e) => deepEqual(value, e)) ? undefined : `${JSON.stringify(value)} is not one of ${JSON.stringify(arg)}`;
+        return (arg as unknown[]).some((e) => deepEqual(value, e))
+          ? undefined
+          : `${JSON.stringify(value)} is not one of ${JSON.stringify(arg)}`;
       case "anyOf":
         return (arg as Schema[]).some((s) => this.matches(value, s, at)) ? undefined : "matches none of anyOf";
       case "oneOf": {
@@ -87,7 +110,9 @@ export class SchemaValidator {
         return;
       case "items":
         if (!Array.isArray(value)) return;
-        value.slice(((schema.prefixItems as unknown[] | undefined) ?? []).length).forEach((v, i) => this.check(v, arg as Schema, `${at}/${i}`, out));
+        value
+          .slice(((schema.prefixItems as unknown[] | undefined) ?? []).length)
+          .forEach((v, i) => this.check(v, arg as Schema, `${at}/${i}`, out));
         return;
       case "prefixItems":
         if (!Array.isArray(value)) return;

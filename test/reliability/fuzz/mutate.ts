@@ -34,9 +34,36 @@ export const HOSTILE_URLS = [
 ];
 
 export const WEIRD_VALUES: Json[] = [
-  null, true, false, 0, -1, 1.5, -0.000001, 1e308, -1e308, 2 ** 53 + 2, 4294967296, "", " ", "\u0000", "☃💥", "x".repeat(3000),
-  "../../etc/passwd", "%00", "<script>alert(1)</script>", "' OR 1=1 --", "NaN", "Infinity", "1e999", [], [null], {}, { "": "" }, JSON.parse('{"__proto__":{"polluted":true}}') as Json,
-  { constructor: { prototype: { x: 1 } } }, [[[[[[[[[]]]]]]]]],
+  null,
+  true,
+  false,
+  0,
+  -1,
+  1.5,
+  -0.000001,
+  1e308,
+  -1e308,
+  2 ** 53 + 2,
+  4294967296,
+  "",
+  " ",
+  "\u0000",
+  "☃💥",
+  "x".repeat(3000),
+  "../../etc/passwd",
+  "%00",
+  "<script>alert(1)</script>",
+  "' OR 1=1 --",
+  "NaN",
+  "Infinity",
+  "1e999",
+  [],
+  [null],
+  {},
+  { "": "" },
+  JSON.parse('{"__proto__":{"polluted":true}}') as Json,
+  { constructor: { prototype: { x: 1 } } },
+  [[[[[[[[[]]]]]]]]],
 ];
 
 export class Mutator {
@@ -59,7 +86,9 @@ export class Mutator {
   private child(schema: Record<string, unknown>, key: string | number, value: unknown): Record<string, unknown> {
     const branches = (schema.anyOf ?? schema.oneOf) as Schema[] | undefined;
     if (branches) {
-      const fits = branches.map((b) => this.resolve(b)).filter((b) => b.type === undefined || (b.type === "object") === (typeof value === "object" && !Array.isArray(value)));
+      const fits = branches
+        .map((b) => this.resolve(b))
+        .filter((b) => b.type === undefined || (b.type === "object") === (typeof value === "object" && !Array.isArray(value)));
       const withKey = fits.find((b) => b.properties && Object.hasOwn(b.properties as object, String(key)));
       return this.child(withKey ?? this.resolve(this.rng.pick(branches)), key, value);
     }
@@ -88,7 +117,9 @@ export class Mutator {
     if (container && this.rng.chance(0.65)) {
       const keys: Array<string | number> = Array.isArray(value) ? value.map((_, i) => i) : Object.keys(value);
       const declared = Object.keys((schema.properties as object | undefined) ?? {});
-      const key = Array.isArray(value) ? this.rng.pick(keys.length ? keys : [0]) : this.rng.pick([...new Set([...keys, ...declared])].length ? [...new Set([...keys, ...declared])] : ["x"]);
+      const key = Array.isArray(value)
+        ? this.rng.pick(keys.length ? keys : [0])
+        : this.rng.pick([...new Set([...keys, ...declared])].length ? [...new Set([...keys, ...declared])] : ["x"]);
       const copy = (Array.isArray(value) ? [...value] : { ...value }) as Record<string | number, Json>;
       const inner = this.at(copy[key] ?? null, this.child(schema, key, copy[key]), `${pointer}/${key}`);
       copy[key] = inner.value;
@@ -105,26 +136,67 @@ export class Mutator {
       [1, () => ({ value: wrongType(value, r), note: `${pointer}: wrong type` })],
     ];
     const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
-    if (typeof schema.minimum === "number") options.push([2, () => ({ value: (schema.minimum as number) - r.pick([1, 0.5, 1e-9, 1e9]), note: `${pointer}: below minimum` })]);
-    if (typeof schema.maximum === "number") options.push([2, () => ({ value: (schema.maximum as number) + r.pick([1, 0.5, 1e-9, 1e9]), note: `${pointer}: above maximum` })]);
+    if (typeof schema.minimum === "number")
+      options.push([2, () => ({ value: (schema.minimum as number) - r.pick([1, 0.5, 1e-9, 1e9]), note: `${pointer}: below minimum` })]);
+    if (typeof schema.maximum === "number")
+      options.push([2, () => ({ value: (schema.maximum as number) + r.pick([1, 0.5, 1e-9, 1e9]), note: `${pointer}: above maximum` })]);
     if (type === "integer") options.push([1, () => ({ value: r.pick([0.5, 1.25, 63.999, 2 ** 64]), note: `${pointer}: not an integer` })]);
-    if (typeof schema.maxLength === "number") options.push([2, () => ({ value: "é".repeat((schema.maxLength as number) + 1), note: `${pointer}: too long` })]);
-    if (typeof schema.minLength === "number" && (schema.minLength as number) > 0) options.push([1, () => ({ value: "", note: `${pointer}: too short` })]);
-    if (schema.pattern) options.push([1, () => ({ value: r.pick(["upl_", "upl_" + "A".repeat(26), "../upl_x", "UPPER CASE", "a"]), note: `${pointer}: breaks the pattern` })]);
-    if (schema.enum || schema.const !== undefined) options.push([2, () => ({ value: r.pick(["", "EULER", "not-a-member", "job.*", "admin ", 0]), note: `${pointer}: not in the enum` })]);
-    if (schema.format === "uri" || /url/.test(pointer)) options.push([3, () => ({ value: r.pick(HOSTILE_URLS), note: `${pointer}: hostile url` })]);
+    if (typeof schema.maxLength === "number")
+      options.push([2, () => ({ value: "é".repeat((schema.maxLength as number) + 1), note: `${pointer}: too long` })]);
+    if (typeof schema.minLength === "number" && (schema.minLength as number) > 0)
+      options.push([1, () => ({ value: "", note: `${pointer}: too short` })]);
+    if (schema.pattern)
+      options.push([
+        1,
+        () => ({ value: r.pick(["upl_", "upl_" + "A".repeat(26), "../upl_x", "UPPER CASE", "a"]), note: `${pointer}: breaks the pattern` }),
+      ]);
+    if (schema.enum || schema.const !== undefined)
+      options.push([
+        2,
+        () => ({ value: r.pick(["", "EULER", "not-a-member", "job.*", "admin ", 0]), note: `${pointer}: not in the enum` }),
+      ]);
+    if (schema.format === "uri" || /url/.test(pointer))
+      options.push([3, () => ({ value: r.pick(HOSTILE_URLS), note: `${pointer}: hostile url` })]);
     if (type === "array" || Array.isArray(value)) {
       const arr = Array.isArray(value) ? value : [];
-      if (typeof schema.maxItems === "number") options.push([2, () => ({ value: Array.from({ length: (schema.maxItems as number) + 1 }, (_, i) => arr[i % Math.max(1, arr.length)] ?? null), note: `${pointer}: too many items` })]);
-      if (typeof schema.minItems === "number") options.push([2, () => ({ value: arr.slice(0, Math.max(0, (schema.minItems as number) - 1)), note: `${pointer}: too few items` })]);
-      options.push([1, () => ({ value: Array.from({ length: r.pick([1000, 20000]) }, () => arr[0] ?? 0), note: `${pointer}: a huge array` })]);
+      if (typeof schema.maxItems === "number")
+        options.push([
+          2,
+          () => ({
+            value: Array.from({ length: (schema.maxItems as number) + 1 }, (_, i) => arr[i % Math.max(1, arr.length)] ?? null),
+            note: `${pointer}: too many items`,
+          }),
+        ]);
+      if (typeof schema.minItems === "number")
+        options.push([2, () => ({ value: arr.slice(0, Math.max(0, (schema.minItems as number) - 1)), note: `${pointer}: too few items` })]);
+      options.push([
+        1,
+        () => ({ value: Array.from({ length: r.pick([1000, 20000]) }, () => arr[0] ?? 0), note: `${pointer}: a huge array` }),
+      ]);
     }
     if (type === "object" || (value !== null && typeof value === "object" && !Array.isArray(value))) {
       const obj = value !== null && typeof value === "object" && !Array.isArray(value) ? value : {};
       const required = (schema.required as string[] | undefined) ?? [];
-      if (required.length) options.push([3, () => { const k = r.pick(required); const { [k]: _, ...rest } = obj; return { value: rest, note: `${pointer}: missing ${k}` }; }]);
-      options.push([2, () => ({ value: { ...obj, [r.pick(["extra", "__proto__", "constructor", "x".repeat(200), "😀", ""])]: r.pick(WEIRD_VALUES) }, note: `${pointer}: an extra field` })]);
-      options.push([1, () => ({ value: Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`k${i}`, "v"])), note: `${pointer}: many fields` })]);
+      if (required.length)
+        options.push([
+          3,
+          () => {
+            const k = r.pick(required);
+            const { [k]: _, ...rest } = obj;
+            return { value: rest, note: `${pointer}: missing ${k}` };
+          },
+        ]);
+      options.push([
+        2,
+        () => ({
+          value: { ...obj, [r.pick(["extra", "__proto__", "constructor", "x".repeat(200), "😀", ""])]: r.pick(WEIRD_VALUES) },
+          note: `${pointer}: an extra field`,
+        }),
+      ]);
+      options.push([
+        1,
+        () => ({ value: Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`k${i}`, "v"])), note: `${pointer}: many fields` }),
+      ]);
     }
     return r.weighted(options)();
   }

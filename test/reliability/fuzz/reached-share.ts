@@ -19,12 +19,21 @@ interface Har {
 }
 
 export function reachedShare(harPath: string, doc: { paths: Record<string, Record<string, unknown>> }): Reach[] {
-  const templates = Object.entries(doc.paths).flatMap(([template, ops]) => Object.keys(ops).map((method) => ({ method: method.toUpperCase(), template, parts: template.split("/") })));
-  const reach = new Map(templates.map((t) => [`${t.method} ${t.template}`, { operation: `${t.method} ${t.template}`, answers: 0, reached: 0 }]));
+  const templates = Object.entries(doc.paths).flatMap(([template, ops]) =>
+    Object.keys(ops).map((method) => ({ method: method.toUpperCase(), template, parts: template.split("/") })),
+  );
+  const reach = new Map(
+    templates.map((t) => [`${t.method} ${t.template}`, { operation: `${t.method} ${t.template}`, answers: 0, reached: 0 }]),
+  );
   const har = JSON.parse(readFileSync(harPath, "utf8")) as Har;
   for (const { request, response } of har.log.entries) {
     const parts = new URL(request.url).pathname.split("/");
-    const t = templates.find((c) => c.method === request.method && c.parts.length === parts.length && c.parts.every((p, i) => (p.startsWith("{") ? parts[i] !== "" : p === parts[i])));
+    const t = templates.find(
+      (c) =>
+        c.method === request.method &&
+        c.parts.length === parts.length &&
+        c.parts.every((p, i) => (p.startsWith("{") ? parts[i] !== "" : p === parts[i])),
+    );
     const r = t && reach.get(`${t.method} ${t.template}`);
     if (!r) continue;
     r.answers++;
@@ -34,7 +43,10 @@ export function reachedShare(harPath: string, doc: { paths: Record<string, Recor
 }
 
 export function formatReach(rows: Reach[]): string {
-  const lines = rows.map((r) => `  ${r.operation.padEnd(62)} ${String(r.reached).padStart(6)} of ${String(r.answers).padStart(6)}  ${r.answers ? ((100 * r.reached) / r.answers).toFixed(0).padStart(3) : "  -"}%${r.reached ? "" : "   NEVER REACHED"}`);
+  const lines = rows.map(
+    (r) =>
+      `  ${r.operation.padEnd(62)} ${String(r.reached).padStart(6)} of ${String(r.answers).padStart(6)}  ${r.answers ? ((100 * r.reached) / r.answers).toFixed(0).padStart(3) : "  -"}%${r.reached ? "" : "   NEVER REACHED"}`,
+  );
   return ["share of answers that reached the operation (not 401/403/404/429):", ...lines].join("\n");
 }
 
@@ -44,13 +56,16 @@ export function addReachToJunit(junitPath: string, rows: Reach[]): void {
   const cases = rows
     .map((r) => {
       const name = `reached: ${r.operation}`.replace(/[<>&"]/g, "");
-      return r.reached ? `<testcase name="${name}" classname="reach"/>` : `<testcase name="${name}" classname="reach"><failure message="never reached the operation: ${r.answers} answers, all 401/403/404/429"/></testcase>`;
+      return r.reached
+        ? `<testcase name="${name}" classname="reach"/>`
+        : `<testcase name="${name}" classname="reach"><failure message="never reached the operation: ${r.answers} answers, all 401/403/404/429"/></testcase>`;
     })
     .join("");
   const failed = rows.filter((r) => !r.reached).length;
   // Into the first test suite, whose counts the npm test summary reads.
   const updated = xml.replace(/<testsuite\b([^>]*)>/, (_whole, attrs: string) => {
-    const bump = (name: string, by: number) => (a: string) => a.replace(new RegExp(`${name}="(\\d+)"`), (_m, n: string) => `${name}="${Number(n) + by}"`);
+    const bump = (name: string, by: number) => (a: string) =>
+      a.replace(new RegExp(`${name}="(\\d+)"`), (_m, n: string) => `${name}="${Number(n) + by}"`);
     const next = bump("failures", failed)(bump("tests", rows.length)(attrs));
     return `<testsuite${next}>${cases}`;
   });

@@ -57,7 +57,19 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   const live: LiveState = { createdJobs: [] };
   const generator = new CaseGenerator(doc as never, fixtures, live);
   const root = new Random(o.seed);
-  const report: FuzzReport = { seed: o.seed, count: 0, seconds: 0, byKind: {}, byStatus: {}, byCode: {}, operations: Object.fromEntries(generator.documented.map((k) => [k, {}])), failures: [], devProxyRetries: 0, devProxyRetried: [], closedMidUpload: 0 };
+  const report: FuzzReport = {
+    seed: o.seed,
+    count: 0,
+    seconds: 0,
+    byKind: {},
+    byStatus: {},
+    byCode: {},
+    operations: Object.fromEntries(generator.documented.map((k) => [k, {}])),
+    failures: [],
+    devProxyRetries: 0,
+    devProxyRetried: [],
+    closedMidUpload: 0,
+  };
   const started = performance.now();
   let next = 0;
 
@@ -69,7 +81,14 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     let problems: string[];
     try {
       let res = await send(base, c.request);
-      const fromDevProxy = (r: typeof res) => devServerGlitch({ status: r.status, method: c.request.method, requestId: r.headers["x-request-id"], contentType: r.headers["content-type"], body: r.body.toString("utf8") }) !== null;
+      const fromDevProxy = (r: typeof res) =>
+        devServerGlitch({
+          status: r.status,
+          method: c.request.method,
+          requestId: r.headers["x-request-id"],
+          contentType: r.headers["content-type"],
+          body: r.body.toString("utf8"),
+        }) !== null;
       // It comes in bursts: up to three sends, then the answer is judged like any other. Not for a
       // streamed over-limit upload: the worker refuses it before it ends, and the dev proxy, whose own
       // request to the worker then breaks on the unsent rest, reports that as a restart (judged below).
@@ -92,7 +111,15 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
         // only wrangler's dev proxy stands between, and it cannot pass an early answer on.
         report.closedMidUpload++;
         problems = [];
-      } else problems = checker.check({ method: c.request.method, path, status: res.status, headers: res.headers, body: res.body, ...(echoed ? { echoedRequestId: echoed } : {}) });
+      } else
+        problems = checker.check({
+          method: c.request.method,
+          path,
+          status: res.status,
+          headers: res.headers,
+          body: res.body,
+          ...(echoed ? { echoedRequestId: echoed } : {}),
+        });
       bump(report.byStatus, String(res.status));
       const found = checker.operationFor(c.request.method, path);
       if (found) bump(report.operations[`${c.request.method} ${found.template}`]!, String(res.status));
@@ -116,7 +143,10 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     }
     if (problems.length) report.failures.push({ index, kind: c.kind, note: c.note, request: described, status, problems });
     report.count++;
-    if (o.log && report.count % 1000 === 0) o.log(`fuzz: ${report.count}/${o.count} requests, ${report.failures.length} failing, ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    if (o.log && report.count % 1000 === 0)
+      o.log(
+        `fuzz: ${report.count}/${o.count} requests, ${report.failures.length} failing, ${((performance.now() - started) / 1000).toFixed(0)} s`,
+      );
   };
 
   try {
@@ -134,7 +164,11 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
 
 /** A readable summary: counts per kind, status and code, and the first failures in full. */
 export function formatReport(r: FuzzReport, maxFailures = 25): string {
-  const line = (m: Record<string, number>) => Object.entries(m).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k} ${v}`).join(", ");
+  const line = (m: Record<string, number>) =>
+    Object.entries(m)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ");
   const out = [
     `fuzz: seed ${r.seed}, ${r.count} requests in ${r.seconds.toFixed(1)} s (${(r.count / r.seconds).toFixed(0)}/s), ${r.failures.length} failing, ${r.devProxyRetries} sent again after an answer of the dev server, not the worker, ${r.closedMidUpload} over-limit streamed uploads refused by closing the connection`,
     `  kinds:    ${line(r.byKind)}`,
@@ -143,7 +177,10 @@ export function formatReport(r: FuzzReport, maxFailures = 25): string {
     ...Object.entries(r.operations).map(([op, statuses]) => `  ${op.padEnd(58)} ${line(statuses) || "(none)"}`),
   ];
   for (const d of r.devProxyRetried.slice(0, 10)) out.push(`  sent again: ${d}`);
-  for (const f of [...r.failures].sort((a, b) => a.index - b.index).slice(0, maxFailures)) out.push(`  FAIL #${f.index} [${f.kind}: ${f.note.slice(0, 100)}] ${f.request} -> ${f.status ?? "no answer"}\n      ${f.problems.join("\n      ")}`);
+  for (const f of [...r.failures].sort((a, b) => a.index - b.index).slice(0, maxFailures))
+    out.push(
+      `  FAIL #${f.index} [${f.kind}: ${f.note.slice(0, 100)}] ${f.request} -> ${f.status ?? "no answer"}\n      ${f.problems.join("\n      ")}`,
+    );
   if (r.failures.length > maxFailures) out.push(`  ... and ${r.failures.length - maxFailures} more`);
   return out.join("\n");
 }

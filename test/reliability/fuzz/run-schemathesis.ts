@@ -22,7 +22,11 @@ import { addReachToJunit, formatReach, reachedShare } from "./reached-share.js";
 const HERE = import.meta.dirname;
 
 async function newKey(base: string, adminKey: string, owner: string, scopes: string[]): Promise<{ id: string; key: string }> {
-  const res = await fetch(`${base}/v1/admin/keys`, { method: "POST", headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" }, body: JSON.stringify({ owner_id: owner, scopes, name: "schemathesis" }) });
+  const res = await fetch(`${base}/v1/admin/keys`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ owner_id: owner, scopes, name: "schemathesis" }),
+  });
   if (res.status !== 201) throw new Error(`schemathesis setup: creating a key gave ${res.status}: ${await res.text()}`);
   return (await res.json()) as { id: string; key: string };
 }
@@ -35,15 +39,29 @@ async function newKey(base: string, adminKey: string, owner: string, scopes: str
 async function deliveryFixture(base: string, key: string, webhookUrl: string): Promise<string> {
   const auth = { authorization: `Bearer ${key}` };
   const face = readFileSync(FACE_PNG);
-  const upload = (await (await fetch(`${base}/v1/uploads`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ content_type: "image/png", bytes: face.byteLength }) })).json()) as { id: string; upload_url: string };
+  const upload = (await (
+    await fetch(`${base}/v1/uploads`, {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({ content_type: "image/png", bytes: face.byteLength }),
+    })
+  ).json()) as { id: string; upload_url: string };
   await fetch(upload.upload_url, { method: "PUT", headers: { "content-type": "image/png" }, body: new Uint8Array(face) });
-  const job = (await (await fetch(`${base}/v1/jobs`, {
-    method: "POST",
-    headers: { ...auth, "content-type": "application/json" },
-    body: JSON.stringify({ model: "ecomid-tiny", input: { reference_images: [{ upload_id: upload.id }], prompt: "a schemathesis fixture", seed: 3 }, webhook: { url: webhookUrl } }),
-  })).json()) as { id: string };
+  const job = (await (
+    await fetch(`${base}/v1/jobs`, {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "ecomid-tiny",
+        input: { reference_images: [{ upload_id: upload.id }], prompt: "a schemathesis fixture", seed: 3 },
+        webhook: { url: webhookUrl },
+      }),
+    })
+  ).json()) as { id: string };
   for (let i = 0; i < 600; i++) {
-    const deliveries = (await (await fetch(`${base}/v1/jobs/${job.id}/webhook_deliveries`, { headers: auth })).json()) as { data?: Array<{ id: string }> };
+    const deliveries = (await (await fetch(`${base}/v1/jobs/${job.id}/webhook_deliveries`, { headers: auth })).json()) as {
+      data?: Array<{ id: string }>;
+    };
     const first = deliveries.data?.[0];
     if (first) return `${job.id}/${first.id}`;
     await new Promise((r) => setTimeout(r, 200));
@@ -58,7 +76,9 @@ async function deliveryFixture(base: string, key: string, webhookUrl: string): P
  * a missing one).
  */
 function configFile(keys: { admin: string; jobs: string }): string {
-  return [`[auth.openapi.bearerAuth]`, `bearer = "${keys.jobs}"`, "", `[auth.openapi.adminAuth]`, `bearer = "${keys.admin}"`, ""].join("\n");
+  return [`[auth.openapi.bearerAuth]`, `bearer = "${keys.jobs}"`, "", `[auth.openapi.adminAuth]`, `bearer = "${keys.admin}"`, ""].join(
+    "\n",
+  );
 }
 
 export async function runSchemathesis(junitPath: string): Promise<number> {
@@ -79,18 +99,33 @@ export async function runSchemathesis(junitPath: string): Promise<number> {
     const harPath = join(work, "requests.har");
     const seed = process.env.SCHEMATHESIS_SEED ?? String(Math.floor(Math.random() * 2 ** 31));
     const args = [
-      "--config-file", config,
-      "run", `${base}/v1/openapi.json`,
-      "--checks", "all",
-      "--phases", "coverage,fuzzing,stateful",
-      "--max-examples", process.env.SCHEMATHESIS_MAX_EXAMPLES ?? "25",
-      "--max-time", process.env.SCHEMATHESIS_MAX_TIME ?? "240",
-      "--seed", seed,
-      "--workers", "2",
-      "--request-timeout", "30",
-      "--suppress-health-check", "all",
+      "--config-file",
+      config,
+      "run",
+      `${base}/v1/openapi.json`,
+      "--checks",
+      "all",
+      "--phases",
+      "coverage,fuzzing,stateful",
+      "--max-examples",
+      process.env.SCHEMATHESIS_MAX_EXAMPLES ?? "25",
+      "--max-time",
+      process.env.SCHEMATHESIS_MAX_TIME ?? "240",
+      "--seed",
+      seed,
+      "--workers",
+      "2",
+      "--request-timeout",
+      "30",
+      "--suppress-health-check",
+      "all",
       ...(process.env.SCHEMATHESIS_SHOW_SECRETS ? ["--output-sanitize", "false"] : []),
-      "--report", "junit,har", "--report-junit-path", resolve(junitPath), "--report-har-path", harPath,
+      "--report",
+      "junit,har",
+      "--report-junit-path",
+      resolve(junitPath),
+      "--report-har-path",
+      harPath,
     ];
     console.log(`schemathesis: seed ${seed} (replay with SCHEMATHESIS_SEED=${seed}), against ${base}`);
     const code = await new Promise<number>((done) => {

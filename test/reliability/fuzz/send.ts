@@ -55,20 +55,32 @@ export function send(base: URL, req: RawRequest, timeoutMs = 60_000, onReusedSoc
           resolve({ status: res.statusCode ?? 0, headers: flat, body: Buffer.concat(chunks), cutShort });
         };
         const isStream = (flat["content-type"] ?? "").startsWith("text/event-stream");
-        const cut = isStream ? setTimeout(() => { res.destroy(); finish(); }, STREAM_READ_MS) : undefined;
+        const cut = isStream
+          ? setTimeout(() => {
+              res.destroy();
+              finish();
+            }, STREAM_READ_MS)
+          : undefined;
         res.on("data", (c: Buffer) => {
           size += c.length;
           if (size <= MAX_BODY_BYTES) chunks.push(c);
         });
-        res.on("end", () => { clearTimeout(cut); finish(); });
-        res.on("error", () => { clearTimeout(cut); finish(true); });
+        res.on("end", () => {
+          clearTimeout(cut);
+          finish();
+        });
+        res.on("error", () => {
+          clearTimeout(cut);
+          finish(true);
+        });
       },
     );
     r.on("timeout", () => r.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     r.on("error", (e) => {
       if (answered) return;
       // A kept-alive socket the server closed just as this request went out: send it once more on a new one.
-      if (onReusedSocket && r.reusedSocket && (e as NodeJS.ErrnoException).code === "ECONNRESET") send(base, req, timeoutMs, false).then(resolve, reject);
+      if (onReusedSocket && r.reusedSocket && (e as NodeJS.ErrnoException).code === "ECONNRESET")
+        send(base, req, timeoutMs, false).then(resolve, reject);
       else reject(e);
     });
     if (body === undefined) r.end();
@@ -82,7 +94,11 @@ async function writeChunks(r: ReturnType<typeof request>, chunks: Iterable<Buffe
     if (r.destroyed) return;
     if (!r.write(chunk)) {
       await new Promise<void>((ok) => {
-        const done = () => { r.off("drain", done); r.off("close", done); ok(); };
+        const done = () => {
+          r.off("drain", done);
+          r.off("close", done);
+          ok();
+        };
         r.on("drain", done);
         r.on("close", done);
       });

@@ -60,7 +60,6 @@ export interface LoadReport {
   connectionRetries: number;
 }
 
-
 const TERMINAL = new Set(["succeeded", "failed", "canceled", "aborted"]);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -87,7 +86,11 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
    * submissions with an Idempotency-Key); anything else unexpected is an error.
    */
   const request = async (kind: string, key: string, path: string, init: RequestInit = {}): Promise<Record<string, unknown> | null> => {
-    const headers = { authorization: `Bearer ${key}`, ...(init.method === "POST" ? { "idempotency-key": `load-${randomUUID()}` } : {}), ...(init.headers as Record<string, string>) };
+    const headers = {
+      authorization: `Bearer ${key}`,
+      ...(init.method === "POST" ? { "idempotency-key": `load-${randomUUID()}` } : {}),
+      ...(init.headers as Record<string, string>),
+    };
     let resentAfterBreak = false;
     for (;;) {
       const t0 = performance.now();
@@ -117,7 +120,16 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
         await sleep(retryAfter * 1000);
         continue;
       }
-      if (devServerGlitch({ status: res.status, method: init.method ?? "GET", requestId: res.headers.get("x-request-id"), contentType: res.headers.get("content-type"), body: text }) && devProxyRetries < 100) {
+      if (
+        devServerGlitch({
+          status: res.status,
+          method: init.method ?? "GET",
+          requestId: res.headers.get("x-request-id"),
+          contentType: res.headers.get("content-type"),
+          body: text,
+        }) &&
+        devProxyRetries < 100
+      ) {
         devProxyRetries++;
         continue;
       }
@@ -149,14 +161,42 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     }
   };
 
-  const jobBody = (k: number, seed: number) => JSON.stringify({ model: "ecomid-tiny", input: { reference_images: [{ upload_id: o.uploads[k] }], prompt: "a load-test portrait", seed } });
+  const jobBody = (k: number, seed: number) =>
+    JSON.stringify({
+      model: "ecomid-tiny",
+      input: { reference_images: [{ upload_id: o.uploads[k] }], prompt: "a load-test portrait", seed },
+    });
   // Prime each key's repeated job, so the timed run meets a warm result cache (the primes are not counted).
-  const primes = await Promise.all(o.keys.map(async (key, k) => ({ key, job: await request("submit", key, "/v1/jobs", { method: "POST", headers: { "content-type": "application/json" }, body: jobBody(k, 1) }) })));
+  const primes = await Promise.all(
+    o.keys.map(async (key, k) => ({
+      key,
+      job: await request("submit", key, "/v1/jobs", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: jobBody(k, 1),
+      }),
+    })),
+  );
   await Promise.all(primes.map(async ({ key, job }) => job && follow(key, job.id as string)));
   for (const kind of Object.keys(latencies)) latencies[kind] = [];
   for (const k of Object.keys(terminal)) delete terminal[k];
   for (const k of Object.keys(served)) delete served[k];
-  if (errors.length) return { clients: o.clients, keys: o.keys.length, seconds: 0, submitted: 0, terminal, served, notTerminal: [...open], rateLimited, kinds: {}, errors, errorsByKind: tally.lines(), devProxyRetries, connectionRetries };
+  if (errors.length)
+    return {
+      clients: o.clients,
+      keys: o.keys.length,
+      seconds: 0,
+      submitted: 0,
+      terminal,
+      served,
+      notTerminal: [...open],
+      rateLimited,
+      kinds: {},
+      errors,
+      errorsByKind: tally.lines(),
+      devProxyRetries,
+      connectionRetries,
+    };
 
   const started = performance.now();
   const until = started + o.seconds * 1000;
@@ -166,7 +206,11 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
       const k = c % o.keys.length;
       while (performance.now() < until) {
         const seed = c < o.gpuClients ? seedCounter++ : 1;
-        const job = await request("submit", o.keys[k]!, "/v1/jobs", { method: "POST", headers: { "content-type": "application/json" }, body: jobBody(k, seed) });
+        const job = await request("submit", o.keys[k]!, "/v1/jobs", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: jobBody(k, seed),
+        });
         if (!job) continue;
         submitted++;
         open.add(job.id as string);
@@ -181,7 +225,21 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
       return [kind, { count: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99) }];
     }),
   );
-  return { clients: o.clients, keys: o.keys.length, seconds, submitted, terminal, served, notTerminal: [...open], rateLimited, kinds, errors, errorsByKind: tally.lines(), devProxyRetries, connectionRetries };
+  return {
+    clients: o.clients,
+    keys: o.keys.length,
+    seconds,
+    submitted,
+    terminal,
+    served,
+    notTerminal: [...open],
+    rateLimited,
+    kinds,
+    errors,
+    errorsByKind: tally.lines(),
+    devProxyRetries,
+    connectionRetries,
+  };
 }
 
 export interface LoadStack {
@@ -214,12 +272,18 @@ export async function startLoadStack(keyCount: number, edgeVars: Record<string, 
         body: JSON.stringify({ owner_id: `load-owner-${i}`, name: "load" }),
       });
       const key = ((await made.json()) as { key: string }).key;
-      const upload = (await (await setupFetch(`${stack.edgeUrl}/v1/uploads`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-        body: JSON.stringify({ content_type: "image/png", bytes: image.byteLength }),
-      })).json()) as { id: string; upload_url: string };
-      const put = await setupFetch(upload.upload_url, { method: "PUT", headers: { "content-type": "image/png" }, body: new Uint8Array(image) });
+      const upload = (await (
+        await setupFetch(`${stack.edgeUrl}/v1/uploads`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+          body: JSON.stringify({ content_type: "image/png", bytes: image.byteLength }),
+        })
+      ).json()) as { id: string; upload_url: string };
+      const put = await setupFetch(upload.upload_url, {
+        method: "PUT",
+        headers: { "content-type": "image/png" },
+        body: new Uint8Array(image),
+      });
       if (put.status !== 201) throw new Error(`load setup: upload PUT gave ${put.status}`);
       keys.push(key);
       uploads.push(upload.id);
@@ -236,10 +300,15 @@ export function formatLoadReport(r: LoadReport): string {
     `load: ${r.clients} clients over ${r.keys} keys, ${r.seconds.toFixed(1)} s (including the drain of open jobs)`,
     `  jobs submitted ${r.submitted}, terminal ${JSON.stringify(r.terminal)} (succeeded on the GPU ${r.served.gpu ?? 0}, from the cache ${r.served.cache ?? 0}), not terminal ${r.notTerminal.length}, ${(((r.terminal.succeeded ?? 0) / r.seconds) * 60).toFixed(0)} jobs/min`,
     `  429 answers honoured (Retry-After) ${r.rateLimited}, sent again after a dev-proxy restart answer ${r.devProxyRetries}, after a broken connection ${r.connectionRetries}, errors ${r.errors.length}`,
-    ...Object.entries(r.kinds).map(([k, s]) => `  ${k.padEnd(7)} ${String(s.count).padStart(7)} requests  ${(s.count / r.seconds).toFixed(1).padStart(7)} req/s  p50 ${s.p50.toFixed(1)} ms  p99 ${s.p99.toFixed(1)} ms`),
+    ...Object.entries(r.kinds).map(
+      ([k, s]) =>
+        `  ${k.padEnd(7)} ${String(s.count).padStart(7)} requests  ${(s.count / r.seconds).toFixed(1).padStart(7)} req/s  p50 ${s.p50.toFixed(1)} ms  p99 ${s.p99.toFixed(1)} ms`,
+    ),
     ...(r.errorsByKind.length ? ["  errors by status and code:", ...r.errorsByKind.map((l) => `    ${l}`)] : []),
     ...r.errors.slice(0, 20).map((e) => `  ERROR ${e}`),
-    ...(r.errors.length || r.notTerminal.length ? [`  FAILED RUN: ${r.errors.length} errors, ${r.notTerminal.length} jobs not terminal`] : []),
+    ...(r.errors.length || r.notTerminal.length
+      ? [`  FAILED RUN: ${r.errors.length} errors, ${r.notTerminal.length} jobs not terminal`]
+      : []),
   ];
   return lines.join("\n");
 }

@@ -19,7 +19,14 @@ describe("load: concurrent clients submit and poll jobs on the real stack", () =
   });
 
   it(`${CLIENTS} clients (${GPU_CLIENTS} needing the GPU) over 4 keys for ${SECONDS} s: every answer 2xx or a 429 honoured, every job terminal and succeeded`, async () => {
-    const report = await runLoad({ baseUrl: load.stack.edgeUrl, keys: load.keys, uploads: load.uploads, clients: CLIENTS, seconds: SECONDS, gpuClients: GPU_CLIENTS });
+    const report = await runLoad({
+      baseUrl: load.stack.edgeUrl,
+      keys: load.keys,
+      uploads: load.uploads,
+      clients: CLIENTS,
+      seconds: SECONDS,
+      gpuClients: GPU_CLIENTS,
+    });
     console.log(formatLoadReport(report));
     expect(report.errors).toEqual([]);
     expect(report.notTerminal).toEqual([]);

@@ -33,8 +33,16 @@ export class ApiClient {
 
   /** One call; a broken connection under a repeatable request is not a failure (see fetchResendingOnBreak). */
   fetch(path: string, init: RequestInit = {}): Promise<Response> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.stack.apiKey}`, ...(init.headers as Record<string, string> | undefined) };
-    return fetchResendingOnBreak(`${this.stack.edgeUrl}${path}`, { ...init, headers, redirect: "manual", signal: init.signal ?? AbortSignal.timeout(30_000) });
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${this.stack.apiKey}`,
+      ...(init.headers as Record<string, string> | undefined),
+    };
+    return fetchResendingOnBreak(`${this.stack.edgeUrl}${path}`, {
+      ...init,
+      headers,
+      redirect: "manual",
+      signal: init.signal ?? AbortSignal.timeout(30_000),
+    });
   }
 
   async json(path: string, init: RequestInit = {}): Promise<Json> {

@@ -129,7 +129,11 @@ export class FlakyWebhookReceiver {
           this.accepted.push({
             atMs: this.elapsedMs,
             receivedAt: Date.now(),
-            headers: { "webhook-id": header("webhook-id"), "webhook-timestamp": header("webhook-timestamp"), "webhook-signature": header("webhook-signature") },
+            headers: {
+              "webhook-id": header("webhook-id"),
+              "webhook-timestamp": header("webhook-timestamp"),
+              "webhook-signature": header("webhook-signature"),
+            },
             body: Buffer.concat(chunks).toString("utf8"),
           });
           res.writeHead(204).end();

@@ -97,6 +97,8 @@ export class GpuChaos {
     await startGpuFunction(stateDir, gpuPort, dispatchToken, this.options.gpuEnv);
     const kill = { atMs: killedAt - this.started, pid, inFlight, restartMs: Date.now() - killedAt };
     this.kills.push(kill);
-    console.log(`gpu-chaos: kill ${this.kills.length}/${this.options.kills} of pid ${pid} at ${(kill.atMs / 1000).toFixed(1)} s (${inFlight} in flight), back after ${(kill.restartMs / 1000).toFixed(1)} s`);
+    console.log(
+      `gpu-chaos: kill ${this.kills.length}/${this.options.kills} of pid ${pid} at ${(kill.atMs / 1000).toFixed(1)} s (${inFlight} in flight), back after ${(kill.restartMs / 1000).toFixed(1)} s`,
+    );
   }
 }

@@ -6,7 +6,11 @@ import type { Json } from "./client.js";
  * imported: that module's types pull the whole worker into a Node program. A drift
  * shows at once: the probe's first GET must answer 200.
  */
-function signFileUrl(baseUrl: string, secret: string, grant: { method: "GET" | "PUT"; key: string; expiresAt: number; maxBytes?: number; contentType?: string }): string {
+function signFileUrl(
+  baseUrl: string,
+  secret: string,
+  grant: { method: "GET" | "PUT"; key: string; expiresAt: number; maxBytes?: number; contentType?: string },
+): string {
   const url = new URL(`${baseUrl}/files/${grant.key.split("/").map(encodeURIComponent).join("/")}`);
   url.searchParams.set("method", grant.method);
   url.searchParams.set("exp", String(grant.expiresAt));
@@ -19,7 +23,11 @@ function signFileUrl(baseUrl: string, secret: string, grant: { method: "GET" | "
 
 /** The R2 key behind a worker-signed /files/ URL (as the job API returns them locally). */
 export function keyOfFileUrl(url: string): string {
-  return new URL(url).pathname.replace(/^\/files\//, "").split("/").map(decodeURIComponent).join("/");
+  return new URL(url).pathname
+    .replace(/^\/files\//, "")
+    .split("/")
+    .map(decodeURIComponent)
+    .join("/");
 }
 
 export const sha256Hex = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
@@ -37,13 +45,22 @@ export interface WriteOnceProbe {
  * function's (the stack runs with a signing secret the suite chose), first with
  * `other` bytes, then with the bytes already there.
  */
-export async function probeWriteOnce(edgeUrl: string, signingSecret: string, key: string, contentType: string, other: Uint8Array): Promise<WriteOnceProbe> {
+export async function probeWriteOnce(
+  edgeUrl: string,
+  signingSecret: string,
+  key: string,
+  contentType: string,
+  other: Uint8Array,
+): Promise<WriteOnceProbe> {
   const expiresAt = Math.floor(Date.now() / 1000) + 600;
   const put = signFileUrl(edgeUrl, signingSecret, { method: "PUT", key, expiresAt, maxBytes: 40 * 1024 * 1024, contentType });
   const get = signFileUrl(edgeUrl, signingSecret, { method: "GET", key, expiresAt });
   const read = async () => {
     const r = await fetch(get);
-    if (r.status !== 200) throw new Error(`GET of ${key} through a suite-signed URL gave ${r.status}: is the signing scheme still edge/src/lib/signed-urls.ts's?`);
+    if (r.status !== 200)
+      throw new Error(
+        `GET of ${key} through a suite-signed URL gave ${r.status}: is the signing scheme still edge/src/lib/signed-urls.ts's?`,
+      );
     return new Uint8Array(await r.arrayBuffer());
   };
   const before = await read();
@@ -55,7 +72,12 @@ export async function probeWriteOnce(edgeUrl: string, signingSecret: string, key
   await replay.body?.cancel();
   return {
     key,
-    overwrite: { status: refused.status, contentType: refused.headers.get("content-type"), code: problem.code, unchanged: sha256Hex(after) === sha256Hex(before) },
+    overwrite: {
+      status: refused.status,
+      contentType: refused.headers.get("content-type"),
+      code: problem.code,
+      unchanged: sha256Hex(after) === sha256Hex(before),
+    },
     replay: { status: replay.status },
   };
 }

@@ -23,7 +23,8 @@ export function registerCancelJob(router: Router): void {
   router.openapi(cancelJobRoute, async (c) => {
     const { stub } = await ownedJobOr404(c, c.req.valid("param").id);
     const result = await stub.cancel();
-    if (!result.ok || !result.stored) throw new AppError("job_not_cancelable", `the job is already ${result.stored?.core.status ?? "gone"}`);
+    if (!result.ok || !result.stored)
+      throw new AppError("job_not_cancelable", `the job is already ${result.stored?.core.status ?? "gone"}`);
     return c.json(await presentJob(result.stored as StoredJob, c.env, getConfig(c.env)), 200);
   });
 }

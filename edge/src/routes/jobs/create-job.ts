@@ -95,7 +95,7 @@ const createJobRoute = createRoute({
   operationId: "createJob",
   summary: "Create a generation job",
   description:
-    "JSON, or multipart/form-data with the same JSON in a first part named `request` and, after it, the image files it names as `{\"file\": \"<part name>\"}` (any other part is refused). Send an `Idempotency-Key` to retry safely.",
+    'JSON, or multipart/form-data with the same JSON in a first part named `request` and, after it, the image files it names as `{"file": "<part name>"}` (any other part is refused). Send an `Idempotency-Key` to retry safely.',
   ...requiresKey("jobs:write", { creates: true }),
   // Read by the handler as it streams (multipart parts judged before they are read), then checked by the API-wide
   // schema and the model's limits (jobs/create-job.ts), which together accept exactly what the deployment's schema states.

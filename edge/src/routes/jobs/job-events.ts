@@ -31,7 +31,10 @@ const jobEventsRoute = createRoute({
   parameters: [headerParameter("last-event-id", "the last sequence number received", z.string())],
   request: { params: JobPath },
   responses: {
-    200: { description: "An event stream: one frame per JobEvent, its JSON in `data`", content: { "text/event-stream": { schema: eventFrame } } },
+    200: {
+      description: "An event stream: one frame per JobEvent, its JSON in `data`",
+      content: { "text/event-stream": { schema: eventFrame } },
+    },
     ...keyRefusals,
     ...notFound("job"),
   },

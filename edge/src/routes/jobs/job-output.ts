@@ -33,6 +33,9 @@ export function registerJobOutput(router: Router): void {
     }
     const config = getConfig(c.env);
     const { url, expiresAt } = await downloadUrl(c.env, config.publicBaseUrl, config.signingSecret, output.key, config.signedUrlTtlSeconds);
-    return new Response(null, { status: 302, headers: { location: url, "x-url-expires-at": new Date(expiresAt * 1000).toISOString(), "cache-control": "no-store" } });
+    return new Response(null, {
+      status: 302,
+      headers: { location: url, "x-url-expires-at": new Date(expiresAt * 1000).toISOString(), "cache-control": "no-store" },
+    });
   });
 }

@@ -54,7 +54,8 @@ export function registerListJobs(router: Router): void {
         object: "list",
         data: await Promise.all(page.map((s) => presentJob(s, c.env, config))),
         has_more: hasMore,
-        next_cursor: hasMore && last ? `${Date.parse(q.updated_after ? last.core.updated_at : last.core.created_at)}.${last.core.id}` : null,
+        next_cursor:
+          hasMore && last ? `${Date.parse(q.updated_after ? last.core.updated_at : last.core.created_at)}.${last.core.id}` : null,
       },
       200,
     );
