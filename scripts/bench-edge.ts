@@ -17,6 +17,7 @@ import { createLocalKey } from "./keys.js";
 import { ensureDevVars } from "./lib/dev-vars.js";
 import { ErrorTally } from "./lib/error-tally.js";
 import { applyLocalMigrations, WRANGLER_OFFLINE_ENV } from "./lib/local-d1.js";
+import { wranglerDevArgs } from "./lib/wrangler-dev.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
@@ -111,30 +112,18 @@ async function main(): Promise<void> {
   const workerLog = openSync(WORKER_LOG, "w");
   const worker = spawn(
     "npx",
-    [
-      "wrangler",
-      "dev",
-      "--local",
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(PORT),
-      "--show-interactive-dev-session=false",
-      "--persist-to",
-      STATE,
-      "--var",
-      `PUBLIC_BASE_URL:${BASE}`,
-      "--var",
-      `RATE_LIMIT_REQUESTS_PER_MINUTE:${unlimited}`,
-      "--var",
-      `RATE_LIMIT_CREATES_PER_MINUTE:${unlimited}`,
-      "--var",
-      `MAX_JOBS_IN_FLIGHT:${unlimited}`,
-      "--var",
-      `GPU_POOLS:${JSON.stringify({ "ecomid-tiny": [poolUrl] })}`,
-      "--log-level",
-      "error",
-    ],
+    wranglerDevArgs({
+      port: PORT,
+      persistTo: STATE,
+      vars: {
+        PUBLIC_BASE_URL: BASE,
+        RATE_LIMIT_REQUESTS_PER_MINUTE: unlimited,
+        RATE_LIMIT_CREATES_PER_MINUTE: unlimited,
+        MAX_JOBS_IN_FLIGHT: unlimited,
+        GPU_POOLS: JSON.stringify({ "ecomid-tiny": [poolUrl] }),
+      },
+      extra: ["--log-level", "error"],
+    }),
     // Own process group, so stopping it stops wrangler's workerd children too.
     { env: { ...process.env, ...WRANGLER_OFFLINE_ENV }, stdio: ["ignore", workerLog, workerLog], detached: true },
   );

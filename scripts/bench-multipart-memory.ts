@@ -14,6 +14,7 @@ import { API_LIMITS } from "@ecomid/shared/api";
 import { createLocalKey } from "./keys.js";
 import { ensureDevVars } from "./lib/dev-vars.js";
 import { applyLocalMigrations, WRANGLER_OFFLINE_ENV } from "./lib/local-d1.js";
+import { waitUntilAnswering, wranglerDevArgs } from "./lib/wrangler-dev.js";
 
 const RUNS = Number(process.env.MULTIPART_RUNS ?? 5);
 const PORT = Number(process.env.MULTIPART_PORT ?? 8795);
@@ -88,36 +89,16 @@ function smallBody(): { body: Uint8Array; type: string } {
 async function measureOnce(key: string, run: number, refusedAfterReading: boolean): Promise<{ bytes: number; deltas: number[] }> {
   const worker = spawn(
     "npx",
-    [
-      "wrangler",
-      "dev",
-      "--local",
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(PORT),
-      "--show-interactive-dev-session=false",
-      "--persist-to",
-      STATE,
-      "--var",
-      `PUBLIC_BASE_URL:${BASE}`,
-      "--var",
-      "MAX_JOBS_IN_FLIGHT:1000",
-      "--log-level",
-      "error",
-    ],
+    wranglerDevArgs({
+      port: PORT,
+      persistTo: STATE,
+      vars: { PUBLIC_BASE_URL: BASE, MAX_JOBS_IN_FLIGHT: "1000" },
+      extra: ["--log-level", "error"],
+    }),
     { env: { ...process.env, ...WRANGLER_OFFLINE_ENV }, stdio: "ignore", detached: true },
   );
   try {
-    for (let i = 0; ; i++) {
-      try {
-        if ((await fetch(`${BASE}/health`)).ok) break;
-      } catch {
-        // starting
-      }
-      if (i > 240) throw new Error("the worker did not start");
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await waitUntilAnswering(`${BASE}/health`, "the worker");
     const pids = workerdPids(worker.pid!);
     const send = async ({ body, type }: { body: Uint8Array; type: string }, expected: number) => {
       const res = await fetch(`${BASE}/v1/jobs`, {

@@ -15,6 +15,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { WRANGLER_OFFLINE_ENV } from "./lib/local-d1.js";
+import { waitUntilAnswering, wranglerDevArgs } from "./lib/wrangler-dev.js";
 
 const OBJECTS = Number(process.env.SQLITE_PROBE_OBJECTS ?? 6000);
 const PORT = Number(process.env.SQLITE_PROBE_PORT ?? 8796);
@@ -32,32 +33,11 @@ async function probe(mode: string): Promise<ProbeResult> {
   const state = mkdtempSync(join(os.tmpdir(), "sqlite-heap-probe-"));
   const worker = spawn(
     "npx",
-    [
-      "wrangler",
-      "dev",
-      "--local",
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(PORT),
-      "--show-interactive-dev-session=false",
-      "--persist-to",
-      state,
-      "--config",
-      "infra/bench/sqlite-heap-probe/wrangler.toml",
-    ],
+    wranglerDevArgs({ port: PORT, persistTo: state, extra: ["--config", "infra/bench/sqlite-heap-probe/wrangler.toml"] }),
     { env: { ...process.env, ...WRANGLER_OFFLINE_ENV }, stdio: "ignore", detached: true },
   );
   try {
-    for (let i = 0; ; i++) {
-      try {
-        if ((await fetch(`http://127.0.0.1:${PORT}/?objects=0&mode=none`)).ok) break;
-      } catch {
-        // starting
-      }
-      if (i > 240) throw new Error("the probe worker did not start");
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await waitUntilAnswering(`http://127.0.0.1:${PORT}/?objects=0&mode=none`, "the probe worker");
     return (await (await fetch(`http://127.0.0.1:${PORT}/?objects=${OBJECTS}&mode=${mode}`)).json()) as ProbeResult;
   } finally {
     if (worker.pid) process.kill(-worker.pid, "SIGTERM");

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { ensureDevVars } from "./lib/dev-vars.js";
 import { createLocalKey } from "./keys.js";
 import { applyLocalMigrations, localD1, WRANGLER_OFFLINE_ENV } from "./lib/local-d1.js";
+import { wranglerDevArgs } from "./lib/wrangler-dev.js";
 
 const EDGE_PORT = Number(process.env.EDGE_PORT ?? 8787);
 const GPU_PORT = Number(process.env.GPU_PORT ?? 8790);
@@ -92,24 +93,11 @@ async function main(): Promise<void> {
   start(
     "edge",
     "npx",
-    [
-      "wrangler",
-      "dev",
-      "--local",
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(EDGE_PORT),
-      "--show-interactive-dev-session=false",
-      "--persist-to",
-      ".state/wrangler",
-      "--var",
-      `PUBLIC_BASE_URL:${BASE}`,
-      "--var",
-      `GPU_POOLS:${JSON.stringify({ [model]: [`http://127.0.0.1:${GPU_PORT}`] })}`,
-      "--var",
-      `ENABLED_MODELS:${model}`,
-    ],
+    wranglerDevArgs({
+      port: EDGE_PORT,
+      persistTo: ".state/wrangler",
+      vars: { PUBLIC_BASE_URL: BASE, GPU_POOLS: JSON.stringify({ [model]: [`http://127.0.0.1:${GPU_PORT}`] }), ENABLED_MODELS: model },
+    }),
     WRANGLER_OFFLINE_ENV,
   );
   const gpuEntry = "gpu-function/src/server/main.ts";

@@ -6,6 +6,7 @@ import { createLocalKey } from "../../../scripts/keys.js";
 import { applyLocalMigrations, WRANGLER_OFFLINE_ENV } from "../../../scripts/lib/local-d1.js";
 import { freePort, waitForHealthy } from "./net.js";
 import { startGroup, stopAll, type Started } from "./processes.js";
+import { wranglerDevArgs } from "../../../scripts/lib/wrangler-dev.js";
 
 /** What the tests need to reach the stack; plain JSON, handed from the global setup to every test file. */
 export interface StackInfo {
@@ -102,23 +103,14 @@ function startEdge(
     ALLOW_LOOPBACK_HTTP: "true",
     ...extraVars,
   };
-  const args = [
-    "dev",
-    "--local",
-    "--ip",
-    "127.0.0.1",
-    "--port",
-    String(ports.edge),
-    // The inspector would otherwise take 9229, which another stack on this machine may hold.
-    "--inspector-ip",
-    "127.0.0.1",
-    "--inspector-port",
-    String(ports.inspector),
-    "--show-interactive-dev-session=false",
-    "--persist-to",
-    join(stateDir, "wrangler"),
-    ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
-  ];
+  // The wrangler binary itself, so the first argument ("wrangler") goes. The inspector would
+  // otherwise take 9229, which another stack on this machine may hold.
+  const args = wranglerDevArgs({
+    port: ports.edge,
+    persistTo: join(stateDir, "wrangler"),
+    vars,
+    extra: ["--inspector-ip", "127.0.0.1", "--inspector-port", String(ports.inspector)],
+  }).slice(1);
   return startGroup(stateDir, "edge", join(ROOT, "node_modules/.bin/wrangler"), args, WRANGLER_OFFLINE_ENV, ROOT);
 }
 
