@@ -1,5 +1,5 @@
 import { base64 } from "./ids.js";
-import { hmacSha256 } from "@ecomid/shared/crypto";
+import { hmacSha256, webhookSecretBytes } from "@ecomid/shared/crypto";
 
 /**
  * Standard Webhooks signing: `webhook-signature: v1,<base64 HMAC-SHA256>` over
@@ -7,9 +7,10 @@ import { hmacSha256 } from "@ecomid/shared/crypto";
  * Several space-separated signatures are sent while a rotated secret is still valid.
  */
 export function secretKeyBytes(secret: string): Uint8Array {
-  const b64 = secret.startsWith("whsec_") ? secret.slice(6) : secret;
-  const bin = atob(b64);
-  return Uint8Array.from(bin, (ch) => ch.charCodeAt(0));
+  const bytes = webhookSecretBytes(secret);
+  // The edge signs only with secrets it made (newWebhookSecret): one that does not decode is a bug.
+  if (!bytes) throw new Error("a stored webhook secret is not whsec_<base64>");
+  return bytes;
 }
 
 export function newWebhookSecret(): string {

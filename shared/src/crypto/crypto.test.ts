@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hmacSha256, sha256Hex, timingSafeEqual, toHex } from "./index.js";
+import { hmacSha256, sha256Hex, timingSafeEqual, toHex, webhookSecretBytes } from "./index.js";
 
 const hexBytes = (hex: string) => Uint8Array.from(hex.match(/../g)!, (h) => parseInt(h, 16));
 
@@ -43,5 +43,16 @@ describe("timingSafeEqual", () => {
 
   it("compares whole UTF-16 code units, not only their low bytes", () => {
     expect(timingSafeEqual("\u0161", "\u0061")).toBe(false);
+  });
+});
+
+describe("webhookSecretBytes", () => {
+  it("takes whsec_<base64> and bare base64 alike, and refuses what is not base64 or empty", () => {
+    // The secret of the Standard Webhooks specification's own example.
+    const bytes = webhookSecretBytes("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+    expect(bytes && Buffer.from(bytes).toString("base64")).toBe("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+    expect(webhookSecretBytes("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")).toEqual(bytes);
+    expect(webhookSecretBytes("whsec_not base64!")).toBeNull();
+    expect(webhookSecretBytes("whsec_")).toBeNull();
   });
 });

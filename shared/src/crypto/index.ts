@@ -3,3 +3,4 @@ export { hmacSha256 } from "./hmac-sha256.js";
 export { sha256Hex } from "./sha256.js";
 export { timingSafeEqual } from "./timing-safe-equal.js";
 export { toHex } from "./hex.js";
+export { webhookSecretBytes } from "./webhook-secret.js";

@@ -1,7 +1,7 @@
 import type { Job } from "../api/job.js";
 import type { WebhookEventType as WebhookEventTypeSchema } from "../api/job-input.js";
 import type { z } from "zod";
-import { hmacSha256, timingSafeEqual } from "../crypto/index.js";
+import { hmacSha256, timingSafeEqual, webhookSecretBytes } from "../crypto/index.js";
 
 type WebhookEventType = z.infer<typeof WebhookEventTypeSchema>;
 
@@ -80,8 +80,8 @@ function header(headers: WebhookHeaders, name: string): string | null {
 }
 
 function secretBytes(secret: string): Uint8Array {
-  const bytes = decodeBase64(secret.startsWith("whsec_") ? secret.slice(6) : secret);
-  if (!bytes || bytes.length === 0) throw new WebhookVerificationError("the secret is not whsec_<base64>");
+  const bytes = webhookSecretBytes(secret);
+  if (!bytes) throw new WebhookVerificationError("the secret is not whsec_<base64>");
   return bytes;
 }
 
