@@ -112,18 +112,21 @@ async function main(): Promise<void> {
   const workerLog = openSync(WORKER_LOG, "w");
   const worker = spawn(
     "npx",
-    wranglerDevArgs({
-      port: PORT,
-      persistTo: STATE,
-      vars: {
-        PUBLIC_BASE_URL: BASE,
-        RATE_LIMIT_REQUESTS_PER_MINUTE: unlimited,
-        RATE_LIMIT_CREATES_PER_MINUTE: unlimited,
-        MAX_JOBS_IN_FLIGHT: unlimited,
-        GPU_POOLS: JSON.stringify({ "ecomid-tiny": [poolUrl] }),
-      },
-      extra: ["--log-level", "error"],
-    }),
+    [
+      "wrangler",
+      ...wranglerDevArgs({
+        port: PORT,
+        persistTo: STATE,
+        vars: {
+          PUBLIC_BASE_URL: BASE,
+          RATE_LIMIT_REQUESTS_PER_MINUTE: unlimited,
+          RATE_LIMIT_CREATES_PER_MINUTE: unlimited,
+          MAX_JOBS_IN_FLIGHT: unlimited,
+          GPU_POOLS: JSON.stringify({ "ecomid-tiny": [poolUrl] }),
+        },
+        extra: ["--log-level", "error"],
+      }),
+    ],
     // Own process group, so stopping it stops wrangler's workerd children too.
     { env: { ...process.env, ...WRANGLER_OFFLINE_ENV }, stdio: ["ignore", workerLog, workerLog], detached: true },
   );

@@ -89,12 +89,15 @@ function smallBody(): { body: Uint8Array; type: string } {
 async function measureOnce(key: string, run: number, refusedAfterReading: boolean): Promise<{ bytes: number; deltas: number[] }> {
   const worker = spawn(
     "npx",
-    wranglerDevArgs({
-      port: PORT,
-      persistTo: STATE,
-      vars: { PUBLIC_BASE_URL: BASE, MAX_JOBS_IN_FLIGHT: "1000" },
-      extra: ["--log-level", "error"],
-    }),
+    [
+      "wrangler",
+      ...wranglerDevArgs({
+        port: PORT,
+        persistTo: STATE,
+        vars: { PUBLIC_BASE_URL: BASE, MAX_JOBS_IN_FLIGHT: "1000" },
+        extra: ["--log-level", "error"],
+      }),
+    ],
     { env: { ...process.env, ...WRANGLER_OFFLINE_ENV }, stdio: "ignore", detached: true },
   );
   try {

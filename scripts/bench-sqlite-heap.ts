@@ -33,7 +33,7 @@ async function probe(mode: string): Promise<ProbeResult> {
   const state = mkdtempSync(join(os.tmpdir(), "sqlite-heap-probe-"));
   const worker = spawn(
     "npx",
-    wranglerDevArgs({ port: PORT, persistTo: state, extra: ["--config", "infra/bench/sqlite-heap-probe/wrangler.toml"] }),
+    ["wrangler", ...wranglerDevArgs({ port: PORT, persistTo: state, extra: ["--config", "infra/bench/sqlite-heap-probe/wrangler.toml"] })],
     { env: { ...process.env, ...WRANGLER_OFFLINE_ENV }, stdio: "ignore", detached: true },
   );
   try {

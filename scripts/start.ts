@@ -93,11 +93,14 @@ async function main(): Promise<void> {
   start(
     "edge",
     "npx",
-    wranglerDevArgs({
-      port: EDGE_PORT,
-      persistTo: ".state/wrangler",
-      vars: { PUBLIC_BASE_URL: BASE, GPU_POOLS: JSON.stringify({ [model]: [`http://127.0.0.1:${GPU_PORT}`] }), ENABLED_MODELS: model },
-    }),
+    [
+      "wrangler",
+      ...wranglerDevArgs({
+        port: EDGE_PORT,
+        persistTo: ".state/wrangler",
+        vars: { PUBLIC_BASE_URL: BASE, GPU_POOLS: JSON.stringify({ [model]: [`http://127.0.0.1:${GPU_PORT}`] }), ENABLED_MODELS: model },
+      }),
+    ],
     WRANGLER_OFFLINE_ENV,
   );
   const gpuEntry = "gpu-function/src/server/main.ts";

@@ -1,11 +1,10 @@
 /**
- * The arguments of `wrangler dev` as every script here runs it: the real workerd with local
+ * The arguments after `wrangler` of `wrangler dev` as every script here runs it: the real workerd with local
  * bindings, on 127.0.0.1 only, state kept in `persistTo`, and `vars` as --var (which beat
  * .dev.vars, so a developer's own secrets never leak into a run).
  */
 export function wranglerDevArgs(o: { port: number; persistTo: string; vars?: Record<string, string>; extra?: string[] }): string[] {
   return [
-    "wrangler",
     "dev",
     "--local",
     "--ip",

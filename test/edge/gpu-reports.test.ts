@@ -1,7 +1,7 @@
 import { SELF } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { GpuCallback, GpuJobRequest } from "@ecomid/shared/protocol";
-import { api, createKey, gpuCallback, installPeer, multipartJob, pngOf, runDispatch, tinyJob, webpOf } from "./helpers.js";
+import { api, createKey, gpuCallback, installPeer, multipartJob, pngOf, runDispatch, SAMPLE_FACES, tinyJob, webpOf } from "./helpers.js";
 
 /** What a GPU function reports is checked against the job it was given before anything is recorded. */
 let peer: ReturnType<typeof installPeer>;
@@ -49,19 +49,7 @@ const success = (
   attempt: request.attempt,
   outputs,
   intermediates,
-  faces: [
-    {
-      box: [1, 2, 30, 40],
-      score: 0.9,
-      keypoints: [
-        [1, 1],
-        [2, 2],
-        [3, 3],
-        [4, 4],
-        [5, 5],
-      ],
-    },
-  ],
+  faces: SAMPLE_FACES,
   chosen_face: 0,
   timings: { run_ms: 10, stages_ms: {} },
 });

@@ -148,6 +148,21 @@ export async function gpuCallback(request: GpuJobRequest, cb: GpuCallback, secre
   });
 }
 
+/** One detected face, as a GPU function's success report lists it. */
+export const SAMPLE_FACES: Extract<GpuCallback, { type: "succeeded" }>["faces"] = [
+  {
+    box: [1, 2, 30, 40],
+    score: 0.9,
+    keypoints: [
+      [1, 1],
+      [2, 2],
+      [3, 3],
+      [4, 4],
+      [5, 5],
+    ],
+  },
+];
+
 /** Uploads every output through its signed PUT URL and reports success. */
 export async function completeJob(request: GpuJobRequest): Promise<Response> {
   const outputs = [];
@@ -172,19 +187,7 @@ export async function completeJob(request: GpuJobRequest): Promise<Response> {
     attempt: request.attempt,
     outputs,
     intermediates: [],
-    faces: [
-      {
-        box: [1, 2, 30, 40],
-        score: 0.9,
-        keypoints: [
-          [1, 1],
-          [2, 2],
-          [3, 3],
-          [4, 4],
-          [5, 5],
-        ],
-      },
-    ],
+    faces: SAMPLE_FACES,
     chosen_face: 0,
     timings: { run_ms: 1234, stages_ms: { denoise: 1000 } },
   });

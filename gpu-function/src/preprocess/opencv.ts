@@ -7,10 +7,8 @@ import { createRequire } from "node:module";
  * (BENCHMARKS.md, "OpenCV: WebAssembly or ports"). Only the calls this project makes are typed.
  */
 export interface Mat {
-  readonly rows: number;
-  readonly cols: number;
+  /** A view on WebAssembly memory: taken again after any allocation, which may have moved it. */
   readonly data: Uint8Array;
-  readonly data32S: Int32Array;
   delete(): void;
 }
 interface Size {
@@ -71,9 +69,9 @@ export function withMats<T>(mats: Mat[], use: () => T): T {
   }
 }
 
-/** A width x height x channels uint8 Mat holding a copy of `data`. */
-export function matFrom(data: Uint8Array, width: number, height: number, channels: 1 | 3): Mat {
-  const m = new cv.Mat(height, width, channels === 3 ? cv.CV_8UC3 : cv.CV_8UC1);
-  m.data.set(data);
+/** An 8-bit three-channel Mat holding a copy of the image's pixels. */
+export function matFromRgb(image: { width: number; height: number; data: Uint8Array }): Mat {
+  const m = new cv.Mat(image.height, image.width, cv.CV_8UC3);
+  m.data.set(image.data);
   return m;
 }

@@ -1,6 +1,6 @@
 import type { RgbImage } from "../runtime/image.js";
 import type { AffineMatrix } from "./affine.js";
-import { cv, matFrom, withMats } from "./opencv.js";
+import { cv, matFromRgb, withMats } from "./opencv.js";
 
 /** cv2.warpAffine(src, m, (width, height), INTER_LINEAR, BORDER_CONSTANT, border) on an 8-bit RGB image: OpenCV's own code. */
 export function warpAffine(
@@ -10,7 +10,7 @@ export function warpAffine(
   height: number,
   border: readonly [number, number, number],
 ): RgbImage {
-  const source = matFrom(src.data, src.width, src.height, 3);
+  const source = matFromRgb(src);
   const matrix = cv.matFromArray(2, 3, cv.CV_64F, m);
   const out = new cv.Mat();
   return withMats([source, matrix, out], () => {

@@ -103,14 +103,13 @@ function startEdge(
     ALLOW_LOOPBACK_HTTP: "true",
     ...extraVars,
   };
-  // The wrangler binary itself, so the first argument ("wrangler") goes. The inspector would
-  // otherwise take 9229, which another stack on this machine may hold.
+  // The inspector would otherwise take 9229, which another stack on this machine may hold.
   const args = wranglerDevArgs({
     port: ports.edge,
     persistTo: join(stateDir, "wrangler"),
     vars,
     extra: ["--inspector-ip", "127.0.0.1", "--inspector-port", String(ports.inspector)],
-  }).slice(1);
+  });
   return startGroup(stateDir, "edge", join(ROOT, "node_modules/.bin/wrangler"), args, WRANGLER_OFFLINE_ENV, ROOT);
 }
 

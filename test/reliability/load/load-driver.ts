@@ -54,7 +54,7 @@ export interface LoadReport {
   errors: string[];
   /** The same failures counted by status and problem code (or network error, or job outcome). */
   errorsByKind: string[];
-  /** Requests sent again because wrangler's dev proxy, not the worker, answered that the worker restarted. */
+  /** Requests sent again because wrangler's dev server, not the worker, answered (see dev-server-glitch.ts). */
   devProxyRetries: number;
   /** Repeatable requests (polls; submissions, which carry an Idempotency-Key) sent again after a broken connection, as the SDK does. */
   connectionRetries: number;
@@ -299,7 +299,7 @@ export function formatLoadReport(r: LoadReport): string {
   const lines = [
     `load: ${r.clients} clients over ${r.keys} keys, ${r.seconds.toFixed(1)} s (including the drain of open jobs)`,
     `  jobs submitted ${r.submitted}, terminal ${JSON.stringify(r.terminal)} (succeeded on the GPU ${r.served.gpu ?? 0}, from the cache ${r.served.cache ?? 0}), not terminal ${r.notTerminal.length}, ${(((r.terminal.succeeded ?? 0) / r.seconds) * 60).toFixed(0)} jobs/min`,
-    `  429 answers honoured (Retry-After) ${r.rateLimited}, sent again after a dev-proxy restart answer ${r.devProxyRetries}, after a broken connection ${r.connectionRetries}, errors ${r.errors.length}`,
+    `  429 answers honoured (Retry-After) ${r.rateLimited}, sent again after an answer of the dev server, not the worker, ${r.devProxyRetries}, after a broken connection ${r.connectionRetries}, errors ${r.errors.length}`,
     ...Object.entries(r.kinds).map(
       ([k, s]) =>
         `  ${k.padEnd(7)} ${String(s.count).padStart(7)} requests  ${(s.count / r.seconds).toFixed(1).padStart(7)} req/s  p50 ${s.p50.toFixed(1)} ms  p99 ${s.p99.toFixed(1)} ms`,
