@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 
 /**
  * Per documented operation, how many of schemathesis' requests reached the operation's
@@ -14,30 +14,34 @@ export interface Reach {
 
 const NOT_REACHED = new Set([401, 403, 404, 429]);
 
-interface Har {
-  log: { entries: Array<{ request: { method: string; url: string }; response: { status: number } }> };
+/** One line of the answers log schemathesis_hooks.py writes (its after_call hook). */
+interface Answer {
+  method: string;
+  url: string;
+  status: number;
 }
 
-export function reachedShare(harPath: string, doc: { paths: Record<string, Record<string, unknown>> }): Reach[] {
+export function reachedShare(answersLogPath: string, doc: { paths: Record<string, Record<string, unknown>> }): Reach[] {
   const templates = Object.entries(doc.paths).flatMap(([template, ops]) =>
     Object.keys(ops).map((method) => ({ method: method.toUpperCase(), template, parts: template.split("/") })),
   );
   const reach = new Map(
     templates.map((t) => [`${t.method} ${t.template}`, { operation: `${t.method} ${t.template}`, answers: 0, reached: 0 }]),
   );
-  const har = JSON.parse(readFileSync(harPath, "utf8")) as Har;
-  for (const { request, response } of har.log.entries) {
-    const parts = new URL(request.url).pathname.split("/");
+  const answers = existsSync(answersLogPath) ? readFileSync(answersLogPath, "utf8").split("\n").filter(Boolean) : [];
+  for (const line of answers) {
+    const { method, url, status } = JSON.parse(line) as Answer;
+    const parts = new URL(url).pathname.split("/");
     const t = templates.find(
       (c) =>
-        c.method === request.method &&
+        c.method === method &&
         c.parts.length === parts.length &&
         c.parts.every((p, i) => (p.startsWith("{") ? parts[i] !== "" : p === parts[i])),
     );
     const r = t && reach.get(`${t.method} ${t.template}`);
     if (!r) continue;
     r.answers++;
-    if (!NOT_REACHED.has(response.status)) r.reached++;
+    if (!NOT_REACHED.has(status)) r.reached++;
   }
   return [...reach.values()].sort((a, b) => a.operation.localeCompare(b.operation));
 }

@@ -17,6 +17,10 @@ What schemathesis generates is sent as generated, except:
   learns a delivery id only if one of its jobs finished with a webhook before it listed
   the deliveries, and an output only of a job that succeeded before it asked. A delete of
   that job (whose id the listing shows) deletes a job that does not exist instead.
+- Every answer's method, URL and status is appended to FUZZ_ANSWERS_LOG (one JSON line
+  each), from which the runner counts the answers that reached each operation. Not from a
+  HAR report: that keeps every body, and a CI run's grew past what Node can read as one
+  string (512 MiB).
 - A multipart job's `request` part goes first, as the API reads it (an order no JSON
   Schema states), and a schema-valid one's image part is a real image when what was
   generated is not one (the document cannot state "a decodable image").
@@ -49,6 +53,9 @@ def _parse_one_at_a_time(*args, **kwargs):
 
 
 ast.parse = _parse_one_at_a_time
+
+ANSWERS_LOG = os.environ.get("FUZZ_ANSWERS_LOG")
+_log_alone = threading.Lock()
 
 IMAGE_URL = os.environ.get("FUZZ_IMAGE_URL", "http://127.0.0.1:9/schemathesis.png")
 PROTECTED_KEYS = set(filter(None, os.environ.get("FUZZ_PROTECTED_KEY_IDS", "").split(",")))
@@ -180,3 +187,13 @@ def _edit_request_part(value, positive):
     except ValueError:
         return value
     return json.dumps(_edit_request_part(job, positive)) if isinstance(job, dict) else value
+
+
+@schemathesis.hook
+def after_call(context, case, response):
+    if not ANSWERS_LOG:
+        return
+    line = json.dumps({"method": response.request.method, "url": response.request.url, "status": response.status_code})
+    # Two workers (threads) answer at once; one line at a time keeps each whole.
+    with _log_alone, open(ANSWERS_LOG, "a", encoding="utf-8") as log:
+        log.write(line + "\n")
