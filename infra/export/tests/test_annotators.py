@@ -187,6 +187,13 @@ def test_edge_graph_exports_with_the_declared_io_and_within_its_bound(tmp_path, 
         verify_graph(other, replace(spec, tolerance=bound), random_edge_inputs, tmp_path)
 
 
+def test_pidinet_at_published_widths_loads_and_exports_from_its_published_layout(tmp_path):
+    """The real-mode path at full size (2.9 MB: cheap): published-layout file -> strict load -> verified graph."""
+    net = load_pidinet_checkpoint(write_pidinet(tmp_path / "Annotators", TABLE5_PIDINET, seed=7))
+    _, error, bound = export_edge_onnx(PidiNetEdgeGraph(net), edge_graph_spec("pidinet", ["test"]), tmp_path)
+    assert error <= bound
+
+
 def test_tiny_hed_edge_map_is_not_saturated(photo):
     """The tiny weights are scaled so the map spreads over (0, 1) (tiny.py): a saturated one would test nothing."""
     pixels = resize_image(photo, 128).astype(np.float32)[None].transpose(0, 3, 1, 2) / np.float32(255.0)
