@@ -33,6 +33,11 @@ interface OpenCv {
   PointVector: new () => PointVector;
   matFromArray(rows: number, cols: number, type: number, values: ArrayLike<number>): Mat;
   resize(src: Mat, dst: Mat, size: Size, fx: number, fy: number, interpolation: number): void;
+  getStructuringElement(shape: number, size: Size): Mat;
+  morphologyDefaultBorderValue(): Scalar;
+  dilate(src: Mat, dst: Mat, kernel: Mat, anchor: Point, iterations: number, borderType: number, borderValue: Scalar): void;
+  erode(src: Mat, dst: Mat, kernel: Mat, anchor: Point, iterations: number, borderType: number, borderValue: Scalar): void;
+  GaussianBlur(src: Mat, dst: Mat, ksize: Size, sigmaX: number, sigmaY: number, borderType: number): void;
   warpAffine(src: Mat, dst: Mat, m: Mat, size: Size, flags: number, borderMode: number, borderValue: Scalar): void;
   ellipse2Poly(center: Point, axes: Size, angle: number, arcStart: number, arcEnd: number, delta: number, points: PointVector): void;
   fillConvexPoly(img: Mat, points: Mat, color: Scalar): void;
@@ -41,8 +46,14 @@ interface OpenCv {
   CV_8UC3: number;
   CV_32SC2: number;
   CV_64F: number;
+  INTER_NEAREST: number;
   INTER_LINEAR: number;
+  INTER_CUBIC: number;
+  INTER_AREA: number;
+  MORPH_RECT: number;
+  MORPH_ELLIPSE: number;
   BORDER_CONSTANT: number;
+  BORDER_DEFAULT: number;
   onRuntimeInitialized?: () => void;
 }
 
@@ -73,5 +84,12 @@ export function withMats<T>(mats: Mat[], use: () => T): T {
 export function matFromRgb(image: { width: number; height: number; data: Uint8Array }): Mat {
   const m = new cv.Mat(image.height, image.width, cv.CV_8UC3);
   m.data.set(image.data);
+  return m;
+}
+
+/** An 8-bit one-channel Mat holding a copy of the plane. */
+export function matFromGray(plane: { width: number; height: number; data: Uint8Array }): Mat {
+  const m = new cv.Mat(plane.height, plane.width, cv.CV_8UC1);
+  m.data.set(plane.data);
   return m;
 }
