@@ -9,7 +9,7 @@ from diffusers import StableDiffusionXLPipeline
 from safetensors.torch import load_file, save_file
 
 from ecomid_export.config import TINY
-from ecomid_export.published.lora import write_diffusers_lora, write_kohya_lora
+from ecomid_export.published.lora import write_diffusers_lora, write_kohya_lora, write_kohya_sgm_lora
 from ecomid_export.published.sdxl_diffusers import seeded_unet
 from ecomid_export.real.lora_fuse import fusable_modules, fuse_lora, lora_pairs, pair_scale, peft_metadata
 from ecomid_export.real.weights import read_tensors
@@ -27,6 +27,7 @@ def base_unet():
 def lora_files(tmp_path_factory):
     root = tmp_path_factory.mktemp("lora")
     return {"kohya": write_kohya_lora(root / "sdxl_lightning_4step_lora.safetensors", TINY),
+            "kohya-sgm": write_kohya_sgm_lora(root / "sd_scripts_sdxl_lora.safetensors", TINY),
             "diffusers": write_diffusers_lora(root / "diffusers-lora", TINY)}
 
 
@@ -49,7 +50,7 @@ def rounding_bound(base, path, scale) -> dict[str, torch.Tensor]:
     (2) and the sum with W (1), all relative to |W| + s * (|up| @ |down|); the two sides' errors add."""
     modules = fusable_modules(base)
     bounds = {}
-    for pair in lora_pairs(read_tensors(path), modules, path.name):
+    for pair in lora_pairs(read_tensors(path), base, path.name):
         s = scale * pair_scale(pair, peft_metadata(path), path.name)
         up, down = pair.tensors["up"].float().abs(), pair.tensors["down"].float().abs()
         magnitude = torch.einsum("or,rikl->oikl", up.flatten(1), down) if down.ndim == 4 else up @ down
@@ -58,7 +59,7 @@ def rounding_bound(base, path, scale) -> dict[str, torch.Tensor]:
     return bounds
 
 
-@pytest.mark.parametrize("style", ["kohya", "diffusers"])
+@pytest.mark.parametrize("style", ["kohya", "kohya-sgm", "diffusers"])
 @pytest.mark.parametrize("scale", [1.0, 0.75])
 def test_fused_weights_equal_diffusers_and_peft_fuse(base_unet, lora_files, style, scale):
     path = lora_files[style]
@@ -80,13 +81,16 @@ def test_fused_weights_equal_diffusers_and_peft_fuse(base_unet, lora_files, styl
 def test_fixtures_cover_linear_1x1_and_3x3_targets_and_alphas_other_than_the_rank(base_unet, lora_files):
     modules = fusable_modules(base_unet)
     for style, path in lora_files.items():
-        pairs = lora_pairs(read_tensors(path), modules, path.name)
+        pairs = lora_pairs(read_tensors(path), base_unet, path.name)
         kinds = {(type(modules[p.module]).__name__, tuple(modules[p.module].weight.shape[2:])) for p in pairs}
         assert {("Linear", ()), ("Conv2d", (1, 1)), ("Conv2d", (3, 3))} <= kinds, style
         scales = {pair_scale(p, peft_metadata(path), path.name) for p in pairs}
         assert 1.0 not in scales, f"{style}: a scale of 1 would not test alpha / rank"
     kohya = load_file(str(lora_files["kohya"]))
     assert all(k.startswith("lora_unet_") for k in kohya)
+    assert any(k.startswith("lora_unet_down_blocks_") for k in kohya)
+    sgm = load_file(str(lora_files["kohya-sgm"]))
+    assert any(k.startswith("lora_unet_input_blocks_") for k in sgm) and not any("down_blocks" in k for k in sgm)
     assert all(k.startswith("unet.") and (".lora_A." in k or ".lora_B." in k) for k in load_file(str(lora_files["diffusers"])))
 
 

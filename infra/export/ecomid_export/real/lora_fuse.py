@@ -6,8 +6,10 @@ Two key styles, as diffusers reads them (huggingface/diffusers src/diffusers/loa
 `_convert_non_diffusers_lora_to_diffusers`; src/diffusers/utils/state_dict_utils.py `convert_state_dict_to_kohya`
 writes the first from the second):
 - kohya: `lora_unet_<module path, dots as underscores>.lora_down.weight`, `.lora_up.weight`, `.alpha` (a scalar);
-  the module path is diffusers' UNet path. It is looked up in a table of the UNet's own module paths, not
-  rewritten by string rules, so every key names exactly one module or is refused.
+  the module path is diffusers' UNet path, or SDXL's SGM UNet path (kohya-ss sd-scripts' SDXL trainer:
+  `lora_unet_input_blocks_4_1_transformer_blocks_0_attn1_to_q`). It is looked up in a table of the UNet's own
+  module paths in both spellings, not rewritten by string rules, so every key names exactly one module or is
+  refused.
 - diffusers / PEFT: `unet.<module path>.lora.down.weight` / `.lora.up.weight` (diffusers' older LoRA layers) or
   `unet.<module path>.lora_A.weight` / `.lora_B.weight` (PEFT), optionally `unet.<module path>.alpha`. Without an
   alpha, alpha = rank (diffusers' convention: utils/peft_utils.py `get_peft_kwargs`, "alpha == rank per module");
@@ -24,6 +26,7 @@ are refused too: only the UNet is fused (SDXL-Lightning's LoRAs hold UNet tensor
 """
 
 import json
+import re
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,14 +59,57 @@ def fusable_modules(unet: torch.nn.Module) -> dict[str, torch.nn.Module]:
     return {name: m for name, m in unet.named_modules() if isinstance(m, FUSABLE)}
 
 
-def kohya_names(modules: dict[str, torch.nn.Module]) -> dict[str, str]:
-    """kohya name -> module path; refused if two paths collapse onto one name (they never do in SDXL's UNet)."""
+SGM_FIXED = {"time_embedding.linear_1": "time_embed.0", "time_embedding.linear_2": "time_embed.2",
+             "add_embedding.linear_1": "label_emb.0.0", "add_embedding.linear_2": "label_emb.0.2",
+             "conv_in": "input_blocks.0.0", "conv_out": "out.2"}
+SGM_RESNET = {"conv1": "in_layers.2", "conv2": "out_layers.3", "time_emb_proj": "emb_layers.1",
+              "conv_shortcut": "skip_connection"}
+
+
+def sgm_module_path(path: str, layers_per_block: int, up_has_attention: list[bool]) -> str | None:
+    """The module's path in SDXL's SGM UNet (Stability-AI/generative-models sgm/modules/diffusionmodules/
+    openaimodel.py: input_blocks / middle_block / output_blocks, ResBlock in_layers / emb_layers / out_layers /
+    skip_connection), whose names kohya-ss sd-scripts' SDXL LoRAs carry (`lora_unet_input_blocks_4_1_...`);
+    None for a module the SGM UNet names no other way."""
+    if path in SGM_FIXED:
+        return SGM_FIXED[path]
+    per = layers_per_block + 1
+
+    def resnet(rest: str) -> str:
+        head, _, tail = rest.partition(".")
+        return SGM_RESNET.get(head, head) + ("." + tail if tail else "")
+
+    if m := re.fullmatch(r"down_blocks\.(\d+)\.(resnets|attentions)\.(\d+)\.(.+)", path):
+        index = 1 + int(m[1]) * per + int(m[3])
+        return f"input_blocks.{index}.0.{resnet(m[4])}" if m[2] == "resnets" else f"input_blocks.{index}.1.{m[4]}"
+    if m := re.fullmatch(r"down_blocks\.(\d+)\.downsamplers\.0\.conv", path):
+        return f"input_blocks.{(int(m[1]) + 1) * per}.0.op"
+    if m := re.fullmatch(r"mid_block\.resnets\.(\d+)\.(.+)", path):
+        return f"middle_block.{2 * int(m[1])}.{resnet(m[2])}"
+    if m := re.fullmatch(r"mid_block\.attentions\.0\.(.+)", path):
+        return f"middle_block.1.{m[1]}"
+    if m := re.fullmatch(r"up_blocks\.(\d+)\.(resnets|attentions)\.(\d+)\.(.+)", path):
+        index = int(m[1]) * per + int(m[3])
+        return f"output_blocks.{index}.0.{resnet(m[4])}" if m[2] == "resnets" else f"output_blocks.{index}.1.{m[4]}"
+    if m := re.fullmatch(r"up_blocks\.(\d+)\.upsamplers\.0\.conv", path):
+        b = int(m[1])
+        return f"output_blocks.{b * per + layers_per_block}.{2 if up_has_attention[b] else 1}.conv"
+    return None
+
+
+def kohya_names(unet: torch.nn.Module, modules: dict[str, torch.nn.Module]) -> dict[str, str]:
+    """kohya name -> module path, in both spellings kohya files use: diffusers' module paths (the layout diffusers'
+    convert_state_dict_to_kohya writes) and SDXL's SGM paths (sd-scripts' SDXL trainer). Refused if two modules
+    collapse onto one name (none do in SDXL's UNet)."""
+    config = unet.config
+    up_has_attention = ["CrossAttn" in t for t in config.up_block_types]
     table: dict[str, str] = {}
     for path in modules:
-        name = KOHYA_UNET + path.replace(".", "_")
-        if name in table:
-            raise ValueError(f"UNet modules {table[name]} and {path} share the kohya name {name}")
-        table[name] = path
+        for spelling in {path, sgm_module_path(path, config.layers_per_block, up_has_attention)} - {None}:
+            name = KOHYA_UNET + spelling.replace(".", "_")
+            if table.get(name, path) != path:
+                raise ValueError(f"UNet modules {table[name]} and {path} share the kohya name {name}")
+            table[name] = path
     return table
 
 
@@ -74,9 +120,10 @@ def _split(key: str, suffixes) -> tuple[str, str] | None:
     return None
 
 
-def lora_pairs(tensors: dict[str, torch.Tensor], modules: dict[str, torch.nn.Module], source: str) -> list[LoraPair]:
+def lora_pairs(tensors: dict[str, torch.Tensor], unet: torch.nn.Module, source: str) -> list[LoraPair]:
     """Groups every tensor of the file by its target module; refuses any tensor without one."""
-    table = kohya_names(modules)
+    modules = fusable_modules(unet)
+    table = kohya_names(unet, modules)
     pairs: dict[str, LoraPair] = {}
     problems = []
     for key in sorted(tensors):
@@ -182,7 +229,7 @@ def fuse_lora(unet: torch.nn.Module, path: Path, scale: float = 1.0) -> int:
     modules changed."""
     source = path.name
     modules = fusable_modules(unet)
-    pairs = lora_pairs(read_tensors(path), modules, source)
+    pairs = lora_pairs(read_tensors(path), unet, source)
     if not pairs:
         raise WeightMismatchError(f"LoRA {source} holds no tensors")
     metadata = peft_metadata(path)
