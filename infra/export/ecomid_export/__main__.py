@@ -7,6 +7,9 @@ from pathlib import Path
 
 from .cpu_kernels import pin_avx2_kernels
 
+# The preset names (real/few_step_presets.py), spelt out so that --help imports no torch.
+FEW_STEP_PRESETS = ("lightning-2step", "lightning-4step", "lightning-8step", "turbo")
+
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -30,6 +33,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                       help="fp16 (with fp32 islands where fp16 loses the result) for the denoisers, text towers, ID encoder, Resampler")
     real.add_argument("--widths", choices=("real", "tiny"), default="real",
                       help="tiny: the widths of the published-layout fixtures (python -m ecomid_export.published), for tests")
+    few = parser.add_argument_group("few-step bases (real mode; infra/export/README.md, Few-step bases)")
+    few.add_argument("--few-step", choices=FEW_STEP_PRESETS,
+                     help="the schedule, defaults and limits the base was distilled for; derived from published "
+                          "SDXL-Lightning / SDXL Turbo file names when not given")
+    few.add_argument("--lightning-unet", type=Path,
+                     help="sdxl_lightning_{2,4,8}step_unet.safetensors: replaces the --sdxl checkpoint's UNet")
+    few.add_argument("--lora", type=Path, action="append", default=[],
+                     help="a UNet LoRA fused at scale 1 (e.g. sdxl_lightning_4step_lora.safetensors; kohya or "
+                          "diffusers keys); repeatable")
     real.add_argument("--bundle-id", default="ecomid-sdxl")
     real.add_argument("--bundle-version", default="0.1.0")
     args = parser.parse_args(argv)
@@ -38,6 +50,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    if getattr(args, n) is None]
         if missing:
             parser.error("a real bundle needs " + ", ".join("--" + m.replace("_", "-") for m in missing))
+        from .real.few_step import resolve_few_step  # noqa: PLC0415 - keeps --help fast
+
+        try:
+            args.few_step = resolve_few_step(args.few_step, args.sdxl, args.lightning_unet, args.lora)
+        except ValueError as error:
+            parser.error(str(error))
+    elif args.few_step or args.lightning_unet or args.lora:
+        parser.error("--few-step, --lightning-unet and --lora are real-mode options")
     return args
 
 

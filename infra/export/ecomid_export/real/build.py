@@ -15,6 +15,7 @@ from ..peak_rss import PeakRss
 from ..tiny.tokenizer import write_tokenizer
 from .antelopev2 import copy_antelopev2
 from .components import build_id_encoder, build_resampler, lazy_components
+from .few_step import apply_preset, check_shipped_scheduler
 from .progress import ExportProgress, inputs_fingerprint
 
 SOURCES = {"clip_l": ["sdxl"], "clip_g": ["sdxl"], "denoiser": ["sdxl", "ecomid", "pulid"],
@@ -52,6 +53,8 @@ def write_real_constants(args, arch: ArchConfig) -> dict:
 def build_real_bundle(args, arch: ArchConfig = REAL) -> dict:
     """`arch` is REAL except in tests, which feed tiny files in the published formats."""
     started = time.monotonic()
+    if getattr(args, "few_step", None):  # before hours of export, not after
+        check_shipped_scheduler(args.sdxl, args.few_step)
     half = getattr(args, "precision", "fp16") == "fp16"
     c = lazy_components(args, arch, torch.float16 if half else torch.float32)
     with PeakRss() as peak:
@@ -78,6 +81,9 @@ def build_real_bundle(args, arch: ArchConfig = REAL) -> dict:
                       "pad_token_id": {"clip_l": EOS_TOKEN_ID, "clip_g": 0}},
         "extra_sources": ["clip-bpe"],
     }
+    if getattr(args, "few_step", None):
+        header = apply_preset(header, args.few_step)
+        header["description"] += f" Few-step base ({args.few_step}): trailing schedule, guidance off."
     hashing = time.monotonic()
     manifest = finish_manifest(args.out, header, graphs, constants)
     print(f"  manifest (sha256 of every file): {time.monotonic() - hashing:.1f} s")

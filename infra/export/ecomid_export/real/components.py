@@ -14,11 +14,12 @@ from ..models.id_prep import IdPrep
 from ..models.resampler import Resampler
 from ..models.vae_decoder import VaeDecoder
 from .loaders import load_eva, load_facexlib_parser, load_identitynet, load_instantid_resampler, load_pulid
+from .few_step import base_unet
 from .sdxl import load_sdxl_parts, load_vae_override
 
 
 def build_denoiser(args, arch: ArchConfig, with_control: bool, dtype: torch.dtype) -> Denoiser:
-    unet = load_sdxl_parts(args.sdxl, arch, ("unet",), unet_dtype=dtype)["unet"]
+    unet = base_unet(args, arch, dtype)  # the base's, or a Lightning UNet; LoRAs fused in
     identitynet = load_identitynet(args.identitynet, arch, dtype) if with_control else None
     with torch.device("meta"):  # the ID attention processors: allocated below, in dtype
         denoiser = Denoiser(unet, identitynet, arch.cross_attention_dim)
