@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { setupFetch } from "../support/setup-fetch.js";
 
 /** Real resources the fuzzer aims at, so odd requests meet real ids as well as made-up ones. */
 export interface FuzzFixtures {
@@ -33,7 +34,7 @@ async function call(base: string, key: string, method: string, path: string, bod
     ...extra,
   };
   if (body !== undefined) init.body = JSON.stringify(body);
-  const res = await fetch(base + path, init);
+  const res = await setupFetch(base + path, init);
   const text = await res.text();
   if (!res.ok) throw new Error(`fixture setup: ${method} ${path} gave ${res.status}: ${text.slice(0, 300)}`);
   return text ? (JSON.parse(text) as Json) : {};

@@ -4,6 +4,7 @@ import { prepareFixtures } from "./fixtures.js";
 import { CaseGenerator, type FuzzCase, type LiveState } from "./generator.js";
 import { Random } from "./random.js";
 import { devServerGlitch } from "../support/dev-server-glitch.js";
+import { setupFetch } from "../support/setup-fetch.js";
 import { closeConnections, send, type RawRequest, type RawResponse } from "./send.js";
 
 export interface FuzzOptions {
@@ -69,7 +70,7 @@ async function sendHeldOnce(base: URL, request: RawRequest, onResend: () => void
 /** Runs `count` generated requests (case i is replayable from seed and i) and judges every answer. */
 export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   const base = new URL(o.baseUrl);
-  const doc = (await (await fetch(new URL("/v1/openapi.json", base))).json()) as OpenApiDoc & Record<string, unknown>;
+  const doc = (await (await setupFetch(new URL("/v1/openapi.json", base))).json()) as OpenApiDoc & Record<string, unknown>;
   const checker = new ConformanceChecker(doc, new Set(ErrorCode.options));
   const fixtures = await prepareFixtures(o.baseUrl, o.apiKey, o.adminKey);
   const live: LiveState = { createdJobs: [] };

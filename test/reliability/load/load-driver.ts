@@ -5,6 +5,7 @@ import { createLocalKey } from "../../../scripts/keys.js";
 import { ErrorTally } from "../../../scripts/lib/error-tally.js";
 import { startStack, stopStack, type StackInfo } from "../../e2e/support/stack.js";
 import { devServerGlitch } from "../support/dev-server-glitch.js";
+import { setupFetch } from "../support/setup-fetch.js";
 
 /**
  * Many concurrent clients against the real local stack (wrangler dev + the GPU function
@@ -246,15 +247,6 @@ export interface LoadStack {
   stack: StackInfo;
   keys: string[];
   uploads: string[];
-}
-
-/** Setup requests only: one more try when a kept-alive socket was closed under the request. */
-async function setupFetch(url: string, init: RequestInit): Promise<Response> {
-  try {
-    return await fetch(url, init);
-  } catch {
-    return fetch(url, init);
-  }
 }
 
 /** A fresh stack with `keyCount` keys of distinct owners, each with one completed upload. */
