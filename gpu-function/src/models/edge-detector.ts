@@ -52,7 +52,8 @@ export async function runEdgeGraph(graph: RunnableGraph, image: RgbImage): Promi
  * controlnet_aux 0.0.10's PidiNetDetector / HEDdetector __call__ (without scribble and apply_filter, which the
  * card does not use), the network being `graph`; infra/export/README.md "Soft-edge detectors" lists the steps and
  * annotators/reference.py is the Python reference this is held to:
- * 1. HWC3: an RgbImage already has three channels (decodeImage drops alpha);
+ * 1. HWC3: an RgbImage already has three channels. decodeImage drops alpha, as the card's diffusers load_image
+ *    does (convert("RGB"), diffusers utils/loading_utils.py), so HWC3's composite over white is never reached;
  * 2. resize to detectResolution (annotatorSize: numpy's rounding, LANCZOS4 or AREA);
  * 3. the graph on pixels / 255;
  * 4. safe_step when `safe`; 5. to bytes in float32 (edgeLevels);
