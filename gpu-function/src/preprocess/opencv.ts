@@ -50,6 +50,7 @@ interface OpenCv {
   INTER_LINEAR: number;
   INTER_CUBIC: number;
   INTER_AREA: number;
+  INTER_LANCZOS4: number;
   MORPH_RECT: number;
   MORPH_ELLIPSE: number;
   BORDER_CONSTANT: number;
