@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { FaceDetection, Progress } from "../api/job.js";
 import { JobError } from "../errors.js";
-import { JobInputFields } from "../api/job-input.js";
+import { EdgeDetector, JobInputFields } from "../api/job-input.js";
 
 /**
  * The edge <-> GPU-function protocol, version 1.
@@ -32,11 +32,54 @@ export const ResolvedKeypoints = z.discriminatedUnion("type", [
   z.object({ type: z.literal("keypoint_image"), image: ResolvedImage }),
 ]);
 
-/** The job's parameters as the API validated them, with its images resolved to signed URLs and the seed fixed. */
-export const GpuJobSpec = JobInputFields.omit({ reference_images: true, keypoints: true, seed: true, return_intermediates: true }).extend({
+/**
+ * The inpaint input with its images resolved. `mask` is null when `mask_from` is "alpha"
+ * (the mask is the image's alpha < 128); the edge has checked that mask and image are the
+ * same size and that an "alpha" image has an alpha channel. The rest is as the API's
+ * InpaintInput states it (issue 14's contract: binarise, grow, condition, feather, keep).
+ */
+export const ResolvedInpaint = z
+  .object({
+    image: ResolvedImage,
+    mask: ResolvedImage.nullable(),
+    mask_from: z.enum(["mask", "alpha"]),
+    grow: z.number().int().min(0),
+    feather: z.number().int().min(0),
+    strength: z.number().min(0),
+    keep_unmasked: z.boolean(),
+  })
+  .meta({ id: "ResolvedInpaint" });
+export type ResolvedInpaint = z.infer<typeof ResolvedInpaint>;
+
+/** The softedge input resolved: a photo with the detector to run on it (named even when the client left the default), or an edge map used as is. */
+export const ResolvedSoftedge = z
+  .union([
+    z.object({ image: ResolvedImage, detector: EdgeDetector, strength: z.number().min(0) }).strict(),
+    z.object({ edge_map: ResolvedImage, strength: z.number().min(0) }).strict(),
+  ])
+  .meta({ id: "ResolvedSoftedge" });
+export type ResolvedSoftedge = z.infer<typeof ResolvedSoftedge>;
+
+/**
+ * The job's parameters as the API validated them, with its images resolved to signed URLs,
+ * the seed fixed and the output size resolved (an inpaint job without a size gets its
+ * image's, rounded: shared/src/api/output-size.ts).
+ */
+export const GpuJobSpec = JobInputFields.omit({
+  reference_images: true,
+  keypoints: true,
+  seed: true,
+  return_intermediates: true,
+  inpaint: true,
+  softedge: true,
+}).extend({
   reference_images: z.array(ResolvedImage).min(1),
   keypoints: ResolvedKeypoints,
   seed: z.number().int(),
+  width: z.number().int().min(1),
+  height: z.number().int().min(1),
+  inpaint: ResolvedInpaint.optional(),
+  softedge: ResolvedSoftedge.optional(),
 });
 export type GpuJobSpec = z.infer<typeof GpuJobSpec>;
 
