@@ -51,7 +51,7 @@ export const ERROR_ADVICE: Record<ErrorCode, string> = {
     "This model's bundle lacks a ControlNet or edge detector the job asks for; use a model whose capabilities (GET /v1/models) include it, or leave that input out.",
   mask_size_mismatch: "The inpaint mask must have the inpaint image's width and height; export the mask at the image's size.",
   mask_missing_alpha:
-    'mask_from "alpha" needs an image with transparency (a PNG or WebP with an alpha channel; JPEG has none); send a mask instead, or export the cut-out with its transparency.',
+    "Taking the mask from alpha needs an image with transparency (a PNG or WebP with an alpha channel; JPEG has none); send a mask instead, or export the cut-out with its transparency.",
   mask_empty:
     "The inpaint mask marks no pixel to generate (white, or transparent with mask_from alpha, is generated); paint the area to fill, or leave inpaint out.",
   mask_full:

@@ -360,7 +360,8 @@ export function createJobRequestFor(models: readonly Model[], images: ImageSourc
   const input = only
     ? JobInputFields.omit(absentCapabilities(only))
         .extend({
-          ...common,
+          reference_images: common.reference_images,
+          keypoints: common.keypoints,
           ...modelFields(only),
           ...capabilityFields(only, extra),
         })
