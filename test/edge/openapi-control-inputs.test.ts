@@ -41,6 +41,32 @@ describe("the OpenAPI document's inpaint and softedge inputs", () => {
     expect(input.softedge.description).toMatch(/exactly one of image .* or edge_map/);
   });
 
+  it("states the rules between the fields in JSON Schema too, so generated requests keep them", async () => {
+    const doc = await documentOf();
+    const input = jobInputOf(doc, "application/json");
+    // A mask, or mask_from alpha and no mask.
+    expect(input.inpaint.anyOf).toEqual([
+      { properties: { mask_from: { const: "mask" } }, required: ["mask"] },
+      { properties: { mask_from: { const: "alpha" } }, required: ["mask_from"], not: { required: ["mask"] } },
+    ]);
+    // A photo (with or without a detector) or an edge map (without one), never both.
+    expect(input.softedge.anyOf).toEqual([
+      { required: ["image"], not: { required: ["edge_map"] } },
+      { required: ["edge_map"], not: { anyOf: [{ required: ["image"] }, { required: ["detector"] }] } },
+    ]);
+    const body = component(doc, doc.paths["/v1/jobs"].post.requestBody.content["application/json"].schema);
+    expect(body.properties.input.allOf).toEqual([
+      {
+        if: { properties: { return_intermediates: { contains: { const: "edge_map" } } }, required: ["return_intermediates"] },
+        then: { required: ["softedge"] },
+      },
+      {
+        if: { properties: { return_intermediates: { contains: { const: "inpaint_mask" } } }, required: ["return_intermediates"] },
+        then: { required: ["inpaint"] },
+      },
+    ]);
+  });
+
   it("takes upload ids and URLs for the new images in a JSON body and in the documented form, as for pose images", async () => {
     const doc = await documentOf();
     for (const type of ["application/json", "multipart/form-data"] as const) {

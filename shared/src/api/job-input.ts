@@ -118,9 +118,15 @@ function inpaintInputFor<R extends z.ZodType>(image: R) {
       if (v.mask_from === "alpha" && v.mask !== undefined)
         ctx.addIssue({ code: "custom", path: ["mask"], message: 'mask_from "alpha" takes the mask from the image: send no mask' });
     })
-    .describe(
-      "Keep a product and generate around it (EcomXL Inpaint ControlNet). image: the product or scene photo; mask: white (luma >= 128) where new pixels are generated, the same size as image, required unless mask_from is alpha.",
-    );
+    .meta({
+      description:
+        "Keep a product and generate around it (EcomXL Inpaint ControlNet). image: the product or scene photo; mask: white (luma >= 128) where new pixels are generated, the same size as image, required unless mask_from is alpha.",
+      // The refinement's rule, stated in JSON Schema too, so the document's readers and generators know it.
+      anyOf: [
+        { properties: { mask_from: { const: "mask" } }, required: ["mask"] },
+        { properties: { mask_from: { const: "alpha" } }, required: ["mask_from"], not: { required: ["mask"] } },
+      ],
+    });
 }
 
 /** Following a composition's soft edges (EcomXL Softedge ControlNet). */
@@ -146,9 +152,14 @@ function softedgeInputFor<R extends z.ZodType, D extends z.ZodType = typeof Edge
       if (v.edge_map !== undefined && v.detector !== undefined)
         ctx.addIssue({ code: "custom", path: ["detector"], message: "a detector applies to image only: an edge_map is used as is" });
     })
-    .describe(
-      "Follow a composition (EcomXL Softedge ControlNet): exactly one of image (a photo; its soft edges are detected) or edge_map (white edges on black, used as is, resized to the output).",
-    );
+    .meta({
+      description:
+        "Follow a composition (EcomXL Softedge ControlNet): exactly one of image (a photo; its soft edges are detected) or edge_map (white edges on black, used as is, resized to the output).",
+      anyOf: [
+        { required: ["image"], not: { required: ["edge_map"] } },
+        { required: ["edge_map"], not: { anyOf: [{ required: ["image"] }, { required: ["detector"] }] } },
+      ],
+    });
 }
 
 export const InpaintInput = inpaintInputFor(ImageRef).meta({ id: "InpaintInput" });
@@ -228,6 +239,19 @@ export function outputSizeIssues(
   return issues;
 }
 
+/** refineJobInput's intermediates rule in JSON Schema: an intermediate listed needs the input it shows. */
+const INTERMEDIATES_NEED_THEIR_INPUT = {
+  allOf: (
+    [
+      ["edge_map", "softedge"],
+      ["inpaint_mask", "inpaint"],
+    ] as const
+  ).map(([kind, field]) => ({
+    if: { properties: { return_intermediates: { contains: { const: kind } } }, required: ["return_intermediates"] },
+    then: { required: [field] },
+  })),
+};
+
 type RefinedFields = {
   width?: number | undefined;
   height?: number | undefined;
@@ -257,7 +281,9 @@ function refineJobInput(maxPixels: number) {
   };
 }
 
-export const JobInput = JobInputFields.strict().superRefine(refineJobInput(L.maxOutputPixels)).meta({ id: "JobInput" });
+export const JobInput = JobInputFields.strict()
+  .superRefine(refineJobInput(L.maxOutputPixels))
+  .meta({ id: "JobInput", ...INTERMEDIATES_NEED_THEIR_INPUT });
 export type JobInput = z.infer<typeof JobInput>;
 
 /** A job's input as it runs: every default filled in and the output size resolved (the job shows this). */
@@ -367,7 +393,8 @@ export function createJobRequestFor(models: readonly Model[], images: ImageSourc
         })
         .strict()
         .superRefine(refineJobInput(only.limits.max_pixels))
-    : JobInputFields.extend(common).strict().superRefine(refineJobInput(L.maxOutputPixels));
+        .meta(INTERMEDIATES_NEED_THEIR_INPUT)
+    : JobInputFields.extend(common).strict().superRefine(refineJobInput(L.maxOutputPixels)).meta(INTERMEDIATES_NEED_THEIR_INPUT);
   return z
     .object({
       model: z.enum(ids).default(fallback).describe("a model this deployment serves (GET /v1/models)"),
