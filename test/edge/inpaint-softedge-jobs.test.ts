@@ -7,7 +7,8 @@ import { getConfig } from "../../edge/src/config/config.js";
 import { AppError } from "../../edge/src/errors.js";
 import { createJob } from "../../edge/src/jobs/create-job.js";
 import { BLOB_RELEASE_GRACE_MS, sweepReleasedBlobs } from "../../edge/src/jobs/input-blobs.js";
-import { api, BASE, createKey, installPeer, pngOf, pngWith, runDispatch, testEnv, webpOf } from "./helpers.js";
+import { api, BASE, createKey, gpuCallback, installPeer, pngOf, pngWith, runDispatch, testEnv, webpOf } from "./helpers.js";
+import { alphaOf } from "../../edge/src/lib/image-sniff.js";
 
 /**
  * Issue 14's inputs at the edge: an inpaint image and mask, and a softedge photo or edge
@@ -157,6 +158,34 @@ describe("inpaint jobs", () => {
       const request = await dispatched(((await res.json()) as { id: string }).id);
       expect(request.spec.inpaint, what).toMatchObject({ mask_from: "alpha", mask: null, grow: 3, keep_unmasked: false });
       await expectServes(present(request.spec.inpaint, "inpaint in the spec").image.url, product);
+    }
+  });
+});
+
+describe("a mask the GPU function finds empty or full once decoded", () => {
+  it("fails the job with that code, not retried, and releases its stored images", async () => {
+    const owner = freshOwner();
+    const { key } = await createKey(owner);
+    for (const code of ["mask_empty", "mask_full"] as const) {
+      const res = await submit(key, job({ inpaint: { image: { file: "product" }, mask: { file: "mask" } } }), {
+        face,
+        product: pngOf(64, 64, code.length),
+        mask: pngOf(64, 64, code.length + 100),
+      });
+      const created = (await res.json()) as { id: string };
+      const request = await dispatched(created.id);
+      const answer = await gpuCallback(request, {
+        type: "failed",
+        attempt: 1,
+        error: { code, message: "the mask marks no pixel to generate", retryable: false },
+      });
+      expect(answer.status).toBe(200);
+      const failed = (await (await api(`/v1/jobs/${created.id}`, key)).json()) as {
+        status: string;
+        attempt: number;
+        error: { code: string };
+      };
+      expect(failed).toMatchObject({ status: "failed", attempt: 1, error: { code } });
     }
   });
 });
@@ -391,5 +420,37 @@ describe("refusals of the new inputs", () => {
     // What it offers passes this check and goes on to fetch the images (which fail here).
     expect((await attempt({ softedge: { image: url } })).code).toBe("input_fetch_failed");
     expect(await bucketOf(owner)).toEqual([]);
+  });
+});
+
+describe("an image's alpha channel, from its header", () => {
+  /** A WebP with a VP8X chunk whose flags byte (RFC 9649, 2.7) is `flags`. */
+  const vp8x = (flags: number) => {
+    const b = webpOf(64, 64);
+    b[20] = flags;
+    return b;
+  };
+  /** A lossless WebP: VP8L signature 0x2f, then 14-bit width-1, 14-bit height-1, alpha_is_used, version (RFC 9649, 3.2). */
+  const vp8l = (alphaUsed: boolean) => {
+    const b = new Uint8Array(30);
+    b.set(new TextEncoder().encode("RIFF"), 0);
+    b.set(new TextEncoder().encode("WEBPVP8L"), 8);
+    b[20] = 0x2f;
+    new DataView(b.buffer).setUint32(21, 63 | (63 << 14) | ((alphaUsed ? 1 : 0) << 28), true);
+    return b;
+  };
+
+  it("is read from PNG colour types and tRNS, WebP VP8X flags and VP8L's alpha bit; JPEG has none", () => {
+    expect(alphaOf(pngWith(8, 8, { colourType: 6 }))).toBe("alpha");
+    expect(alphaOf(pngWith(8, 8, { colourType: 4 }))).toBe("alpha");
+    expect(alphaOf(pngWith(8, 8, { colourType: 2, trns: true }))).toBe("alpha");
+    expect(alphaOf(pngWith(8, 8, { colourType: 2, trns: false }))).toBe("opaque");
+    // No IDAT in the bytes given: a tRNS could still come.
+    expect(alphaOf(pngWith(8, 8, { colourType: 3 }).subarray(0, 40))).toBe("unknown");
+    expect(alphaOf(vp8x(0x10))).toBe("alpha");
+    expect(alphaOf(vp8x(0x20))).toBe("opaque");
+    expect(alphaOf(vp8l(true))).toBe("alpha");
+    expect(alphaOf(vp8l(false))).toBe("opaque");
+    expect(alphaOf(jpegOf(8, 8))).toBe("opaque");
   });
 });
