@@ -146,6 +146,8 @@ export const GpuCallback = z
       chosen_face: z.number().int(),
       timings: Timings,
     }),
+    // A job its inputs doom (face_not_detected; mask_empty and mask_full, known only once the
+    // mask is decoded, binarised and grown) fails here with retryable false, never as a dispatch refusal.
     z.object({
       type: z.literal("failed"),
       attempt: z.number().int(),
