@@ -111,9 +111,11 @@ describe("inpaint jobs", () => {
     expect(created.input).toMatchObject({ width: 192, height: 128 });
     // The EcomXL Inpaint model card's conditioning scale, and the contract's grow/feather/keep defaults.
     expect(created.input.inpaint).toMatchObject({ mask_from: "mask", grow: 0, feather: 8, strength: 0.5, keep_unmasked: true });
+    // No keypoints given: the face goes where the inpaint image has one (the reference's keypoints where it has none).
+    expect(created.input.keypoints).toEqual({ type: "inpaint_image" });
 
     const request = await dispatched(created.id);
-    expect(request.spec).toMatchObject({ width: 192, height: 128 });
+    expect(request.spec).toMatchObject({ width: 192, height: 128, keypoints: { type: "inpaint_image" } });
     const inpaint = present(request.spec.inpaint, "inpaint in the spec");
     expect(inpaint).toMatchObject({ mask_from: "mask", grow: 0, feather: 8, strength: 0.5, keep_unmasked: true });
     expect(inpaint.image.sha256).toBe(await sha256(product));
@@ -124,16 +126,17 @@ describe("inpaint jobs", () => {
     expect(request.spec.softedge).toBeUndefined();
   });
 
-  it("keep a size the client gives, side by side", async () => {
+  it("keep a size the client gives, side by side, and keypoints the client gives", async () => {
     const { key } = await createKey(freshOwner());
     const product = pngOf(200, 130, 4);
-    const res = await submit(key, job({ width: 64, inpaint: { image: { file: "product" }, mask: { file: "mask" } } }), {
-      face,
-      product,
-      mask: pngOf(200, 130, 5),
-    });
+    const res = await submit(
+      key,
+      job({ width: 64, keypoints: { type: "reference" }, inpaint: { image: { file: "product" }, mask: { file: "mask" } } }),
+      { face, product, mask: pngOf(200, 130, 5) },
+    );
     expect(res.status).toBe(201);
-    expect(((await res.json()) as { input: { width: number; height: number } }).input).toMatchObject({ width: 64, height: 128 });
+    const created = (await res.json()) as { input: { width: number; height: number; keypoints: unknown } };
+    expect(created.input).toMatchObject({ width: 64, height: 128, keypoints: { type: "reference" } });
   });
 
   it("take the mask from the alpha of an RGBA, grey + alpha or tRNS PNG, by upload id in a JSON body", async () => {
@@ -208,6 +211,7 @@ describe("softedge jobs", () => {
     expect(created.input.softedge).toEqual({ image: { file: "photo" }, detector: "pidinet", strength: 0.6 });
     const request = await dispatched(created.id);
     expect(request.spec.softedge).toMatchObject({ detector: "pidinet", strength: 0.6 });
+    expect(request.spec.keypoints).toEqual({ type: "reference" });
     await expectServes((request.spec.softedge as { image: { url: string } }).image.url, photo);
     expect(request.intermediates.map((i) => i.kind)).toEqual(["edge_map"]);
   });
@@ -320,6 +324,12 @@ describe("refusals of the new inputs", () => {
         job({ width: 64, height: 64, softedge: { edge_map: { file: "edges" }, detector: "hed" } }),
         { face, edges: pngOf(64, 64, 27) },
         { status: 422, code: "invalid_request", pointer: "/input/softedge/detector" },
+      ],
+      [
+        "inpaint image keypoints without inpaint",
+        job({ width: 64, height: 64, keypoints: { type: "inpaint_image" } }),
+        { face },
+        { status: 422, code: "invalid_request", pointer: "/input/keypoints/type" },
       ],
       [
         "an edge map intermediate without softedge",

@@ -64,7 +64,14 @@ describe("the OpenAPI document's inpaint and softedge inputs", () => {
         if: { properties: { return_intermediates: { contains: { const: "inpaint_mask" } } }, required: ["return_intermediates"] },
         then: { required: ["inpaint"] },
       },
+      {
+        if: { properties: { keypoints: { properties: { type: { const: "inpaint_image" } } } }, required: ["keypoints"] },
+        then: { required: ["inpaint"] },
+      },
     ]);
+    // Keypoints have no JSON Schema default either: an inpaint job's default is its image's face.
+    expect(input.keypoints).not.toHaveProperty("default");
+    expect(input.keypoints.description).toMatch(/inpaint_image.*for a job with inpaint, else .*reference/);
   });
 
   it("takes upload ids and URLs for the new images in a JSON body and in the documented form, as for pose images", async () => {

@@ -25,6 +25,7 @@ const input = (over: Record<string, unknown> = {}) =>
     prompt: "p",
     width: 128,
     height: 128,
+    keypoints: { type: "inpaint_image" },
     inpaint: { image: { file: "product" }, mask: { file: "mask" } },
     softedge: { image: { file: "photo" }, detector: "pidinet" },
     ...over,
@@ -67,6 +68,7 @@ describe("the result cache key", () => {
       ["no softedge", { ...base, input: input({ softedge: undefined }), images: images({ softedge_image: null }) }],
       ["an inpaint intermediate", { ...base, input: input({ return_intermediates: ["inpaint_mask"] }) }],
       ["an output size", { ...base, input: input({ width: 192 }) }],
+      ["the reference's keypoints rather than the inpaint image's face", { ...base, input: input({ keypoints: { type: "reference" } }) }],
     ];
     const baseKey = await resultCacheKey(base);
     const keys = new Map<string, string>([[baseKey, "the base job"]]);

@@ -1,10 +1,12 @@
 import {
   capabilitiesUsed,
   DEFAULT_EDGE_DETECTOR,
+  defaultKeypoints,
   missingCapabilities,
   outputSizeIssues,
   resolveOutputSize,
   type CreateJobRequest,
+  type KeypointControl,
   type Model,
   type ResolvedJobInput,
 } from "@ecomid/shared/api";
@@ -229,11 +231,15 @@ async function completeFromCache(env: AppBindings, stored: StoredJob): Promise<S
   };
 }
 
-/** The request's input with what stands for the same job made one: intermediates once each, a photo's edge detector named. */
-function normalizedInput(input: CreateJobRequest["input"]): CreateJobRequest["input"] {
+/**
+ * The request's input with what stands for the same job made one: intermediates once each,
+ * a photo's edge detector named, and the keypoints used when none were given.
+ */
+function normalizedInput(input: CreateJobRequest["input"]): CreateJobRequest["input"] & { keypoints: KeypointControl } {
   const softedge = input.softedge;
   return {
     ...input,
+    keypoints: input.keypoints ?? defaultKeypoints(input),
     return_intermediates: [...new Set(input.return_intermediates)],
     ...(softedge
       ? { softedge: softedge.image !== undefined ? { ...softedge, detector: softedge.detector ?? DEFAULT_EDGE_DETECTOR } : softedge }
@@ -252,7 +258,7 @@ async function checkInputImages(
   }
   const kp = input.keypoints;
   const keypointInput =
-    kp.type === "pose_image" || kp.type === "keypoint_image" ? await checkImage(kp.image, "/input/keypoints/image", ctx) : null;
+    kp?.type === "pose_image" || kp?.type === "keypoint_image" ? await checkImage(kp.image, "/input/keypoints/image", ctx) : null;
   const inpaint = input.inpaint;
   const inpaintImage = inpaint ? await checkImage(inpaint.image, "/input/inpaint/image", ctx) : null;
   const inpaintMask = inpaint?.mask !== undefined ? await checkImage(inpaint.mask, "/input/inpaint/mask", ctx) : null;

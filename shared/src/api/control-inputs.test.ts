@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CreateJobRequest, createJobRequestFor, InpaintInput, JobInput, SoftedgeInput } from "./job-input.js";
+import { CreateJobRequest, createJobRequestFor, defaultKeypoints, InpaintInput, JobInput, SoftedgeInput } from "./job-input.js";
 
 const url = { url: "https://example.com/x.png" };
 const base = { reference_images: [url], prompt: "p" };
@@ -47,6 +47,15 @@ describe("a job with them", () => {
     expect(issuesOf(JobInput.safeParse({ ...base, return_intermediates: ["edge_map"] }))).toEqual([
       "return_intermediates/0: edge_map needs a softedge input",
     ]);
+  });
+
+  it("leaves the keypoints unset for the edge to choose, and takes inpaint_image keypoints only beside inpaint", () => {
+    expect(JobInput.parse(base).keypoints).toBeUndefined();
+    expect(issuesOf(JobInput.safeParse({ ...base, keypoints: { type: "inpaint_image" } }))).toEqual([
+      "keypoints/type: inpaint_image keypoints need an inpaint input",
+    ]);
+    expect(defaultKeypoints({ inpaint: { image: url } })).toEqual({ type: "inpaint_image" });
+    expect(defaultKeypoints({})).toEqual({ type: "reference" });
   });
 
   it("takes the same image refs as reference images: parts only where a request has parts", () => {

@@ -38,8 +38,21 @@ export const KeypointControl = z
       .object({ type: z.literal("keypoint_image"), image: ImageRef })
       .strict()
       .describe("a pre-drawn keypoint image"),
+    z
+      .object({ type: z.literal("inpaint_image") })
+      .strict()
+      .describe(
+        "keypoints of the largest face in the inpaint image; the reference's, placed as for reference, when it has none (needs inpaint)",
+      ),
   ])
   .meta({ id: "KeypointControl" });
+
+/** Where the face goes when the client does not say: an inpaint image's own face if it has one, else the reference's. */
+export const KEYPOINTS_DEFAULT =
+  'default: {"type":"inpaint_image"} for a job with inpaint, else {"type":"reference"}; the job shows the one used';
+export function defaultKeypoints(input: { inpaint?: unknown }): KeypointControl {
+  return input.inpaint !== undefined ? { type: "inpaint_image" } : { type: "reference" };
+}
 export type KeypointControl = z.infer<typeof KeypointControl>;
 
 export const Sampler = z.enum(["euler", "euler_ancestral", "dpmpp_2m_karras", "dpm_2_karras", "dpm_solver_trailing"]).meta({
@@ -188,7 +201,7 @@ export const JobInputFields = z.object({
   reference_images: z.array(ImageRef).min(1).max(L.maxReferenceImages),
   prompt: z.string().max(L.maxPromptChars).regex(NOT_BLANK, "the prompt is blank").trim(),
   negative_prompt: z.string().max(L.maxPromptChars).default(""),
-  keypoints: KeypointControl.default({ type: "reference" }),
+  keypoints: KeypointControl.optional().describe(KEYPOINTS_DEFAULT),
   face_index: z
     .number()
     .int()
@@ -246,16 +259,23 @@ const INTERMEDIATES_NEED_THEIR_INPUT = {
       ["edge_map", "softedge"],
       ["inpaint_mask", "inpaint"],
     ] as const
-  ).map(([kind, field]) => ({
-    if: { properties: { return_intermediates: { contains: { const: kind } } }, required: ["return_intermediates"] },
-    then: { required: [field] },
-  })),
+  )
+    .map(([kind, field]) => ({
+      if: { properties: { return_intermediates: { contains: { const: kind } } }, required: ["return_intermediates"] },
+      then: { required: [field] },
+    }))
+    .concat([
+      {
+        if: { properties: { keypoints: { properties: { type: { const: "inpaint_image" } } } }, required: ["keypoints"] },
+        then: { required: ["inpaint"] },
+      },
+    ] as never[]),
 };
 
 type RefinedFields = {
   width?: number | undefined;
   height?: number | undefined;
-  keypoints: { type: string; points?: [number, number][] };
+  keypoints?: { type: string; points?: [number, number][] } | undefined;
   return_intermediates: Intermediate[];
   inpaint?: unknown;
   softedge?: unknown;
@@ -269,9 +289,12 @@ type RefinedFields = {
 function refineJobInput(maxPixels: number) {
   return (v: RefinedFields, ctx: z.core.$RefinementCtx) => {
     if (v.width !== undefined && v.height !== undefined) {
-      for (const issue of outputSizeIssues({ width: v.width, height: v.height, keypoints: v.keypoints }, maxPixels))
+      const keypoints = v.keypoints ?? { type: "reference" };
+      for (const issue of outputSizeIssues({ width: v.width, height: v.height, keypoints }, maxPixels))
         ctx.addIssue({ code: "custom", ...issue });
     }
+    if (v.keypoints?.type === "inpaint_image" && v.inpaint === undefined)
+      ctx.addIssue({ code: "custom", path: ["keypoints", "type"], message: "inpaint_image keypoints need an inpaint input" });
     const needs: Partial<Record<Intermediate, "inpaint" | "softedge">> = { edge_map: "softedge", inpaint_mask: "inpaint" };
     v.return_intermediates.forEach((kind, i) => {
       const field = needs[kind];
@@ -286,8 +309,8 @@ export const JobInput = JobInputFields.strict()
   .meta({ id: "JobInput", ...INTERMEDIATES_NEED_THEIR_INPUT });
 export type JobInput = z.infer<typeof JobInput>;
 
-/** A job's input as it runs: every default filled in and the output size resolved (the job shows this). */
-export const ResolvedJobInput = JobInputFields.extend({ width: side("width"), height: side("height") }).meta({
+/** A job's input as it runs: every default filled in, the output size and keypoints resolved (the job shows this). */
+export const ResolvedJobInput = JobInputFields.extend({ width: side("width"), height: side("height"), keypoints: KeypointControl }).meta({
   id: "ResolvedJobInput",
   description: "The job's input with every default filled in, the output size as used.",
 });
@@ -361,6 +384,7 @@ function keypointControlFor(source: ImageSource) {
       .object({ type: z.literal("keypoint_image"), image })
       .strict()
       .describe(KeypointControl.options[3].description ?? ""),
+    KeypointControl.options[4],
   ]);
 }
 
@@ -378,7 +402,7 @@ export function createJobRequestFor(models: readonly Model[], images: ImageSourc
   const extra = images === "parts" ? ImageRef : RemoteImageRef;
   const common = {
     reference_images: z.array(ref).min(1).max(L.maxReferenceImages),
-    keypoints: keypointControlFor(images).default({ type: "reference" }),
+    keypoints: keypointControlFor(images).optional().describe(KEYPOINTS_DEFAULT),
     inpaint: inpaintInputFor(extra).optional(),
     softedge: softedgeInputFor(extra).optional(),
   };

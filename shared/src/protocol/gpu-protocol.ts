@@ -30,6 +30,8 @@ export const ResolvedKeypoints = z.discriminatedUnion("type", [
   z.object({ type: z.literal("pose_image"), image: ResolvedImage }),
   z.object({ type: z.literal("points"), points: z.array(z.tuple([z.number(), z.number()])).length(5) }),
   z.object({ type: z.literal("keypoint_image"), image: ResolvedImage }),
+  // The largest face of spec.inpaint.image; where it has none, the reference's keypoints as for "reference".
+  z.object({ type: z.literal("inpaint_image") }),
 ]);
 
 /**
