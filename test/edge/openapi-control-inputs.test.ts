@@ -109,6 +109,8 @@ describe("the OpenAPI document's inpaint and softedge inputs", () => {
       edge_detectors: ["pidinet", "hed"],
     });
 
+    const refusal = doc.paths["/v1/jobs"].post.responses["422"].description as string;
+    for (const code of ["capability_not_supported", "mask_size_mismatch", "mask_missing_alpha"]) expect(refusal).toContain(code);
     const problem = doc.components.schemas.Problem;
     expect(problem.properties).toHaveProperty("capabilities");
     expect(doc.components.schemas.ErrorCode.enum).toEqual(

@@ -115,6 +115,9 @@ const createJobRoute = createRoute({
   responses: {
     201: json(Job, "Created (already succeeded when served from the result cache)", jobLinks),
     ...bodyRefusals,
+    422: problem(
+      "Invalid input (`errors` points at each bad field), or refused by the model: a limit (`parameter_out_of_range`), a ControlNet or edge detector its bundle lacks (`capability_not_supported`, with the model's `capabilities`), an inpaint mask of another size than its image (`mask_size_mismatch`), or `mask_from: alpha` on an image without alpha (`mask_missing_alpha`)",
+    ),
     404: problem("A referenced upload does not exist (or is not yours)"),
     409: problem("The same Idempotency-Key is still being processed, or a referenced upload is not complete"),
     410: problem("A referenced upload has expired"),
