@@ -97,7 +97,8 @@ export async function createJob({ env, config, auth, request, files, requestId }
       errors: [{ pointer: "/model", code: "model_not_found", message: `unknown model ${request.model}` }],
     });
   }
-  // An intermediate asked for twice is one intermediate: the GPU function returns each kind once.
+  // One input for one job: intermediates once each (the GPU function returns each kind once), a photo's
+  // edge detector named, the keypoints used when none were given.
   const asked = normalizedInput(request.input);
   checkCapabilities(model, asked);
   // The size is known now unless it comes from the inpaint image, whose header is read below.
