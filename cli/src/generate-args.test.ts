@@ -131,8 +131,85 @@ describe("generate options", () => {
     });
   });
 
+  it("sends an inpaint job's product photo and mask as their own parts, with every inpaint option", () => {
+    const p = plan(
+      "-i",
+      "a.jpg",
+      "-p",
+      "x",
+      "--inpaint-image",
+      "necklace.png",
+      "--mask",
+      "mask.png",
+      "--grow",
+      "4",
+      "--feather",
+      "12",
+      "--inpaint-strength",
+      "0.7",
+      "--no-keep-unmasked",
+      "--intermediates",
+      "inpaint_mask",
+    );
+    expect(p.request.input.inpaint).toEqual({
+      image: { file: "inpaint_image" },
+      mask: { file: "mask" },
+      grow: 4,
+      feather: 12,
+      strength: 0.7,
+      keep_unmasked: false,
+    });
+    expect(p.files).toEqual({ image0: "a.jpg", inpaint_image: "necklace.png", mask: "mask.png" });
+    expect(CreateJobRequest.safeParse(p.request).success).toBe(true);
+    // The size is left to the server: an inpaint job takes its product photo's.
+    expect(p.request.input).not.toHaveProperty("width");
+  });
+
+  it("takes the mask from the photo's alpha, by upload id, and leaves the rest to the defaults", () => {
+    const p = plan("-i", "a.jpg", "-p", "x", "--inpaint-image", "upl_01jdv5x0f3q2c7e9r6m4w8k1zt", "--mask-from-alpha", "--keep-unmasked");
+    expect(p.request.input.inpaint).toEqual({
+      image: { upload_id: "upl_01jdv5x0f3q2c7e9r6m4w8k1zt" },
+      mask_from: "alpha",
+      keep_unmasked: true,
+    });
+    expect(p.files).toEqual({ image0: "a.jpg" });
+    expect(CreateJobRequest.safeParse(p.request).success).toBe(true);
+  });
+
+  it("sends a softedge photo with its detector, or an edge map as is", () => {
+    const photo = plan(
+      "-i",
+      "a.jpg",
+      "-p",
+      "x",
+      "--softedge-image",
+      "pose.jpg",
+      "--softedge-detector",
+      "hed",
+      "--softedge-strength",
+      "0.8",
+    );
+    expect(photo.request.input.softedge).toEqual({ image: { file: "softedge_image" }, detector: "hed", strength: 0.8 });
+    expect(photo.files).toMatchObject({ softedge_image: "pose.jpg" });
+    const edges = plan("-i", "a.jpg", "-p", "x", "--edge-map", "https://example.com/edges.png", "--intermediates", "edge_map");
+    expect(edges.request.input.softedge).toEqual({ edge_map: { url: "https://example.com/edges.png" } });
+    expect(CreateJobRequest.safeParse(edges.request).success).toBe(true);
+  });
+
   it.each([
     [["-p", "x"], /needs --image/],
+    [["-i", "a.jpg", "-p", "x", "--mask", "m.png"], /--mask needs --inpaint-image/],
+    [["-i", "a.jpg", "-p", "x", "--inpaint-image", "p.png"], /exactly one of --mask .* and --mask-from-alpha/],
+    [["-i", "a.jpg", "-p", "x", "--inpaint-image", "p.png", "--mask", "m.png", "--mask-from-alpha"], /exactly one of --mask/],
+    [["-i", "a.jpg", "-p", "x", "--inpaint-image", "p.png", "--mask", "m.png", "--grow", "1.5"], /--grow must be a whole number/],
+    [
+      ["-i", "a.jpg", "-p", "x", "--inpaint-image", "p.png", "--mask", "m.png", "--keep-unmasked", "--no-keep-unmasked"],
+      /only one of --keep-unmasked and --no-keep-unmasked/,
+    ],
+    [["-i", "a.jpg", "-p", "x", "--softedge-image", "s.png", "--edge-map", "e.png"], /only one of --softedge-image and --edge-map/],
+    [["-i", "a.jpg", "-p", "x", "--edge-map", "e.png", "--softedge-detector", "hed"], /--softedge-detector needs --softedge-image/],
+    [["-i", "a.jpg", "-p", "x", "--softedge-image", "s.png", "--softedge-detector", "canny"], /must be one of pidinet, hed/],
+    [["-i", "a.jpg", "-p", "x", "--softedge-strength", "1"], /--softedge-strength needs --softedge-image or --edge-map/],
     [["-i", "a.jpg"], /needs --prompt/],
     [["-i", "a.jpg", "-p", "x", "--steps", "4.5"], /--steps must be a whole number/],
     [["-i", "a.jpg", "-p", "x", "--guidance", "lots"], /--guidance must be a number, got "lots"/],

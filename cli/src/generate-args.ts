@@ -1,4 +1,5 @@
 import type { ParseArgsConfig } from "node:util";
+import { EdgeDetector, Intermediate } from "@ecomid/shared/api";
 import type { CreateJobParams } from "@ecomid/shared/sdk";
 import { UsageError } from "./exit-codes.js";
 
@@ -27,6 +28,18 @@ export const generateOptions = {
   format: { type: "string" },
   quality: { type: "string" },
   intermediates: { type: "string" },
+  "inpaint-image": { type: "string" },
+  mask: { type: "string" },
+  "mask-from-alpha": { type: "boolean" },
+  grow: { type: "string" },
+  feather: { type: "string" },
+  "inpaint-strength": { type: "string" },
+  "keep-unmasked": { type: "boolean" },
+  "no-keep-unmasked": { type: "boolean" },
+  "softedge-image": { type: "string" },
+  "edge-map": { type: "string" },
+  "softedge-detector": { type: "string" },
+  "softedge-strength": { type: "string" },
   model: { type: "string" },
   webhook: { type: "string" },
   "webhook-events": { type: "string" },
@@ -103,10 +116,12 @@ export function planGenerate(values: Values): GeneratePlan {
   set("output_format", oneOf("format", values.format, ["webp", "png", "jpeg"] as const));
   set("output_quality", int("quality", values.quality));
   if (values.intermediates !== undefined) {
-    input.return_intermediates = list(values.intermediates).map((v) =>
-      oneOf("intermediates", v, ["keypoint_image", "arcface_crop", "ffhq_crop"] as const)!,
-    );
+    input.return_intermediates = list(values.intermediates).map((v) => oneOf("intermediates", v, Intermediate.options)!);
   }
+  const inpaint = inpaintOf(values, ref);
+  if (inpaint) input.inpaint = inpaint;
+  const softedge = softedgeOf(values, ref);
+  if (softedge) input.softedge = softedge;
 
   const request: CreateJobParams = { input };
   if (values.model !== undefined) request.model = values.model;
@@ -130,6 +145,59 @@ export function planGenerate(values: Values): GeneratePlan {
     idempotencyKey: values["idempotency-key"],
     modelGiven: values.model !== undefined,
   };
+}
+
+type RefOf = (value: string, part: string) => ImageRef;
+
+/** --inpaint-image and its mask options; the mask options alone are a usage error, as is a missing mask. */
+function inpaintOf(values: Values, ref: RefOf): Input["inpaint"] {
+  const image = values["inpaint-image"];
+  const maskOptions = (
+    ["mask", "mask-from-alpha", "grow", "feather", "inpaint-strength", "keep-unmasked", "no-keep-unmasked"] as const
+  ).filter((o) => values[o] !== undefined);
+  if (image === undefined) {
+    if (maskOptions.length) throw new UsageError(`--${maskOptions[0]} needs --inpaint-image <product photo>`);
+    return undefined;
+  }
+  const fromAlpha = values["mask-from-alpha"] === true;
+  if ((values.mask === undefined) === !fromAlpha)
+    throw new UsageError("--inpaint-image needs exactly one of --mask <white = generate> and --mask-from-alpha");
+  if (values["keep-unmasked"] && values["no-keep-unmasked"]) throw new UsageError("use only one of --keep-unmasked and --no-keep-unmasked");
+  const inpaint: NonNullable<Input["inpaint"]> = { image: ref(image, "inpaint_image") };
+  if (values.mask !== undefined) inpaint.mask = ref(values.mask, "mask");
+  if (fromAlpha) inpaint.mask_from = "alpha";
+  const grow = int("grow", values.grow);
+  if (grow !== undefined) inpaint.grow = grow;
+  const feather = int("feather", values.feather);
+  if (feather !== undefined) inpaint.feather = feather;
+  const strength = num("inpaint-strength", values["inpaint-strength"]);
+  if (strength !== undefined) inpaint.strength = strength;
+  if (values["keep-unmasked"] || values["no-keep-unmasked"]) inpaint.keep_unmasked = values["keep-unmasked"] === true;
+  return inpaint;
+}
+
+/** --softedge-image (edges detected on the server) or --edge-map (used as is), with their options. */
+function softedgeOf(values: Values, ref: RefOf): Input["softedge"] {
+  const photo = values["softedge-image"];
+  const edgeMap = values["edge-map"];
+  if (photo !== undefined && edgeMap !== undefined) throw new UsageError("use only one of --softedge-image and --edge-map");
+  const detector = oneOf("softedge-detector", values["softedge-detector"], EdgeDetector.options);
+  if (detector !== undefined && photo === undefined)
+    throw new UsageError("--softedge-detector needs --softedge-image (an edge map is used as is)");
+  const strength = num("softedge-strength", values["softedge-strength"]);
+  const softedge: Input["softedge"] =
+    photo !== undefined
+      ? { image: ref(photo, "softedge_image") }
+      : edgeMap !== undefined
+        ? { edge_map: ref(edgeMap, "edge_map") }
+        : undefined;
+  if (!softedge) {
+    if (strength !== undefined) throw new UsageError("--softedge-strength needs --softedge-image or --edge-map");
+    return undefined;
+  }
+  if (detector !== undefined) softedge.detector = detector;
+  if (strength !== undefined) softedge.strength = strength;
+  return softedge;
 }
 
 /** "x,y;x,y;..." in output pixels: left eye, right eye, nose, left and right mouth corners. */

@@ -19,7 +19,13 @@ generate options (left out: the model's defaults, GET /v1/models):
   --identity-strength N    --structure-strength N    --id-mode fidelity|style|neutral    --id-noise N
   --steps N   --guidance N   --sampler euler|euler_ancestral|dpmpp_2m_karras|dpm_2_karras|dpm_solver_trailing
   --seed N    --width N   --height N   --outputs N   --format webp|png|jpeg   --quality N
-  --intermediates keypoint_image,arcface_crop,ffhq_crop
+  --intermediates keypoint_image,arcface_crop,ffhq_crop,edge_map,inpaint_mask
+  --inpaint-image PATH     keep this product photo and generate around it (size: the photo's, rounded)
+    --mask PATH            white where new pixels are generated, the photo's size
+    --mask-from-alpha      generate where the photo is transparent (instead of --mask)
+    --grow PX   --feather PX   --inpaint-strength N   --keep-unmasked | --no-keep-unmasked
+  --softedge-image PATH    follow this photo's soft edges [--softedge-detector pidinet|hed]
+  --edge-map PATH          follow this edge map as is    --softedge-strength N
   --model ID (or ECOMID_MODEL; on a local stack the tiny fixture model)
   --webhook URL [--webhook-events job.succeeded,...]   --metadata k=v (repeat)
   --deadline SECONDS       --retention SECONDS       --idempotency-key KEY

@@ -39,6 +39,7 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   face_not_detected: 422,
   face_index_out_of_range: 422,
   pose_face_not_detected: 422,
+  capability_not_supported: 422,
   mask_size_mismatch: 422,
   mask_missing_alpha: 422,
   mask_empty: 422,

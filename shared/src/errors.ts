@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ModelCapabilities } from "./api/models.js";
 
 /**
  * Every refusal and every failed job carries one of these codes. They are part
@@ -37,12 +38,13 @@ export const ErrorCode = z
     "signature_expired",
     "stale_attempt",
     "output_not_available",
+    "capability_not_supported",
+    "mask_size_mismatch",
+    "mask_missing_alpha",
     // job failures (reported on the job and in webhooks)
     "face_not_detected",
     "face_index_out_of_range",
     "pose_face_not_detected",
-    "mask_size_mismatch",
-    "mask_missing_alpha",
     "mask_empty",
     "mask_full",
     "deadline_exceeded",
@@ -78,6 +80,9 @@ export const Problem = z
     request_id: z.string(),
     hint: z.string().optional().meta({ description: "what the client can do about it, where the API can say" }),
     errors: z.array(FieldError).optional(),
+    capabilities: ModelCapabilities.optional().meta({
+      description: "with capability_not_supported: what the model asked for offers (as GET /v1/models lists it)",
+    }),
   })
   .meta({ id: "Problem" });
 export type Problem = z.infer<typeof Problem>;

@@ -57,15 +57,26 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
 
 /** A PNG header claiming `width` x `height` (enough for the edge, which never decodes pixels). */
 export function pngOf(width: number, height: number, salt = 0): Uint8Array {
+  return pngWith(width, height, { salt });
+}
+
+/**
+ * A PNG header of a PNG colour type (PNG spec 11.2.2: 2 RGB, 3 palette, 4 grey + alpha,
+ * 6 RGBA), optionally with a tRNS chunk (a transparent colour or palette alpha, 11.3.2.1)
+ * and an IDAT chunk after it.
+ */
+export function pngWith(width: number, height: number, o: { salt?: number; colourType?: number; trns?: boolean } = {}): Uint8Array {
   const ihdr = new Uint8Array(13);
   const dv = new DataView(ihdr.buffer);
   dv.setUint32(0, width);
   dv.setUint32(4, height);
-  ihdr.set([8, 2, 0, 0, 0], 8);
+  ihdr.set([8, o.colourType ?? 2, 0, 0, 0], 8);
   const parts = [
     new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk("IHDR", ihdr),
-    chunk("tEXt", new TextEncoder().encode(`salt\0${salt}`)),
+    chunk("tEXt", new TextEncoder().encode(`salt\0${o.salt ?? 0}`)),
+    ...(o.trns ? [chunk("tRNS", new Uint8Array([0, 0, 0, 0, 0, 0]))] : []),
+    ...(o.trns !== undefined ? [chunk("IDAT", new Uint8Array([0]))] : []),
     chunk("IEND", new Uint8Array()),
   ];
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));

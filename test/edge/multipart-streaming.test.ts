@@ -94,9 +94,9 @@ describe("a job's multipart body", () => {
     expect(counter.pulled).toBeLessThan(64 * 1024);
   });
 
-  it("takes at most the request, four references and a pose image", async () => {
+  it("takes at most the request and an image for each a job can name: four references, a pose image, an inpaint image and mask, a softedge image", async () => {
     const { key } = await createKey(freshOwner());
-    const names = Array.from({ length: 7 }, (_, i) => `p${i}`);
+    const names = Array.from({ length: 9 }, (_, i) => `p${i}`);
     const request = JSON.stringify(tinyJob({}, { reference_images: names.map((file) => ({ file })) }));
     const { stream, counter } = body(
       [...part("request", request), ...names.flatMap((n, i) => part(n, pngOf(512, 512, i), `${n}.png`)), closing],
@@ -104,7 +104,7 @@ describe("a job's multipart body", () => {
     );
     const res = await submit(key, stream);
     expect(res).toMatchObject({ status: 400, code: "invalid_multipart" });
-    expect(res.detail).toMatch(/at most 6 parts/);
+    expect(res.detail).toMatch(/at most 9 parts/);
     expect(counter.canceled).toBe(true);
   });
 

@@ -17,7 +17,7 @@ describe("OpenAPI document and docs page", () => {
       expect.arrayContaining(["/v1/jobs", "/v1/jobs/{id}", "/v1/jobs/{id}/events", "/v1/uploads", "/v1/models"]),
     );
     expect(Object.keys(doc.paths["/v1/jobs"]!)).toEqual(expect.arrayContaining(["get", "post"]));
-    expect(doc.components.schemas.JobInput!.properties).toHaveProperty("identity_strength");
+    expect(doc.components.schemas.ResolvedJobInput!.properties).toHaveProperty("identity_strength");
     expect(doc.components.schemas.Problem!.properties).toHaveProperty("code");
   });
 

@@ -34,8 +34,13 @@ describe("the OpenAPI document, as this deployment serves it", () => {
 
   it("states the served model's bounds: sides in its multiple (JSON Schema multipleOf), its steps, its samplers", async () => {
     const input = jobBodies(await documentOf())["application/json"]!.schema.properties.input.properties;
-    expect(input.width).toMatchObject({ minimum: 64, maximum: 256, multipleOf: 64, default: 64 });
+    expect(input.width).toMatchObject({ minimum: 64, maximum: 256, multipleOf: 64 });
     expect(input.height).toMatchObject({ minimum: 64, maximum: 256, multipleOf: 64 });
+    // No JSON Schema default: an inpaint job's size defaults to its image's; the description states both rules.
+    for (const side of [input.width, input.height]) {
+      expect(side).not.toHaveProperty("default");
+      expect(side.description).toMatch(/the inpaint image.s, rounded .*; without inpaint, 64$/);
+    }
     expect(input.steps).toMatchObject({ maximum: 50, default: 4 });
   });
 

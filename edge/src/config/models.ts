@@ -3,6 +3,15 @@ import type { Model } from "@ecomid/shared/api";
 const ALL_SAMPLERS: Model["limits"]["samplers"] = ["euler", "euler_ancestral", "dpmpp_2m_karras", "dpm_2_karras", "dpm_solver_trailing"];
 /** The bundles' tokenizer (manifest `tokenizer.max_length`, 77) less its start and end tokens. */
 const CLIP_PROMPT_TOKENS = 75;
+/**
+ * Every ControlNet and both soft-edge detectors: what infra/export builds into a bundle made
+ * with the EcomXL Inpaint and Softedge ControlNets and controlnet_aux's annotators
+ * (lllyasviel/Annotators: PidiNet and HED), as the tiny bundle is, at tiny widths.
+ */
+const ECOMXL_CAPABILITIES: Model["capabilities"] = {
+  controlnets: ["identitynet", "inpaint", "softedge"],
+  edge_detectors: ["pidinet", "hed"],
+};
 const ANTELOPE_LICENCE = "insightface antelopev2 (face detection and recognition): non-commercial research use only";
 
 /**
@@ -16,8 +25,11 @@ export const MODEL_CATALOG: readonly Model[] = [
   {
     id: "ecomid-sdxl",
     object: "model",
-    bundle_version: "ecomid-sdxl@1.0.0",
-    description: "EcomID on EcomXL (SDXL): PuLID ID encoder and ID attention + IdentityNet keypoint ControlNet.",
+    // 1.1.0: the bundle with the EcomXL Inpaint and Softedge ControlNets and both edge detectors. A GPU
+    // function still serving a 1.0.0 bundle (IdentityNet only) refuses these jobs as bundle_mismatch.
+    bundle_version: "ecomid-sdxl@1.1.0",
+    description:
+      "EcomID on EcomXL (SDXL): PuLID ID encoder and ID attention + IdentityNet keypoint ControlNet, with the EcomXL Inpaint and Softedge ControlNets.",
     fixture: false,
     defaults: {
       steps: 25,
@@ -38,7 +50,15 @@ export const MODEL_CATALOG: readonly Model[] = [
       max_prompt_tokens: CLIP_PROMPT_TOKENS,
       samplers: ALL_SAMPLERS,
     },
-    licences: ["SDXL: CreativeML Open RAIL++-M", "EcomID IdentityNet: Apache-2.0", "PuLID: Apache-2.0", ANTELOPE_LICENCE],
+    capabilities: ECOMXL_CAPABILITIES,
+    licences: [
+      "SDXL: CreativeML Open RAIL++-M",
+      "EcomID IdentityNet: Apache-2.0",
+      "PuLID: Apache-2.0",
+      "EcomXL Inpaint and Softedge ControlNets: Apache-2.0",
+      "PidiNet and HED annotators (lllyasviel/Annotators): see their repository",
+      ANTELOPE_LICENCE,
+    ],
   },
   {
     id: "ecomid-tiny",
@@ -66,6 +86,7 @@ export const MODEL_CATALOG: readonly Model[] = [
       max_prompt_tokens: CLIP_PROMPT_TOKENS,
       samplers: ALL_SAMPLERS,
     },
+    capabilities: ECOMXL_CAPABILITIES,
     licences: ["fixture with random weights: no licence restrictions"],
   },
 ];

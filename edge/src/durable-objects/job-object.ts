@@ -4,7 +4,8 @@ import type { JobError } from "@ecomid/shared/api";
 import { GpuCallback, PROTOCOL_VERSION, type GpuCallbackAnswer, type GpuJobRequest } from "@ecomid/shared/protocol";
 import { getConfig } from "../config/config.js";
 import type { AppBindings } from "../env.js";
-import { EXTENSION_BY_FORMAT, r2Keys, type DispatchState, type StoredJob } from "../jobs/types.js";
+import { EXTENSION_BY_FORMAT, r2Keys, storedInputImages, type DispatchState, type StoredJob } from "../jobs/types.js";
+import { resolvedControlInputs } from "../jobs/control-inputs.js";
 import { callbackSecret } from "../jobs/callback-secret.js";
 import { log } from "../lib/log.js";
 import { signFileUrl } from "../lib/signed-urls.js";
@@ -182,6 +183,7 @@ export class JobObject extends DurableObject<AppBindings> {
         num_outputs: input.num_outputs,
         output_format: fmt,
         output_quality: input.output_quality,
+        ...(await resolvedControlInputs(input, s.inputs, get)),
       },
       outputs: await Promise.all(
         Array.from({ length: input.num_outputs }, async (_, index) => ({
@@ -629,7 +631,7 @@ export class JobObject extends DurableObject<AppBindings> {
 
   private async deleteObjects(): Promise<void> {
     const s = this.stored!;
-    const inputs = [...s.inputs.reference, ...(s.inputs.keypoint_image ? [s.inputs.keypoint_image] : [])].map((i) => i.key);
+    const inputs = storedInputImages(s.inputs).map((i) => i.key);
     await releaseBlobs(this.env, s.owner_id, s.core.id, inputs);
     await this.deletePrefix(r2Keys.jobPrefix(s.owner_id, s.core.id));
   }

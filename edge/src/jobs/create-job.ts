@@ -1,19 +1,40 @@
-import type { CreateJobRequest, Model } from "@ecomid/shared/api";
+import {
+  capabilitiesUsed,
+  DEFAULT_EDGE_DETECTOR,
+  defaultKeypoints,
+  missingCapabilities,
+  outputSizeIssues,
+  resolveOutputSize,
+  type CreateJobRequest,
+  type KeypointControl,
+  type Model,
+  type ResolvedJobInput,
+} from "@ecomid/shared/api";
 import type { Config } from "../config/config.js";
 import type { AppBindings, AuthContext } from "../env.js";
 import { AppError } from "../errors.js";
-import { sha256Hex } from "@ecomid/shared/crypto";
-import { canonicalJson } from "../lib/canonical-json.js";
 import { newId } from "../lib/ids.js";
 import { assertOutboundUrl } from "../lib/ssrf.js";
+import { checkInpaintImages } from "./inpaint-checks.js";
 import { settleInputBlobs, storeInputBlobs, type ImageToStore } from "./input-blobs.js";
 import { promptTokenCount } from "./prompt-tokens.js";
-import { checkImage } from "./resolve-inputs.js";
-import { lookupCachedJob } from "./result-cache.js";
-import { r2Keys, type StoredJob } from "./types.js";
+import { checkImage, type ResolveContext } from "./resolve-inputs.js";
+import { lookupCachedJob, resultCacheKey } from "./result-cache.js";
+import { r2Keys, type StoredInputs, type StoredJob } from "./types.js";
+
+/** A job the model's bundle cannot run: refused before any image is fetched, with what the model offers. */
+function checkCapabilities(model: Model, input: CreateJobRequest["input"]): void {
+  const missing = missingCapabilities(model.capabilities, capabilitiesUsed(input));
+  if (!missing.length) return;
+  const offered = `${model.id} offers the ControlNets ${model.capabilities.controlnets.join(", ")} and the edge detectors ${model.capabilities.edge_detectors.join(", ") || "(none)"}`;
+  throw new AppError("capability_not_supported", `${model.id}'s bundle lacks ${missing.map((m) => m.message).join(" and ")}; ${offered}`, {
+    errors: missing.map((m) => ({ pointer: m.pointer, code: "capability_not_supported", message: `${model.id} lacks ${m.message}` })),
+    extensions: { capabilities: model.capabilities },
+  });
+}
 
 /** Per-model limits, narrower than the API's: refused with a pointer to the field. */
-export function checkModelLimits(model: Model, input: CreateJobRequest["input"]): void {
+export function checkModelLimits(model: Model, input: ResolvedJobInput): void {
   const l = model.limits;
   const errors: { pointer: string; code: string; message: string }[] = [];
   for (const side of ["width", "height"] as const) {
@@ -48,6 +69,9 @@ export function checkModelLimits(model: Model, input: CreateJobRequest["input"])
       });
     }
   }
+  // A size taken from the inpaint image is known only now: keypoints given as points must lie inside it.
+  for (const issue of outputSizeIssues(input, l.max_pixels).filter((i) => i.path[0] === "keypoints"))
+    errors.push({ pointer: `/input/${issue.path.join("/")}`, code: "outside_image", message: issue.message });
   if (errors.length) throw new AppError("parameter_out_of_range", errors.map((e) => `${e.pointer}: ${e.message}`).join("; "), { errors });
 }
 
@@ -73,9 +97,14 @@ export async function createJob({ env, config, auth, request, files, requestId }
       errors: [{ pointer: "/model", code: "model_not_found", message: `unknown model ${request.model}` }],
     });
   }
-  // An intermediate asked for twice is one intermediate: the GPU function returns each kind once.
-  const input = { ...request.input, return_intermediates: [...new Set(request.input.return_intermediates)] };
-  checkModelLimits(model, input);
+  // One input for one job: intermediates once each (the GPU function returns each kind once), a photo's
+  // edge detector named, the keypoints used when none were given.
+  const asked = normalizedInput(request.input);
+  checkCapabilities(model, asked);
+  // The size is known now unless it comes from the inpaint image, whose header is read below.
+  const fallbackSize = { width: Number(model.defaults.width ?? 1024), height: Number(model.defaults.height ?? 1024) };
+  const sizeFromImage = asked.inpaint !== undefined && (asked.width === undefined || asked.height === undefined);
+  if (!sizeFromImage) checkModelLimits(model, { ...asked, ...resolveOutputSize(asked, null, fallbackSize, model.limits) });
   if (request.webhook) {
     try {
       assertOutboundUrl(request.webhook.url, { allowLoopback: config.allowLoopbackHttp }, "webhook.url");
@@ -87,37 +116,21 @@ export async function createJob({ env, config, auth, request, files, requestId }
   }
   const jobId = newId("job");
   // Every image is fetched, read and checked before anything is stored: a refusal here
-  // (a missing part, a URL that fails, a bad format) leaves the bucket as it was.
+  // (a missing part, a URL that fails, a bad format, a mask that does not fit) leaves the bucket as it was.
   const ctx = { env, config, ownerId: auth.ownerId, files };
-  const references: ImageToStore[] = [];
-  for (const [i, ref] of input.reference_images.entries()) {
-    references.push(await checkImage(ref, `/input/reference_images/${i}`, ctx));
-  }
-  const kp = input.keypoints;
-  const keypointInput =
-    kp.type === "pose_image" || kp.type === "keypoint_image" ? await checkImage(kp.image, "/input/keypoints/image", ctx) : null;
-  const toStore = [...references, ...(keypointInput ? [keypointInput] : [])];
-  const reference = references.map((r) => r.image);
-  const keypointImage = keypointInput?.image ?? null;
+  const { toStore, inputs } = await checkInputImages(asked, ctx);
+  const inpaintImage = inputs.inpaint_image ?? null;
+  const input: ResolvedJobInput = { ...asked, ...resolveOutputSize(asked, inpaintImage, fallbackSize, model.limits) };
+  if (sizeFromImage) checkModelLimits(model, input);
 
   const seed = input.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
-  const { reference_images: _refs, ...params } = input;
-  const cacheKey = await sha256Hex(
-    canonicalJson({
-      owner: auth.ownerId,
-      bundle: model.bundle_version,
-      params: { ...params, keypoints: kp.type === "points" || kp.type === "reference" ? kp : { type: kp.type } },
-      seed,
-      references: reference.map((r) => r.sha256),
-      keypoint_image: keypointImage?.sha256 ?? null,
-    }),
-  );
+  const cacheKey = await resultCacheKey({ owner: auth.ownerId, bundle: model.bundle_version, input, seed, images: inputs });
 
   const now = new Date().toISOString();
   const stored: StoredJob = {
     owner_id: auth.ownerId,
     key_id: auth.keyId,
-    inputs: { reference, keypoint_image: keypointImage },
+    inputs,
     outputs: [],
     intermediates: [],
     cache_key: cacheKey,
@@ -215,6 +228,56 @@ async function completeFromCache(env: AppBindings, stored: StoredJob): Promise<S
       completed_at: now,
       expires_at: new Date(Date.now() + stored.core.retention_seconds * 1000).toISOString(),
       metrics: { queue_ms: 0, run_ms: 0, total_ms: 0 },
+    },
+  };
+}
+
+/**
+ * The request's input with what stands for the same job made one: intermediates once each,
+ * a photo's edge detector named, and the keypoints used when none were given.
+ */
+function normalizedInput(input: CreateJobRequest["input"]): CreateJobRequest["input"] & { keypoints: KeypointControl } {
+  const softedge = input.softedge;
+  return {
+    ...input,
+    keypoints: input.keypoints ?? defaultKeypoints(input),
+    return_intermediates: [...new Set(input.return_intermediates)],
+    ...(softedge
+      ? { softedge: softedge.image !== undefined ? { ...softedge, detector: softedge.detector ?? DEFAULT_EDGE_DETECTOR } : softedge }
+      : {}),
+  };
+}
+
+/** Reads and checks every input image (nothing is stored yet): what the job will hold, and the new bytes to store. */
+async function checkInputImages(
+  input: CreateJobRequest["input"],
+  ctx: ResolveContext,
+): Promise<{ toStore: ImageToStore[]; inputs: StoredInputs }> {
+  const references: ImageToStore[] = [];
+  for (const [i, ref] of input.reference_images.entries()) {
+    references.push(await checkImage(ref, `/input/reference_images/${i}`, ctx));
+  }
+  const kp = input.keypoints;
+  const keypointInput =
+    kp?.type === "pose_image" || kp?.type === "keypoint_image" ? await checkImage(kp.image, "/input/keypoints/image", ctx) : null;
+  const inpaint = input.inpaint;
+  const inpaintImage = inpaint ? await checkImage(inpaint.image, "/input/inpaint/image", ctx) : null;
+  const inpaintMask = inpaint?.mask !== undefined ? await checkImage(inpaint.mask, "/input/inpaint/mask", ctx) : null;
+  if (inpaint && inpaintImage) await checkInpaintImages(ctx.env, inpaint, inpaintImage, inpaintMask);
+  const softedge = input.softedge;
+  const softedgeRef = softedge?.image ?? softedge?.edge_map;
+  const softedgeImage =
+    softedgeRef !== undefined
+      ? await checkImage(softedgeRef, softedge?.image !== undefined ? "/input/softedge/image" : "/input/softedge/edge_map", ctx)
+      : null;
+  const checked = [...references, keypointInput, inpaintImage, inpaintMask, softedgeImage].filter((i): i is ImageToStore => i !== null);
+  return {
+    toStore: checked,
+    inputs: {
+      reference: references.map((r) => r.image),
+      keypoint_image: keypointInput?.image ?? null,
+      ...(inpaintImage ? { inpaint_image: inpaintImage.image, inpaint_mask: inpaintMask?.image ?? null } : {}),
+      ...(softedgeImage ? { softedge_image: softedgeImage.image } : {}),
     },
   };
 }

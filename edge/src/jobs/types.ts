@@ -21,6 +21,26 @@ export interface StoredIntermediate {
   content_type: string;
 }
 
+/**
+ * Every input image a job stored. The inpaint and softedge ones are absent on jobs created
+ * before those inputs existed; a softedge job stores its photo or its edge map (the job's
+ * input says which).
+ */
+export interface StoredInputs {
+  reference: StoredImage[];
+  keypoint_image: StoredImage | null;
+  inpaint_image?: StoredImage | null;
+  inpaint_mask?: StoredImage | null;
+  softedge_image?: StoredImage | null;
+}
+
+/** The blobs a job's record holds, each released when the job is deleted or expires. */
+export function storedInputImages(inputs: StoredInputs): StoredImage[] {
+  return [...inputs.reference, inputs.keypoint_image, inputs.inpaint_image, inputs.inpaint_mask, inputs.softedge_image].filter(
+    (i): i is StoredImage => !!i,
+  );
+}
+
 /** The job without the URLs, which are minted on every read. */
 export type JobCore = Omit<Job, "output" | "intermediates">;
 
@@ -29,7 +49,7 @@ export interface StoredJob {
   core: JobCore;
   owner_id: string;
   key_id: string;
-  inputs: { reference: StoredImage[]; keypoint_image: StoredImage | null };
+  inputs: StoredInputs;
   outputs: StoredOutput[];
   intermediates: StoredIntermediate[];
   cache_key: string | null;

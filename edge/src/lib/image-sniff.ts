@@ -75,3 +75,32 @@ function readWebp(b: Uint8Array, dv: DataView): ImageInfo {
   }
   throw new AppError("image_undecodable", "WebP without a VP8, VP8L or VP8X chunk");
 }
+
+/**
+ * Whether an image carries transparency, from its header: a PNG of colour type 4 or 6
+ * (grey or RGB with alpha), or of another type with a tRNS chunk before its pixel data
+ * (PNG spec 11.3.2.1: decoders such as PIL's turn it into alpha); a WebP whose VP8X flags
+ * set the alpha bit or whose VP8L header sets alpha_is_used (RFC 9649, 2.7 and 3.2); never
+ * a JPEG or a lossy VP8 WebP without VP8X. "unknown" when the bytes end before the answer.
+ */
+export function alphaOf(b: Uint8Array): "alpha" | "opaque" | "unknown" {
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const info = readHeader(b);
+  if (!info) return "unknown";
+  if (info.contentType === "image/jpeg") return "opaque";
+  if (info.contentType === "image/webp") {
+    const chunk = ascii(b, 12, 16);
+    if (chunk === "VP8X") return (b[20] ?? 0) & 0x10 ? "alpha" : "opaque";
+    if (chunk === "VP8L") return (dv.getUint32(21, true) >>> 28) & 1 ? "alpha" : "opaque";
+    return "opaque";
+  }
+  const colourType = b[25];
+  if (colourType === undefined) return "unknown";
+  if (colourType === 4 || colourType === 6) return "alpha";
+  for (let at = 8; at + 8 <= b.length; at += 12 + dv.getUint32(at)) {
+    const type = ascii(b, at + 4, at + 8);
+    if (type === "tRNS") return "alpha";
+    if (type === "IDAT" || type === "IEND") return "opaque";
+  }
+  return "unknown";
+}

@@ -47,13 +47,16 @@ export const ERROR_ADVICE: Record<ErrorCode, string> = {
     "No face was found in the photo: the face may be too small or tightly cropped; pad the image so the whole head and some background show, and use a frontal, well-lit photo.",
   face_index_out_of_range:
     "There are fewer faces than the face_index asked for; use a face_index below the number of faces reported, or leave it out for the largest face.",
-  pose_face_not_detected: "No face was found in the pose image; use another pose image, or give the keypoints as points instead.",
+  capability_not_supported:
+    "This model's bundle lacks a ControlNet or edge detector the job asks for; use a model whose capabilities (GET /v1/models) include it, or leave that input out.",
   mask_size_mismatch: "The inpaint mask must have the inpaint image's width and height; export the mask at the image's size.",
   mask_missing_alpha:
-    "Taking the mask from the alpha channel needs an image that has one (a PNG or WebP with transparency around the product); send one, or send a mask instead.",
+    "Taking the mask from alpha needs an image with transparency (a PNG or WebP with an alpha channel; JPEG has none); send a mask instead, or export the cut-out with its transparency.",
   mask_empty:
-    "The inpaint mask leaves nothing to generate; paint white where new pixels should go (the usual mask is everything but the product).",
-  mask_full: "The inpaint mask covers the whole image, so nothing of it is kept; leave the product black in the mask, or drop inpaint.",
+    "The inpaint mask marks no pixel to generate (white, or transparent with mask_from alpha, is generated); paint the area to fill, or leave inpaint out.",
+  mask_full:
+    "The inpaint mask marks every pixel to generate, so nothing of the product is kept; leave the product black (or opaque with mask_from alpha) in the mask.",
+  pose_face_not_detected: "No face was found in the pose image; use another pose image, or give the keypoints as points instead.",
   deadline_exceeded: "The job did not finish before its deadline; allow more deadline_seconds, or try when the service is less busy.",
   worker_lost: "The GPU worker stopped responding on every attempt; try again, and report it with the job id if it persists.",
   worker_crashed: "The GPU worker crashed; try again, and report it with the job id if it persists.",

@@ -9,3 +9,5 @@ export * from "./models.js";
 export * from "./webhooks.js";
 export * from "./pools.js";
 export * from "./error-advice.js";
+export * from "./capabilities.js";
+export * from "./output-size.js";

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { JobError } from "../errors.js";
-import { JobInput, Metadata, WebhookSubscription } from "./job-input.js";
+import { Metadata, ResolvedJobInput, WebhookSubscription } from "./job-input.js";
 
 export const JobStatus = z
   .enum(["queued", "running", "succeeded", "failed", "canceled", "aborted"])
@@ -64,7 +64,7 @@ export const Job = z
     substatus: JobSubstatus.nullable(),
     cached: z.boolean().describe("true when the outputs came from an earlier identical job, without a GPU"),
     attempt: z.number().int(),
-    input: JobInput,
+    input: ResolvedJobInput,
     seed: z.number().int(),
     metadata: Metadata,
     webhook: WebhookSubscription.nullable(),

@@ -9,6 +9,13 @@ export const API_LIMITS = {
   maxSteps: 100,
   maxGuidance: 30,
   maxStrength: 2,
+  /**
+   * Inpaint mask grow and feather, in pixels. The grow is a dilation with an elliptic
+   * kernel of (2 * grow + 1)^2 taps per pixel, which is not separable: at 64 px that is
+   * about 16,600 taps per pixel of a 1536 x 1536 output, the most this keeps bounded.
+   */
+  maxMaskGrowPixels: 64,
+  maxMaskFeatherPixels: 64,
   maxOutputs: 4,
   maxSeed: 4294967295,
   maxImageBytes: 15 * 1024 * 1024,

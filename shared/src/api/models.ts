@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Sampler } from "./job-input.js";
+import { ControlNetName, EdgeDetector, Sampler } from "./job-input.js";
 
 export const ModelLimits = z
   .object({
@@ -19,6 +19,21 @@ export const ModelLimits = z
   .meta({ id: "ModelLimits" });
 export type ModelLimits = z.infer<typeof ModelLimits>;
 
+export const ModelCapabilities = z
+  .object({
+    controlnets: z
+      .array(ControlNetName)
+      .describe("the ControlNets the model's bundle has: identitynet always, inpaint and softedge where the bundle was built with them"),
+    edge_detectors: z
+      .array(EdgeDetector)
+      .describe("the detectors softedge.detector may name; empty when a softedge job must give an edge_map"),
+  })
+  .meta({
+    id: "ModelCapabilities",
+    description: "What a job may ask of this model; anything else is refused with capability_not_supported.",
+  });
+export type ModelCapabilities = z.infer<typeof ModelCapabilities>;
+
 export const Model = z
   .object({
     id: z.string(),
@@ -28,6 +43,7 @@ export const Model = z
     fixture: z.boolean().describe("true for the tiny random-weight bundle used in tests: it generates noise"),
     defaults: z.record(z.string(), z.unknown()),
     limits: ModelLimits,
+    capabilities: ModelCapabilities,
     licences: z.array(z.string()),
   })
   .meta({ id: "Model" });

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { FaceDetection, Progress } from "../api/job.js";
 import { JobError } from "../errors.js";
-import { JobInputFields } from "../api/job-input.js";
+import { EdgeDetector, JobInputFields } from "../api/job-input.js";
 
 /**
  * The edge <-> GPU-function protocol, version 1.
@@ -30,13 +30,58 @@ export const ResolvedKeypoints = z.discriminatedUnion("type", [
   z.object({ type: z.literal("pose_image"), image: ResolvedImage }),
   z.object({ type: z.literal("points"), points: z.array(z.tuple([z.number(), z.number()])).length(5) }),
   z.object({ type: z.literal("keypoint_image"), image: ResolvedImage }),
+  // The largest face of spec.inpaint.image; where it has none, the reference's keypoints as for "reference".
+  z.object({ type: z.literal("inpaint_image") }),
 ]);
 
-/** The job's parameters as the API validated them, with its images resolved to signed URLs and the seed fixed. */
-export const GpuJobSpec = JobInputFields.omit({ reference_images: true, keypoints: true, seed: true, return_intermediates: true }).extend({
+/**
+ * The inpaint input with its images resolved. `mask` is null when `mask_from` is "alpha"
+ * (the mask is the image's alpha < 128); the edge has checked that mask and image are the
+ * same size and that an "alpha" image has an alpha channel. The rest is as the API's
+ * InpaintInput states it (issue 14's contract: binarise, grow, condition, feather, keep).
+ */
+export const ResolvedInpaint = z
+  .object({
+    image: ResolvedImage,
+    mask: ResolvedImage.nullable(),
+    mask_from: z.enum(["mask", "alpha"]),
+    grow: z.number().int().min(0),
+    feather: z.number().int().min(0),
+    strength: z.number().min(0),
+    keep_unmasked: z.boolean(),
+  })
+  .meta({ id: "ResolvedInpaint" });
+export type ResolvedInpaint = z.infer<typeof ResolvedInpaint>;
+
+/** The softedge input resolved: a photo with the detector to run on it (named even when the client left the default), or an edge map used as is. */
+export const ResolvedSoftedge = z
+  .union([
+    z.object({ image: ResolvedImage, detector: EdgeDetector, strength: z.number().min(0) }).strict(),
+    z.object({ edge_map: ResolvedImage, strength: z.number().min(0) }).strict(),
+  ])
+  .meta({ id: "ResolvedSoftedge" });
+export type ResolvedSoftedge = z.infer<typeof ResolvedSoftedge>;
+
+/**
+ * The job's parameters as the API validated them, with its images resolved to signed URLs,
+ * the seed fixed and the output size resolved (an inpaint job without a size gets its
+ * image's, rounded: shared/src/api/output-size.ts).
+ */
+export const GpuJobSpec = JobInputFields.omit({
+  reference_images: true,
+  keypoints: true,
+  seed: true,
+  return_intermediates: true,
+  inpaint: true,
+  softedge: true,
+}).extend({
   reference_images: z.array(ResolvedImage).min(1),
   keypoints: ResolvedKeypoints,
   seed: z.number().int(),
+  width: z.number().int().min(1),
+  height: z.number().int().min(1),
+  inpaint: ResolvedInpaint.optional(),
+  softedge: ResolvedSoftedge.optional(),
 });
 export type GpuJobSpec = z.infer<typeof GpuJobSpec>;
 
@@ -103,6 +148,8 @@ export const GpuCallback = z
       chosen_face: z.number().int(),
       timings: Timings,
     }),
+    // A job its inputs doom (face_not_detected; mask_empty and mask_full, known only once the
+    // mask is decoded, binarised and grown) fails here with retryable false, never as a dispatch refusal.
     z.object({
       type: z.literal("failed"),
       attempt: z.number().int(),

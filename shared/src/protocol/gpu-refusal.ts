@@ -5,6 +5,9 @@ import { ErrorCode } from "../errors.js";
  * Why a GPU function refused a dispatch or a cancel: the `code` of its problem+json answer.
  * Problems with the request share the public codes; the others describe the GPU function's
  * state, which the edge acts on (later, or another pool) and never shows a client.
+ * A refusal is sent before any input is fetched: what decoding finds (mask_empty,
+ * mask_full) is a failed job (GpuCallback "failed"), and a bundle lacking a ControlNet is
+ * bundle_mismatch (the edge refused capability_not_supported against its catalog already).
  */
 export const GpuRefusalCode = z.enum([
   ...ErrorCode.extract(["unauthorized", "invalid_json", "invalid_request", "not_found"]).options,

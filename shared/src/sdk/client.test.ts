@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { EcomidApiError, parseRetryAfter } from "./errors.js";
+import { EcomidClient } from "./client.js";
+import { EcomidApiError, EcomidResponseError, parseRetryAfter } from "./errors.js";
 import { fakeJob, problem, sendJson, fakeApiPerTest } from "./fake-api.test-util.js";
 
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
@@ -74,6 +75,61 @@ describe("EcomidClient requests", () => {
     const face = form.get("face") as File;
     expect(face.type).toBe("image/png");
     expect(new Uint8Array(await face.arrayBuffer())).toEqual(PNG);
+  });
+
+  it("sends an inpaint and softedge job's images as parts named in its JSON, like reference images", async () => {
+    const { client, fake } = await setup((_req, res) => sendJson(res, 201, fakeJob()));
+    const mask = new Uint8Array([...PNG, 9]);
+    await client.createJob(
+      {
+        input: {
+          reference_images: [{ file: "face" }],
+          prompt: "p",
+          inpaint: { image: { file: "product" }, mask: { file: "mask" }, keep_unmasked: true },
+          softedge: { edge_map: { upload_id: "upl_x" } },
+          return_intermediates: ["inpaint_mask", "edge_map"],
+        },
+      },
+      { files: { face: PNG, product: PNG, mask } },
+    );
+    const [seen] = fake.requests;
+    if (!seen) throw new Error("no request reached the fake API");
+    const form = await new Response(new Uint8Array(seen.body), {
+      headers: { "content-type": String(seen.headers["content-type"]) },
+    }).formData();
+    expect(JSON.parse(String(form.get("request")))).toMatchObject({
+      input: { inpaint: { image: { file: "product" }, mask: { file: "mask" } }, softedge: { edge_map: { upload_id: "upl_x" } } },
+    });
+    expect(new Uint8Array(await (form.get("mask") as File).arrayBuffer())).toEqual(mask);
+    expect((form.get("product") as File).type).toBe("image/png");
+  });
+
+  it("reads each model's capabilities from /v1/models, and refuses a model list without them", async () => {
+    const capabilities = { controlnets: ["identitynet", "inpaint"], edge_detectors: [] };
+    const model = {
+      id: "m",
+      object: "model",
+      bundle_version: "m@1",
+      description: "",
+      fixture: false,
+      defaults: {},
+      limits: {
+        min_side: 64,
+        max_side: 256,
+        max_pixels: 65536,
+        side_multiple: 64,
+        max_steps: 50,
+        max_prompt_tokens: 75,
+        samplers: ["euler"],
+      },
+      licences: [],
+    };
+    const { client } = await setup((req, res) =>
+      sendJson(res, 200, { object: "list", data: [req.url?.includes("old") ? model : { ...model, capabilities }] }),
+    );
+    expect((await client.listModels())[0]?.capabilities).toEqual(capabilities);
+    const old = new EcomidClient({ baseUrl: `${client.baseUrl}/old`, apiKey: "k" });
+    await expect(old.listModels()).rejects.toBeInstanceOf(EcomidResponseError);
   });
 
   it("uploads a file: POST /v1/uploads with its size and type, then PUT to the signed URL without the key", async () => {

@@ -17,12 +17,19 @@ import { requiresKey } from "../../openapi/security.js";
 import type { JsonSchema, LinksObject } from "../../openapi/types.js";
 import { IdempotencyKey, withIdempotency } from "../idempotency.js";
 
-/** The file parts a job's JSON names: `{ "file": name }` in its references and its keypoint image. */
+type ImageFields = { image?: unknown; mask?: unknown; edge_map?: unknown } | null | undefined;
+
+/** The file parts a job's JSON names: `{ "file": name }` in its references, keypoint, inpaint and softedge images. */
 function fileNamesOf(request: unknown): Set<string> {
   const names = new Set<string>();
-  const input = (request as { input?: { reference_images?: unknown; keypoints?: { image?: unknown } } } | null)?.input;
+  const input = (
+    request as {
+      input?: { reference_images?: unknown; keypoints?: ImageFields; inpaint?: ImageFields; softedge?: ImageFields };
+    } | null
+  )?.input;
   const refs = Array.isArray(input?.reference_images) ? input.reference_images : [];
-  for (const ref of [...refs, input?.keypoints?.image]) {
+  const { keypoints, inpaint, softedge } = input ?? {};
+  for (const ref of [...refs, keypoints?.image, inpaint?.image, inpaint?.mask, softedge?.image, softedge?.edge_map]) {
     const file = (ref as { file?: unknown } | null | undefined)?.file;
     if (typeof file === "string") names.add(file);
   }
@@ -33,8 +40,8 @@ const JOB_FORM_LIMITS = {
   maxBytes: API_LIMITS.maxMultipartBytes,
   maxJsonBytes: MAX_JSON_BYTES,
   maxFileBytes: API_LIMITS.maxImageBytes,
-  // The request, its reference images and a pose or keypoint image.
-  maxParts: 1 + API_LIMITS.maxReferenceImages + 1,
+  // The request, its reference images, a pose or keypoint image, an inpaint image and mask, a softedge image or edge map.
+  maxParts: 1 + API_LIMITS.maxReferenceImages + 1 + 2 + 1,
   fileNames: fileNamesOf,
 };
 
@@ -50,7 +57,8 @@ async function readCreateBody(request: Request): Promise<{ body: unknown; files:
 /**
  * A request without a model gets the deployment's default (the OpenAPI document's, see
  * config/job-request.ts), and fields the client left out take the chosen model's
- * defaults (GET /v1/models), then the API's.
+ * defaults (GET /v1/models), then the API's. An inpaint job's size is not one of them:
+ * a side left out takes the inpaint image's (createJob, once its header is read).
  */
 function withModelDefaults(body: unknown, models: Model[], defaultModel: string): unknown {
   if (!body || typeof body !== "object" || Array.isArray(body)) return body;
@@ -58,7 +66,10 @@ function withModelDefaults(body: unknown, models: Model[], defaultModel: string)
   raw.model ??= defaultModel;
   const model = models.find((m) => m.id === raw.model);
   if (!model || !raw.input || typeof raw.input !== "object" || Array.isArray(raw.input)) return raw;
-  return { ...raw, input: { ...model.defaults, ...(raw.input as object) } };
+  const input = raw.input as Record<string, unknown>;
+  const { width: _width, height: _height, ...sizeless } = model.defaults;
+  const defaults = input.inpaint !== undefined ? sizeless : model.defaults;
+  return { ...raw, input: { ...defaults, ...input } };
 }
 
 /**
@@ -104,6 +115,9 @@ const createJobRoute = createRoute({
   responses: {
     201: json(Job, "Created (already succeeded when served from the result cache)", jobLinks),
     ...bodyRefusals,
+    422: problem(
+      "Invalid input (`errors` points at each bad field), or refused by the model: a limit (`parameter_out_of_range`), a ControlNet or edge detector its bundle lacks (`capability_not_supported`, with the model's `capabilities`), an inpaint mask of another size than its image (`mask_size_mismatch`), or `mask_from: alpha` on an image without alpha (`mask_missing_alpha`)",
+    ),
     404: problem("A referenced upload does not exist (or is not yours)"),
     409: problem("The same Idempotency-Key is still being processed, or a referenced upload is not complete"),
     410: problem("A referenced upload has expired"),
