@@ -113,7 +113,7 @@ def test_the_extra_controlnets_read_the_text_not_the_face_tokens(denoiser, extra
 def test_variants_share_weights_instead_of_copying_them(denoiser, extra):
     both = denoiser.with_extra(extra)
     assert both.unet is denoiser.unet and both.identitynet is denoiser.identitynet
-    assert both.controlnets["inpaint"] is extra["inpaint"]
+    assert both.controlnets["inpaint"].net is extra["inpaint"]
     assert both.controlnet_names == ["identitynet", "inpaint", "softedge"]
     assert denoiser.with_extra({"softedge": extra["softedge"]}).controlnet_names == ["identitynet", "softedge"]
 

@@ -51,7 +51,7 @@ def denoiser_spec(arch: ArchConfig, with_control: bool, sources: list[str],
                         " Same UNet weights without IdentityNet, for steps outside the ControlNet's window.")
     notes += "".join(" " + CONDITION_NOTES[extra] for extra in extra_controlnets)
     return GraphSpec(
-        name=name, inputs=inputs, outputs=[TensorSpec("noise_pred", ("batch", 4, "latent_height", "latent_width"))],
+        name=name, gates={extra: f"{extra}_scale" for extra in extra_controlnets}, inputs=inputs, outputs=[TensorSpec("noise_pred", ("batch", 4, "latent_height", "latent_width"))],
         sources=sources, notes=notes,
         example_dims={"batch": 2, "latent_height": 8, "latent_width": 8, "text_tokens": 77, "id_tokens": 18,
                       "image_height": 64, "image_width": 64},

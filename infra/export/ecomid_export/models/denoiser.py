@@ -81,7 +81,7 @@ class Denoiser(nn.Module):
         # Registered only when present, so a bundle without them exports the same initializer names as before.
         self.extra_names = [name for name in EXTRA_CONTROLNETS if name in extra]
         if self.extra_names:
-            self.controlnets = nn.ModuleDict({name: extra[name] for name in self.extra_names})
+            self.controlnets = nn.ModuleDict({name: ScaledControlNet(extra[name]) for name in self.extra_names})
 
     @property
     def controlnet_names(self) -> list[str]:
@@ -97,7 +97,7 @@ class Denoiser(nn.Module):
         if set(extra) - set(variant.extra_names) or (extra and self.identitynet is None):
             raise ValueError(f"extra ControlNets {sorted(extra)} need IdentityNet and names from {EXTRA_CONTROLNETS}")
         if variant.extra_names:
-            variant.controlnets = nn.ModuleDict({name: extra[name] for name in variant.extra_names})
+            variant.controlnets = nn.ModuleDict({name: ScaledControlNet(extra[name]) for name in variant.extra_names})
         return variant
 
     def without_identitynet(self) -> "Denoiser":
@@ -117,8 +117,8 @@ class Denoiser(nn.Module):
             down, mid = _scaled(self.identitynet, sample, timestep, face_tokens, control_image, added, cn_scale)
             for i, name in enumerate(self.extra_names):
                 image, scale = conditions[2 * i], conditions[2 * i + 1]
-                more_down, more_mid = _scaled(self.controlnets[name], sample, timestep, encoder_hidden_states, image,
-                                              added, scale)
+                more_down, more_mid = self.controlnets[name](sample, timestep, encoder_hidden_states, image,
+                                                             text_embeds, time_ids, scale)
                 down, mid = [a + b for a, b in zip(down, more_down)], mid + more_mid
             residuals = {"down_block_additional_residuals": down, "mid_block_additional_residual": mid}
         id_kwargs = {"id_tokens": id_tokens, "id_weight": id_weight, "id_mode": id_mode}
@@ -132,3 +132,17 @@ def _scaled(controlnet: ControlNetModel, sample, timestep, hidden_states, image,
                            added_cond_kwargs=added, return_dict=False)
     row = scale.view(-1, 1, 1, 1)
     return [r * row for r in down], mid * row
+
+
+class ScaledControlNet(nn.Module):
+    """An extra ControlNet and the scaling of its residuals, in one module so that every node of its work carries
+    its scope in the exported graph (`/<name>/...`): the gate (controlnet_gates.py) moves exactly those
+    nodes into a branch that runs only when the scale is not zero."""
+
+    def __init__(self, net: ControlNetModel):
+        super().__init__()
+        self.net = net
+
+    def forward(self, sample, timestep, hidden_states, image, text_embeds, time_ids, scale):
+        added = {"text_embeds": text_embeds, "time_ids": time_ids}
+        return _scaled(self.net, sample, timestep, hidden_states, image, added, scale)
