@@ -9,7 +9,7 @@ import torch
 
 from .graphs import face, text
 from .graphs.common import generator, randn
-from .graphs.denoiser import denoiser_inputs, denoiser_spec
+from .graphs.denoiser import denoiser_inputs, denoiser_spec, variant_graph_name
 from .manifest import write_manifest
 from .models.denoiser import build_unet
 from .models.id_attention import cross_attention_names
@@ -27,6 +27,8 @@ def graph_plan(c, sources: dict[str, list[str]], large: bool = False):
         (c.clip_g, text.clip_g_spec(a, sources["clip_g"]), text.token_inputs(a)),
         (c.denoiser, denoiser_spec(a, True, sources["denoiser"]), denoiser_inputs(a)),
         (c.denoiser_no_control, denoiser_spec(a, False, sources["denoiser_no_control"]), denoiser_inputs(a)),
+        *[(_variant(c, extra), denoiser_spec(a, True, sources[variant_graph_name(extra)], extra), denoiser_inputs(a))
+          for extra in getattr(c, "denoiser_variants", [])],
         (c.vae_decoder, face.vae_decoder_spec(sources["vae_decoder"]),
          face.image_inputs("latents", lambda d: (d["batch"], 4, d["latent_height"], d["latent_width"]), -3, 3)),
         (c.resampler, face.resampler_spec(a, sources["resampler"]),
@@ -40,6 +42,12 @@ def graph_plan(c, sources: dict[str, list[str]], large: bool = False):
         for _, spec, _ in plan:
             spec.external_data = spec.name.startswith(("denoiser", "clip_g", "id_encoder"))
     return plan
+
+
+def _variant(c, extra: list[str]):
+    """The module of a denoiser variant; lazily built where the components are (real mode)."""
+    variant = c.denoiser_variant
+    return variant(extra) if isinstance(c.denoiser, torch.nn.Module) else (lambda: variant(extra))
 
 
 def export_all(plan, out_dir: Path, progress=None) -> dict[str, dict]:

@@ -50,7 +50,11 @@ class RoundingCount:
 def count_roundings(model: onnx.ModelProto, dims: Mapping[str, int], folder: Path | None = None) -> RoundingCount:
     """The most roundings on any input-to-output path of `model` run with its symbolic axes at `dims`
     (names as the graph declares them; the batch never enters a sum). `folder`: where the model's external
-    data lies, if it has any."""
+    data lies, if it has any. A gated graph (ONNX If) counts the path through each `then` branch, which holds the
+    arithmetic (the `else` branches give zeros)."""
+    from .controlnet_gates import inline_then_branches  # noqa: PLC0415 - it imports nothing from here
+
+    model = inline_then_branches(model)
     try:
         return _count(model, _inferred_shapes(model, dims))
     except UnknownSize:  # some Reshape defeats static inference: take the shapes of a run on zeros

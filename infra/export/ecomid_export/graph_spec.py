@@ -30,6 +30,9 @@ class GraphSpec:
     # derived from the exported graph's rounding count (float_error.py).
     tolerance: float | None = None
     external_data: bool = False
+    # ControlNet name -> its scale input: the ControlNet runs inside an ONNX If, only when a row's scale is not 0
+    # (controlnet_gates.py).
+    gates: dict[str, str] = field(default_factory=dict)
     example_dims: dict[str, int] = field(default_factory=dict)
     verify_dims: dict[str, int] = field(default_factory=dict)
 

@@ -46,6 +46,34 @@ def model_facts(arch: ArchConfig, id_attention_layers: int) -> dict:
             "id_attention_layers": id_attention_layers}
 
 
+# The EcomXL ControlNets' conditions (issue 14's contract, from the model cards' examples:
+# huggingface.co/alimama-creative/EcomXL_controlnet_inpaint and .../EcomXL_controlnet_softedge, README.md).
+CONTROLNET_CONDITIONING = {
+    "inpaint": ("RGB/255 of the product photo at the output size; pixels whose (grown) mask is set (to generate) are "
+                "-1 on all three channels, as the EcomXL Inpaint card's make_inpaint_condition does", [-1.0, 1.0]),
+    "softedge": ("a soft-edge map (PidiNet or HED, or given), gray replicated to RGB, /255, resized to the output "
+                 "size with bilinear interpolation", [0.0, 1.0]),
+}
+
+
+def controlnet_sections(variants: list[list[str]], sources: dict[str, str]) -> dict:
+    """`controlnets` (each extra ControlNet any variant runs: its licence source and condition) and
+    `denoiser_variants` (every denoiser graph and what it runs), from the extra-ControlNet lists of the variants
+    the bundle ships beside `denoiser` and `denoiser_no_control`."""
+    from .graphs.denoiser import variant_graph_name  # the graph names live with the specs
+
+    used = [name for name in CONTROLNET_CONDITIONING if any(name in v for v in variants)]
+    return {
+        "controlnets": {name: {"source": sources[name], "image_input": f"{name}_image", "scale_input": f"{name}_scale",
+                               "conditioning": CONTROLNET_CONDITIONING[name][0],
+                               "value_range": CONTROLNET_CONDITIONING[name][1]} for name in used},
+        "denoiser_variants": [{"graph": "denoiser_no_control", "controlnets": []},
+                              {"graph": "denoiser", "controlnets": ["identitynet"]},
+                              *[{"graph": variant_graph_name(v), "controlnets": ["identitynet", *v]} for v in variants]],
+        "extra_sources": [sources[name] for name in used],
+    }
+
+
 def list_files(bundle_dir: Path) -> list[dict]:
     """Every file except manifest.json and the reference/ folder beside the bundle."""
     files = []
@@ -78,5 +106,27 @@ def validate_manifest(manifest: dict) -> None:
     if missing:
         raise ValueError(f"manifest references files it does not list: {missing}")
     unknown = {s for g in manifest["graphs"].values() for s in g["sources"]} - set(manifest["licences"])
+    unknown |= {c["source"] for c in manifest.get("controlnets", {}).values()} - set(manifest["licences"])
     if unknown:
         raise ValueError(f"graph sources without a licence entry: {sorted(unknown)}")
+    _check_variants(manifest)
+
+
+def _check_variants(manifest: dict) -> None:
+    """As the zod schema's checkControlNets: each variant's graph exists and takes its ControlNets' inputs, and
+    every declared ControlNet is run by some variant."""
+    controlnets, run = manifest.get("controlnets", {}), set()
+    for variant in manifest.get("denoiser_variants", []):
+        graph = manifest["graphs"].get(variant["graph"])
+        if graph is None:
+            raise ValueError(f"denoiser variant {variant['graph']} is not in graphs")
+        inputs = {t["name"] for t in graph["inputs"]}
+        for name in variant["controlnets"]:
+            run.add(name)
+            wanted = (["control_image", "cn_scale"] if name == "identitynet" else
+                      [controlnets.get(name, {}).get("image_input"), controlnets.get(name, {}).get("scale_input")])
+            if not set(wanted) <= inputs:
+                raise ValueError(f"{variant['graph']} lacks the inputs of ControlNet {name} (or controlnets.{name} is missing)")
+    idle = set(controlnets) - run
+    if idle:
+        raise ValueError(f"no denoiser variant runs ControlNets {sorted(idle)}")

@@ -8,6 +8,7 @@ import onnx
 import onnxruntime as ort
 import torch
 
+from .controlnet_gates import gate_controlnets
 from .float_error import count_roundings, relative_bound
 from .graph_spec import GraphSpec
 
@@ -28,6 +29,8 @@ def export_graph(module: torch.nn.Module, spec: GraphSpec, make_inputs: InputMak
         export_with_streamed_weights(module, spec, make_inputs, path)
     else:
         _export(module, spec, make_inputs, path)
+    if spec.gates:
+        onnx.save_model(gate_controlnets(onnx.load(str(path), load_external_data=False), spec.gates), str(path))
     _check_declared_io(path, spec)
     return path
 

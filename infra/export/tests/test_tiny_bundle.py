@@ -50,7 +50,9 @@ def test_every_file_matches_its_hash_and_size(bundle):
 
 def test_bundle_stays_small(bundle):
     total = sum(p.stat().st_size for p in bundle.folder.rglob("*") if p.is_file())
-    assert total < 21e6
+    # 17 MB before issue 14, plus 8 MB for the gated denoiser with two tiny ControlNets (a UNet and three
+    # ControlNets at tiny width, the weights embedded in the graph).
+    assert total < 28e6
 
 
 def test_scrfd_fixture_finds_the_astronaut_face_as_its_reference_did(bundle, images_dir):

@@ -72,9 +72,77 @@ export const BundleGraphs = z
     denoiser: GraphSpec,
     denoiser_no_control: GraphSpec,
     vae_decoder: GraphSpec,
+    /** Denoiser variants with EcomXL ControlNets beside IdentityNet (see `denoiser_variants`). */
+    denoiser_inpaint: GraphSpec.optional(),
+    denoiser_softedge: GraphSpec.optional(),
+    denoiser_inpaint_softedge: GraphSpec.optional(),
+    /** Soft-edge detectors (see `edge_detectors`). */
+    pidinet: GraphSpec.optional(),
+    hed: GraphSpec.optional(),
   })
   .strict()
   .meta({ id: "BundleGraphs" });
+
+export const DenoiserGraphName = z.enum([
+  "denoiser",
+  "denoiser_no_control",
+  "denoiser_inpaint",
+  "denoiser_softedge",
+  "denoiser_inpaint_softedge",
+]);
+export type DenoiserGraphName = z.infer<typeof DenoiserGraphName>;
+
+export const ControlNetName = z.enum(["identitynet", "inpaint", "softedge"]);
+export type ControlNetName = z.infer<typeof ControlNetName>;
+
+/** A ControlNet beyond IdentityNet: where its weights come from and what its condition image is. */
+export const ExtraControlNet = z
+  .object({
+    /** Key into `licences`. */
+    source: z.string().min(1),
+    /** The denoiser input that takes the condition, and the one that takes its per-row strength. */
+    image_input: z.string().min(1),
+    scale_input: z.string().min(1),
+    /** How the condition is made (RGB/255, masked pixels, resizing), for people; the pipeline follows the contract. */
+    conditioning: z.string().min(1),
+    /** Range of the condition's values; the inpaint condition sets masked pixels to -1. */
+    value_range: z.tuple([z.number(), z.number()]),
+  })
+  .strict()
+  .meta({ id: "BundleExtraControlNet" });
+export type ExtraControlNet = z.infer<typeof ExtraControlNet>;
+
+export const ExtraControlNets = z
+  .object({ inpaint: ExtraControlNet.optional(), softedge: ExtraControlNet.optional() })
+  .strict()
+  .meta({ id: "BundleControlNets" });
+
+/**
+ * One denoiser graph and the ControlNets it runs. The pipeline picks the variant with the smallest set covering
+ * the ControlNets a step uses (strength > 0) and feeds a zero image and scale 0 to those of the variant it does
+ * not use. Bundles without this section have the two historical variants (DEFAULT_DENOISER_VARIANTS).
+ */
+export const DenoiserVariant = z
+  .object({ graph: DenoiserGraphName, controlnets: z.array(ControlNetName) })
+  .strict()
+  .meta({ id: "BundleDenoiserVariant" });
+export type DenoiserVariant = z.infer<typeof DenoiserVariant>;
+
+export const DEFAULT_DENOISER_VARIANTS: DenoiserVariant[] = [
+  { graph: "denoiser_no_control", controlnets: [] },
+  { graph: "denoiser", controlnets: ["identitynet"] },
+];
+
+/** A soft-edge detector graph: input `image` [1,3,H,W] RGB in [0,1], output `edge` [1,1,H,W] in [0,1]. */
+export const EdgeDetector = z
+  .object({ graph: z.enum(["pidinet", "hed"]), source: z.string().min(1), notes: z.string().optional() })
+  .strict()
+  .meta({ id: "BundleEdgeDetector" });
+
+export const EdgeDetectors = z
+  .object({ pidinet: EdgeDetector.optional(), hed: EdgeDetector.optional() })
+  .strict()
+  .meta({ id: "BundleEdgeDetectors" });
 export type GraphName = keyof z.infer<typeof BundleGraphs>;
 
 const Rgb = z.tuple([z.number(), z.number(), z.number()]);
@@ -251,6 +319,12 @@ export const ModelBundleManifest = z
     scheduler: SchedulerConfig,
     tokenizer: TokenizerSpec,
     constants: Constants,
+    /** Absent: IdentityNet only. */
+    controlnets: ExtraControlNets.optional(),
+    /** Absent: DEFAULT_DENOISER_VARIANTS. */
+    denoiser_variants: z.array(DenoiserVariant).min(1).optional(),
+    /** Absent: no detector, so softedge jobs need an edge map. */
+    edge_detectors: EdgeDetectors.optional(),
     licences: z.record(z.string().min(1), Licence),
     /** Every file of the bundle except manifest.json itself. */
     files: z.array(BundleFile).min(1),
@@ -261,7 +335,10 @@ export const ModelBundleManifest = z
 export type ModelBundleManifest = z.infer<typeof ModelBundleManifest>;
 
 type ManifestShape = {
-  graphs: Record<string, { file: string; external_data: string[]; sources: string[] }>;
+  graphs: Record<string, { file: string; external_data: string[]; sources: string[]; inputs: { name: string }[] } | undefined>;
+  controlnets?: Record<string, { source: string; image_input: string; scale_input: string } | undefined>;
+  denoiser_variants?: { graph: string; controlnets: string[] }[];
+  edge_detectors?: Record<string, { graph: string; source: string } | undefined>;
   tokenizer: { file: string; config_file: string };
   constants: Record<string, { file: string }>;
   licences: Record<string, unknown>;
@@ -281,12 +358,14 @@ function checkReferences(m: ManifestShape, ctx: z.RefinementCtx): void {
     if (!listed.has(path)) ctx.addIssue({ code: "custom", message: `${path} is not in files`, path: where });
   };
   for (const [name, g] of Object.entries(m.graphs)) {
+    if (!g) continue;
     mustList(g.file, ["graphs", name, "file"]);
     g.external_data.forEach((p, i) => mustList(p, ["graphs", name, "external_data", i]));
     for (const s of g.sources) {
       if (!(s in m.licences)) ctx.addIssue({ code: "custom", message: `unknown licence source ${s}`, path: ["graphs", name, "sources"] });
     }
   }
+  checkControlNets(m, ctx);
   mustList(m.tokenizer.file, ["tokenizer", "file"]);
   mustList(m.tokenizer.config_file, ["tokenizer", "config_file"]);
   for (const [name, c] of Object.entries(m.constants)) mustList(c.file, ["constants", name, "file"]);
@@ -300,4 +379,44 @@ function checkReferences(m: ManifestShape, ctx: z.RefinementCtx): void {
   if (d.steps > l.max_steps) ctx.addIssue({ code: "custom", message: "default steps above max_steps", path: ["defaults", "steps"] });
   if (!l.samplers.includes(d.sampler))
     ctx.addIssue({ code: "custom", message: "default sampler not in limits.samplers", path: ["defaults", "sampler"] });
+}
+
+/** Every variant's graph exists and takes each of its ControlNets' inputs; every declared ControlNet is run by some
+ * variant; every detector's graph exists; every source has a licence. */
+function checkControlNets(m: ManifestShape, ctx: z.RefinementCtx): void {
+  const licensed = (source: string, path: (string | number)[]) => {
+    if (!(source in m.licences)) ctx.addIssue({ code: "custom", message: `unknown licence source ${source}`, path });
+  };
+  for (const [name, c] of Object.entries(m.controlnets ?? {})) if (c) licensed(c.source, ["controlnets", name, "source"]);
+  const run = new Set<string>();
+  (m.denoiser_variants ?? []).forEach((v, i) => {
+    const graph = m.graphs[v.graph];
+    if (!graph) {
+      ctx.addIssue({ code: "custom", message: `variant graph ${v.graph} is not in graphs`, path: ["denoiser_variants", i, "graph"] });
+      return;
+    }
+    const inputs = new Set(graph.inputs.map((t) => t.name));
+    for (const cn of v.controlnets) {
+      run.add(cn);
+      const wanted =
+        cn === "identitynet" ? ["control_image", "cn_scale"] : [m.controlnets?.[cn]?.image_input, m.controlnets?.[cn]?.scale_input];
+      if (wanted.some((input) => input === undefined || !inputs.has(input))) {
+        ctx.addIssue({
+          code: "custom",
+          message: `${v.graph} lacks the inputs of ControlNet ${cn} (or controlnets.${cn} is missing)`,
+          path: ["denoiser_variants", i, "controlnets"],
+        });
+      }
+    }
+  });
+  for (const name of Object.keys(m.controlnets ?? {})) {
+    if (!run.has(name))
+      ctx.addIssue({ code: "custom", message: `no denoiser variant runs ControlNet ${name}`, path: ["controlnets", name] });
+  }
+  for (const [name, d] of Object.entries(m.edge_detectors ?? {})) {
+    if (!d) continue;
+    if (!m.graphs[d.graph])
+      ctx.addIssue({ code: "custom", message: `detector graph ${d.graph} is not in graphs`, path: ["edge_detectors", name, "graph"] });
+    licensed(d.source, ["edge_detectors", name, "source"]);
+  }
 }

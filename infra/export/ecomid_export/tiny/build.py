@@ -7,7 +7,8 @@ from pathlib import Path
 import torch
 
 from ..bundle_writer import export_all, finish_manifest, graph_plan, id_attention_layer_count, write_constants
-from ..manifest import ALL_SAMPLERS, SCHEDULER, model_facts, preprocessing
+from ..graphs.denoiser import variant_graph_name
+from ..manifest import ALL_SAMPLERS, SCHEDULER, controlnet_sections, model_facts, preprocessing
 from ..models.text_encoders import BOS_TOKEN_ID, EOS_TOKEN_ID
 from .components import build_tiny_components
 from .tokenizer import write_tokenizer
@@ -26,10 +27,13 @@ GRAPH_SOURCES = {name: ["tiny-random"] for name in (
     "clip_l", "clip_g", "denoiser", "denoiser_no_control", "vae_decoder", "resampler", "id_encoder", "id_prep",
     "arcface")}
 GRAPH_SOURCES["scrfd"] = ["tiny-fitted-scrfd"]
+CONTROLNET_SOURCES = {"inpaint": "tiny-random", "softedge": "tiny-random"}
 
 
-def header(arch, id_layers: int) -> dict:
+def header(arch, id_layers: int, denoiser_variants: list[list[str]]) -> dict:
+    sections = controlnet_sections(denoiser_variants, CONTROLNET_SOURCES)
     return {
+        "controlnets": sections["controlnets"], "denoiser_variants": sections["denoiser_variants"],
         "format_version": 1, "id": BUNDLE_ID, "version": BUNDLE_VERSION, "description": DESCRIPTION, "fixture": True,
         "created_by": "python -m ecomid_export --tiny-random",
         "model": model_facts(arch, id_layers), "preprocessing": preprocessing(),
@@ -41,7 +45,7 @@ def header(arch, id_layers: int) -> dict:
         "tokenizer": {"file": "tokenizer/tokenizer.json", "config_file": "tokenizer/tokenizer_config.json",
                       "max_length": arch.max_text_length, "bos_token_id": BOS_TOKEN_ID, "eos_token_id": EOS_TOKEN_ID,
                       "pad_token_id": {"clip_l": EOS_TOKEN_ID, "clip_g": 0}},
-        "extra_sources": ["clip-bpe"],
+        "extra_sources": ["clip-bpe", *sections["extra_sources"]],
     }
 
 
@@ -55,10 +59,12 @@ def build_tiny_bundle(out_dir: Path, images_dir: Path, seed: int = 0):
     print("building tiny components (fitting the SCRFD fixture)...")
     components = build_tiny_components(images_dir, seed)
     print(f"  components ready in {time.monotonic() - started:.1f} s; exporting and verifying graphs:")
-    graphs = export_all(graph_plan(components, GRAPH_SOURCES), out_dir)
+    sources = {**GRAPH_SOURCES, **{variant_graph_name(v): ["tiny-random"] for v in components.denoiser_variants}}
+    graphs = export_all(graph_plan(components, sources), out_dir)
     constants = write_constants(components, out_dir)
     write_tokenizer(out_dir / "tokenizer")
-    manifest = finish_manifest(out_dir, header(components.arch, id_attention_layer_count(components)), graphs, constants)
+    manifest = finish_manifest(out_dir, header(components.arch, id_attention_layer_count(components),
+                                               components.denoiser_variants), graphs, constants)
     total = sum(f["bytes"] for f in manifest["files"])
     print(f"tiny bundle: {len(manifest['files'])} files, {total / 1e6:.1f} MB, {time.monotonic() - started:.1f} s")
     return manifest, components

@@ -9,7 +9,9 @@ from torch import nn
 from ..config import TINY, ArchConfig
 from ..models.arcface import ArcFaceResNet
 from ..models.bisenet import BiSeNet
-from ..models.denoiser import Denoiser, build_identitynet, build_unet
+from diffusers import ControlNetModel
+
+from ..models.denoiser import Denoiser, build_identitynet, build_sdxl_controlnet, build_unet
 from ..models.id_encoder import IdEncoder
 from ..models.id_prep import IdPrep
 from ..models.resampler import Resampler
@@ -31,10 +33,22 @@ class Components:
     id_prep: IdPrep
     arcface: nn.Module
     scrfd: nn.Module
+    # The EcomXL Inpaint and Softedge ControlNets' tiny stand-ins, and the denoiser variants the bundle ships
+    # (each a list of the extra ControlNets beside IdentityNet).
+    extra_controlnets: dict[str, ControlNetModel]
+    denoiser_variants: list[list[str]]
 
     @property
     def denoiser_no_control(self) -> Denoiser:
         return self.denoiser.without_identitynet()
+
+    def denoiser_variant(self, extra: list[str]) -> Denoiser:
+        return self.denoiser.with_extra({name: self.extra_controlnets[name] for name in extra})
+
+
+# One variant with both EcomXL ControlNets: the pipeline feeds a zero image and scale 0 to the one a job does not
+# use (the manifest's denoiser_variants rule), and the bundle stays small (infra/export/README.md weighs variants).
+TINY_DENOISER_VARIANTS = [["inpaint", "softedge"]]
 
 
 def _seeded(seed: int, build):
@@ -55,4 +69,7 @@ def build_tiny_components(images_dir: Path, seed: int = 0) -> Components:
         id_prep=_seeded(seed + 7, lambda: IdPrep(BiSeNet(arch.bisenet_widths))),
         arcface=_seeded(seed + 8, lambda: ArcFaceResNet(arch.arcface_widths)),
         scrfd=fit_scrfd(images_dir, arch.scrfd_width, seed=seed + 10),
+        extra_controlnets={"inpaint": _seeded(seed + 11, lambda: build_sdxl_controlnet(arch)),
+                           "softedge": _seeded(seed + 12, lambda: build_sdxl_controlnet(arch))},
+        denoiser_variants=TINY_DENOISER_VARIANTS,
     )
