@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import type { GraphName } from "../runtime/bundle.js";
 import {
   chooseDenoiserVariant,
   findDenoiserVariant,
@@ -9,8 +8,7 @@ import {
   type DenoiserVariant,
 } from "./denoiser-variants.js";
 
-// Graph names of bundles that do not exist yet: the selection only passes them through.
-const variant = (graph: string, ...controlnets: ControlNetName[]): DenoiserVariant => ({ graph: graph as GraphName, controlnets });
+const variant = (graph: DenoiserVariant["graph"], ...controlnets: ControlNetName[]): DenoiserVariant => ({ graph, controlnets });
 const graphFor = (variants: readonly DenoiserVariant[], ...used: ControlNetName[]) => chooseDenoiserVariant(variants, new Set(used)).graph;
 
 const EVERY_COMBINATION = [
@@ -52,15 +50,15 @@ describe("the denoiser variant", () => {
     const reversed = [...EVERY_COMBINATION].reverse();
     expect(graphFor(reversed, "inpaint")).toBe("denoiser_inpaint");
     expect(graphFor(reversed)).toBe("denoiser_no_control");
-    const twins = [variant("a", "inpaint", "softedge"), variant("b", "identitynet", "inpaint")];
-    expect(graphFor(twins, "inpaint")).toBe("a");
-    expect(graphFor([...twins].reverse(), "inpaint")).toBe("b");
+    const twins = [variant("denoiser_softedge", "inpaint", "softedge"), variant("denoiser_inpaint", "identitynet", "inpaint")];
+    expect(graphFor(twins, "inpaint")).toBe("denoiser_softedge");
+    expect(graphFor([...twins].reverse(), "inpaint")).toBe("denoiser_inpaint");
   });
 
   it("may carry ControlNets the job does not use when the bundle has nothing smaller", () => {
-    const onlyFull = [variant("denoiser_all", "identitynet", "inpaint", "softedge")];
-    expect(graphFor(onlyFull)).toBe("denoiser_all");
-    expect(graphFor(onlyFull, "softedge")).toBe("denoiser_all");
+    const onlyFull = [variant("denoiser_inpaint_softedge", "identitynet", "inpaint", "softedge")];
+    expect(graphFor(onlyFull)).toBe("denoiser_inpaint_softedge");
+    expect(graphFor(onlyFull, "softedge")).toBe("denoiser_inpaint_softedge");
   });
 
   it("is missing when no graph has every ControlNet used, and choosing then names what the bundle offers", () => {

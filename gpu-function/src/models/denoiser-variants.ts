@@ -1,18 +1,9 @@
-import type { GraphName } from "../runtime/bundle.js";
+import { DEFAULT_DENOISER_VARIANTS, type ControlNetName, type DenoiserVariant } from "@ecomid/shared/manifest";
 
-export type ControlNetName = "identitynet" | "inpaint" | "softedge";
+export type { ControlNetName, DenoiserVariant };
 
-/** A fused denoiser graph of the bundle and the ControlNets inside it (the manifest's denoiser_variants). */
-export interface DenoiserVariant {
-  graph: GraphName;
-  controlnets: readonly ControlNetName[];
-}
-
-/** What bundles made before issue 14 hold: the graph with IdentityNet, and the one without any ControlNet. */
-export const LEGACY_DENOISER_VARIANTS: readonly DenoiserVariant[] = [
-  { graph: "denoiser_no_control", controlnets: [] },
-  { graph: "denoiser", controlnets: ["identitynet"] },
-];
+/** What bundles made before issue 14 hold (a manifest without denoiser_variants): IdentityNet's graph and the plain one. */
+export const LEGACY_DENOISER_VARIANTS: readonly DenoiserVariant[] = DEFAULT_DENOISER_VARIANTS;
 
 /** The ControlNets whose residuals the job wants: those with a strength above 0. */
 export function usedControlNets(c: { cnScale: number; inpaint?: { scale: number }; softedge?: { scale: number } }): Set<ControlNetName> {

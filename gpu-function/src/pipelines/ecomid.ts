@@ -6,6 +6,7 @@ import { FaceAnalysis, FaceNotDetectedError, type FaceAnalysisResult } from "../
 import { IdentityEncoder } from "../models/identity-encoder.js";
 import { SdxlTextEncoder, timeIds } from "../models/text-encoder.js";
 import { decodeLatents } from "../models/vae-decoder.js";
+import { keepUnmasked } from "../preprocess/keep-unmasked.js";
 import { keypointHint, type KeypointSource } from "../preprocess/keypoint-hint.js";
 import { keypointStyle } from "../preprocess/keypoint-style.js";
 import type { Face } from "../preprocess/scrfd-decode.js";
@@ -24,6 +25,15 @@ import {
   step,
   type NoiseScheduleConfig,
 } from "../schedulers/index.js";
+import {
+  denoiserVariants,
+  inpaintMaskImage,
+  NO_CONTROL_IMAGES,
+  prepareControls,
+  requireCapabilities,
+  type ControlImageBytes,
+  type PreparedControls,
+} from "./control-inputs.js";
 import { JobCanceled, JobFailure } from "./job-failure.js";
 import { latentPreview } from "./preview.js";
 
@@ -31,6 +41,8 @@ export interface EcomidJob {
   spec: GpuJobSpec;
   references: Uint8Array[];
   keypointImage: Uint8Array | null;
+  /** The inpaint and softedge images a job with those inputs brings. */
+  controlImages?: ControlImageBytes;
   intermediates: readonly string[];
   /** Parity tests: the initial noise of output 0, instead of the seeded one. */
   initialNoise?: Float32Array;
@@ -103,8 +115,9 @@ export class EcomidPipeline {
       }
     };
 
-    // 1. Check what the edge cannot: the bundle's own limits.
+    // 1. Check what the edge cannot: the bundle's own limits and ControlNets.
     this.checkSpec(spec);
+    requireCapabilities(spec, this.bundle);
 
     // 2. Images in.
     const references = await timed("decode", () => Promise.all(job.references.map((b) => decodeImage(b))));
@@ -117,6 +130,9 @@ export class EcomidPipeline {
     });
     const main = analyses[0]!;
 
+    // 3b. The inpaint and softedge conditions at the output size (masks checked, edges detected).
+    const controls = await timed("controls", () => prepareControls(spec, job.controlImages ?? NO_CONTROL_IMAGES, this.bundle));
+
     // 4. Identity: PuLID ID tokens and Resampler tokens, averaged over references.
     const identity = await timed("identity", () =>
       this.identity.encode(
@@ -127,25 +143,36 @@ export class EcomidPipeline {
 
     // 5. The keypoint hint for IdentityNet.
     const { keypointImage, hint } = await timed("keypoints", async () =>
-      keypointHint(await this.keypointSource(job, references[0]!, main), spec.width, spec.height, keypointStyle(this.bundle.manifest)),
+      keypointHint(
+        await this.keypointSource(job, references[0]!, main, controls),
+        spec.width,
+        spec.height,
+        keypointStyle(this.bundle.manifest),
+      ),
     );
 
     // 6. Text.
     const text = await timed("text", () => this.text.encode({ prompt: spec.prompt, negativePrompt: spec.negative_prompt }));
 
     // 7. Denoise and decode each output.
-    const denoiser = await Denoiser.prepare(this.bundle, {
-      encoderHiddenStates: text.encoderHiddenStates,
-      textEmbeds: text.textEmbeds,
-      timeIds: timeIds(spec.height, spec.width),
-      idTokens: identity.idTokens,
-      faceTokens: identity.faceTokens,
-      controlImage: controlImageTensor(hint.data, hint.width, hint.height),
-      idWeight: spec.identity_strength,
-      idMode: spec.id_mode,
-      cnScale: spec.structure_strength,
-      guidance: spec.guidance,
-    });
+    const denoiser = await Denoiser.prepare(
+      this.bundle,
+      {
+        encoderHiddenStates: text.encoderHiddenStates,
+        textEmbeds: text.textEmbeds,
+        timeIds: timeIds(spec.height, spec.width),
+        idTokens: identity.idTokens,
+        faceTokens: identity.faceTokens,
+        controlImage: controlImageTensor(hint.data, hint.width, hint.height),
+        idWeight: spec.identity_strength,
+        idMode: spec.id_mode,
+        cnScale: spec.structure_strength,
+        guidance: spec.guidance,
+        ...(controls.inpaint ? { inpaint: { image: controls.inpaint.condition, scale: controls.inpaint.strength } } : {}),
+        ...(controls.softedge ? { softedge: { image: controls.softedge.tensor, scale: controls.softedge.strength } } : {}),
+      },
+      denoiserVariants(this.bundle),
+    );
     const outputs: EncodedOutput[] = [];
     for (let index = 0; index < spec.num_outputs; index++) {
       const seed = (spec.seed + index) % 2 ** 32;
@@ -154,7 +181,10 @@ export class EcomidPipeline {
       const t0 = performance.now();
       const { rgb, width, height } = await decodeLatents(this.bundle, latents, latentDims);
       stagesMs.vae = (stagesMs.vae ?? 0) + Math.round(performance.now() - t0);
-      const image = { width, height, data: rgb };
+      const generated = { width, height, data: rgb };
+      // keep_unmasked: the product photo's own pixels wherever the mask keeps them (the model card's add_fg).
+      const weights = controls.inpaint?.weights;
+      const image = controls.inpaint && weights ? keepUnmasked(generated, controls.inpaint.image, weights) : generated;
       const bytes = await timed("encode", () => encodeImage(image, spec.output_format, { quality: spec.output_quality }));
       const similarity = await timed("similarity", () => this.identitySimilarity(image, main.embedding));
       outputs.push({
@@ -174,6 +204,8 @@ export class EcomidPipeline {
       keypoint_image: keypointImage,
       arcface_crop: main.arcface.image,
       ffhq_crop: main.ffhq.image,
+      ...(controls.softedge ? { edge_map: controls.softedge.edgeMap } : {}),
+      ...(controls.inpaint ? { inpaint_mask: inpaintMaskImage(controls.inpaint) } : {}),
     };
     const intermediates = [];
     for (const kind of job.intermediates) {
@@ -216,9 +248,21 @@ export class EcomidPipeline {
     return latents;
   }
 
-  private async keypointSource(job: EcomidJob, reference: RgbImage, main: FaceAnalysisResult): Promise<KeypointSource> {
+  private async keypointSource(
+    job: EcomidJob,
+    reference: RgbImage,
+    main: FaceAnalysisResult,
+    controls: PreparedControls,
+  ): Promise<KeypointSource> {
     const kp = job.spec.keypoints;
     if (kp.type === "points") return { kind: "points", keypoints: kp.points };
+    if (kp.type === "inpaint_image") {
+      // The largest face of the inpaint image, already at the output size, so its keypoints are output pixels;
+      // an image without a face (a product alone) places the reference's face as for "reference".
+      const scene = controls.inpaint ? await this.faces.poseSource(controls.inpaint.image) : null;
+      if (scene?.source.kind === "face") return { kind: "points", keypoints: scene.source.keypoints };
+      return { kind: "face", keypoints: main.face.keypoints, width: reference.width, height: reference.height };
+    }
     if (kp.type === "reference") return { kind: "face", keypoints: main.face.keypoints, width: reference.width, height: reference.height };
     if (!job.keypointImage) throw new JobFailure("input_fetch_failed", `the ${kp.type} was not provided`, { retryable: true });
     const image = await decodeImage(job.keypointImage);

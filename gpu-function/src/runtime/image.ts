@@ -76,6 +76,35 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits = DEFA
   }
 }
 
+/**
+ * Decodes keeping the alpha channel where the file has one (a PNG's tRNS chunk counts, as Pillow reads it), for
+ * mask_from "alpha": 3 channels (RGB, no alpha) or 4 (RGBA); gray files come back as RGB(A). Same limits and EXIF
+ * orientation as decodeImage, so mask and image stay pixel for pixel aligned.
+ */
+export async function decodeImageKeepingAlpha(
+  bytes: Uint8Array,
+  limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
+): Promise<{ width: number; height: number; channels: 3 | 4; data: Uint8Array }> {
+  await decodeImage(bytes, limits); // the same refusals first (format, size, pixel budget)
+  try {
+    const options: SharpOptions = { limitInputPixels: limits.maxPixels, failOn: "error", pages: 1 };
+    const { data, info } = await sharp(bytes, options)
+      .rotate()
+      .toColourspace("srgb")
+      .raw({ depth: "uchar" })
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3 && info.channels !== 4) throw new ImageError("image_undecodable", `decoded to ${info.channels} channels`);
+    return {
+      width: info.width,
+      height: info.height,
+      channels: info.channels,
+      data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    };
+  } catch (e) {
+    throw e instanceof ImageError ? e : refusal(e);
+  }
+}
+
 function refusal(e: unknown): ImageError {
   const message = (e as Error).message ?? String(e);
   if (/pixel limit/i.test(message)) return new ImageError("image_too_large", `the image has more pixels than accepted: ${message}`);

@@ -5,6 +5,7 @@ import type { JobError } from "@ecomid/shared/api";
 import type { ServiceConfig } from "../runtime/config.js";
 import { layout } from "../runtime/layout.js";
 import { boundLog, log, type Logger } from "../runtime/log.js";
+import type { ControlImageBytes } from "../pipelines/control-inputs.js";
 import type { FromWorker, ToWorker } from "../worker/messages.js";
 import { download, postCallback, upload } from "./callbacks.js";
 import type { Metrics } from "./metrics.js";
@@ -205,11 +206,20 @@ export class JobRunner {
     if (answer?.cancel) return this.finishCanceled(job);
     let references: Uint8Array[];
     let keypointImage: Uint8Array | null = null;
+    const controlImages: ControlImageBytes = { inpaintImage: null, inpaintMask: null, softedgeImage: null };
     const downloadStart = Date.now();
     try {
       references = await Promise.all(r.spec.reference_images.map((img) => download(img.url, this.config.maxInputBytes)));
       const kp = r.spec.keypoints;
       if (kp.type === "pose_image" || kp.type === "keypoint_image") keypointImage = await download(kp.image.url, this.config.maxInputBytes);
+      const { inpaint, softedge } = r.spec;
+      if (inpaint) controlImages.inpaintImage = await download(inpaint.image.url, this.config.maxInputBytes);
+      if (inpaint?.mask) controlImages.inpaintMask = await download(inpaint.mask.url, this.config.maxInputBytes);
+      if (softedge)
+        controlImages.softedgeImage = await download(
+          ("image" in softedge ? softedge.image : softedge.edge_map).url,
+          this.config.maxInputBytes,
+        );
     } catch (e) {
       return this.finishFailed(job, {
         code: "input_fetch_failed",
@@ -237,6 +247,7 @@ export class JobRunner {
       spec: r.spec,
       references,
       keypointImage,
+      controlImages,
       intermediates: r.intermediates.map((i) => i.kind),
       deadlineMs,
     });

@@ -1,5 +1,6 @@
 import type { FaceDetection, JobError } from "@ecomid/shared/api";
 import type { GpuJobSpec } from "@ecomid/shared/protocol";
+import type { ControlImageBytes } from "../pipelines/control-inputs.js";
 
 /** Messages between the HTTP process and the inference child (IPC with structured clone). */
 export type ToWorker =
@@ -12,6 +13,7 @@ export type ToWorker =
       spec: GpuJobSpec;
       references: Uint8Array[];
       keypointImage: Uint8Array | null;
+      controlImages: ControlImageBytes;
       intermediates: string[];
       deadlineMs: number | null;
     }

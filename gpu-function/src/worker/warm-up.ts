@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EcomidPipeline } from "../pipelines/ecomid.js";
+import { NO_CONTROL_IMAGES } from "../pipelines/control-inputs.js";
 import { localJobSpec } from "../pipelines/local-job.js";
 import type { ModelBundle } from "../runtime/bundle.js";
 import { encodeImage } from "../runtime/image.js";
@@ -20,6 +21,7 @@ export async function warmUp(pipeline: EcomidPipeline, bundle: ModelBundle): Pro
     ),
     references: [new Uint8Array(face)],
     keypointImage: null,
+    controlImages: NO_CONTROL_IMAGES,
     intermediates: [],
   });
   await encodeImage({ width: 8, height: 8, data: new Uint8Array(192) }, "png");

@@ -63,7 +63,13 @@ async function run(m: Extract<ToWorker, { type: "run" }>): Promise<void> {
   });
   try {
     const result = await pipeline.run(
-      { spec: m.spec, references: m.references, keypointImage: m.keypointImage, intermediates: m.intermediates },
+      {
+        spec: m.spec,
+        references: m.references,
+        keypointImage: m.keypointImage,
+        controlImages: m.controlImages,
+        intermediates: m.intermediates,
+      },
       {
         isCanceled: () => canceled.has(m.jobId),
         deadlineMs: m.deadlineMs,

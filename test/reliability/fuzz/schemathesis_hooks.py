@@ -8,7 +8,9 @@ What schemathesis generates is sent as generated, except:
   unread (a negative case) is left as it is.
 - Positive (schema-valid) job requests are held to the rules no JSON Schema can state,
   which the API checks with its own code: a prompt fits the model's CLIP window
-  (75 tokens; at most 75 UTF-8 bytes always do), keypoints lie inside the image, and an
+  (75 tokens; at most 75 UTF-8 bytes always do), keypoints lie inside the image (an inpaint
+  job gets an explicit size: its default is the image's), a mask is not taken from the
+  alpha of the peer's photo (it has none), and an
   Idempotency-Key was not used before with another body (so each gets a fresh prefix).
 - A revocation of one of the fuzzer's own keys revokes a sacrificial key instead: the
   fuzzer must not lock itself out (FUZZ_PROTECTED_KEY_IDS, FUZZ_SACRIFICIAL_KEY_ID).
@@ -101,6 +103,16 @@ def _keep_stated_rules(job):
     for field in ("prompt", "negative_prompt"):
         if isinstance(inp.get(field), str) and len(inp[field].encode("utf-8")) > MAX_PROMPT_BYTES:
             inp[field] = _fit_prompt(inp[field])
+    inpaint = inp.get("inpaint")
+    if isinstance(inpaint, dict):
+        # The size defaults to the inpaint image's (the peer's photo, rounded): stated here so keypoints can be
+        # kept inside it. The peer's photo has no alpha channel, so a mask is taken from a mask image instead.
+        inp.setdefault("width", 64)
+        inp.setdefault("height", 64)
+        if inpaint.get("mask_from") == "alpha":
+            inpaint["mask_from"] = "mask"
+            if "mask" not in inpaint and isinstance(inpaint.get("image"), dict):
+                inpaint["mask"] = dict(inpaint["image"])
     kp = inp.get("keypoints")
     width, height = inp.get("width"), inp.get("height")
     if isinstance(kp, dict) and kp.get("type") == "points" and isinstance(kp.get("points"), list):

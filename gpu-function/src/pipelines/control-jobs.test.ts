@@ -1,0 +1,186 @@
+import { readFileSync } from "node:fs";
+import sharp from "sharp";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { GpuJobSpec, ResolvedImage } from "@ecomid/shared/protocol";
+import { openTinyBundle } from "../../test/reference.js";
+import type { ModelBundle } from "../runtime/bundle.js";
+import { decodeImage } from "../runtime/image.js";
+import { NO_CONTROL_IMAGES, type ControlImageBytes } from "./control-inputs.js";
+import { EcomidPipeline } from "./ecomid.js";
+import { localJobSpec } from "./local-job.js";
+
+// Inpaint and softedge jobs through the whole pipeline on the tiny bundle (random weights: the generated pixels
+// are noise, so what is checked is what the pipeline promises whatever the weights: kept pixels, masks, refusals).
+const SIDE = 64;
+const astronaut = new Uint8Array(readFileSync("test/fixtures/images/astronaut.png"));
+const local: ResolvedImage = { url: "local", content_type: "image/png", sha256: "", bytes: 1 };
+
+let bundle: ModelBundle;
+let pipeline: EcomidPipeline;
+let product: Uint8Array; // coffee.png brought to 64x64: the "product photo"
+let productRgb: Uint8Array;
+beforeAll(async () => {
+  bundle = await openTinyBundle();
+  pipeline = await EcomidPipeline.load(bundle);
+  product = new Uint8Array(
+    await sharp(readFileSync("test/fixtures/images/coffee.png")).resize(SIDE, SIDE, { fit: "fill" }).png().toBuffer(),
+  );
+  productRgb = (await decodeImage(product)).data;
+});
+afterAll(() => bundle.release());
+
+/** White (generate) everywhere but a centred square "product" of side 2*half. */
+async function maskPng(half: number, generate = 255, keep = 0): Promise<{ png: Uint8Array; kept: (x: number, y: number) => boolean }> {
+  const kept = (x: number, y: number) => Math.abs(x - SIDE / 2 + 0.5) < half && Math.abs(y - SIDE / 2 + 0.5) < half;
+  const gray = new Uint8Array(SIDE * SIDE);
+  for (let y = 0; y < SIDE; y++) for (let x = 0; x < SIDE; x++) gray[y * SIDE + x] = kept(x, y) ? keep : generate;
+  const png = await sharp(gray, { raw: { width: SIDE, height: SIDE, channels: 1 } })
+    .png()
+    .toBuffer();
+  return { png: new Uint8Array(png), kept };
+}
+
+function inpaintSpec(overrides: Partial<NonNullable<GpuJobSpec["inpaint"]>> = {}, spec: Partial<GpuJobSpec> = {}): GpuJobSpec {
+  return localJobSpec(
+    { bytes: astronaut.byteLength, contentType: "image/png" },
+    {
+      width: SIDE,
+      height: SIDE,
+      steps: 2,
+      seed: 7,
+      keypoints: { type: "inpaint_image" },
+      inpaint: { image: local, mask: local, mask_from: "mask", grow: 0, feather: 4, strength: 0.5, keep_unmasked: true, ...overrides },
+      ...spec,
+    },
+  );
+}
+
+async function run(spec: GpuJobSpec, controlImages: ControlImageBytes, intermediates: string[] = []) {
+  return pipeline.run({ spec, references: [astronaut], keypointImage: null, controlImages, intermediates });
+}
+
+const pixelsOf = async (bytes: Uint8Array) => (await decodeImage(bytes)).data;
+type Result = Awaited<ReturnType<typeof run>>;
+function firstOutput(result: Result): Uint8Array {
+  const output = result.outputs[0];
+  if (!output) throw new Error("the job returned no output");
+  return output.bytes;
+}
+function intermediate(result: Result, kind: string): Uint8Array {
+  const found = result.intermediates.find((i) => i.kind === kind);
+  if (!found) throw new Error(`the job returned no ${kind} intermediate`);
+  return found.bytes;
+}
+const at = (pixels: Uint8Array, i: number) => pixels[i] ?? -1;
+
+describe("an inpaint job on the tiny bundle", () => {
+  it("keeps every unmasked pixel of the product photo exactly (keep_unmasked) and returns the mask it generated into", async () => {
+    const mask = await maskPng(16);
+    const result = await run(inpaintSpec(), { ...NO_CONTROL_IMAGES, inpaintImage: product, inpaintMask: mask.png }, ["inpaint_mask"]);
+    const out = await pixelsOf(firstOutput(result));
+    let keptPixels = 0;
+    let changedInMask = 0;
+    for (let y = 0; y < SIDE; y++)
+      for (let x = 0; x < SIDE; x++) {
+        const i = 3 * (y * SIDE + x);
+        const same = [0, 1, 2].every((c) => out[i + c] === productRgb[i + c]);
+        if (mask.kept(x, y)) {
+          expect(same, `kept pixel (${x}, ${y})`).toBe(true);
+          keptPixels++;
+        } else if (!same) changedInMask++;
+      }
+    expect(keptPixels).toBe(32 * 32);
+    // The generated region is the model's (noise here), not the photo's.
+    expect(changedInMask).toBeGreaterThan((SIDE * SIDE - keptPixels) / 2);
+    const maskPixels = await pixelsOf(intermediate(result, "inpaint_mask"));
+    for (let y = 0; y < SIDE; y++) for (let x = 0; x < SIDE; x++) expect(maskPixels[3 * (y * SIDE + x)]).toBe(mask.kept(x, y) ? 0 : 255);
+  });
+
+  it("without keep_unmasked, returns the generated image as it is", async () => {
+    const mask = await maskPng(16);
+    const result = await run(inpaintSpec({ keep_unmasked: false }), { ...NO_CONTROL_IMAGES, inpaintImage: product, inpaintMask: mask.png });
+    const out = await pixelsOf(firstOutput(result));
+    let keptEqual = 0;
+    for (let y = 0; y < SIDE; y++)
+      for (let x = 0; x < SIDE; x++) {
+        const i = 3 * (y * SIDE + x);
+        if (mask.kept(x, y) && [0, 1, 2].every((c) => out[i + c] === productRgb[i + c])) keptEqual++;
+      }
+    expect(keptEqual).toBeLessThan(32 * 32);
+  });
+
+  it("takes the mask from the photo's alpha with mask_from alpha (transparent is generated)", async () => {
+    const mask = await maskPng(16, 0, 255); // alpha: opaque product, transparent around it
+    const alpha = (await decodeImage(mask.png)).data.filter((_, i) => i % 3 === 0);
+    const rgba = new Uint8Array(SIDE * SIDE * 4);
+    for (let p = 0; p < SIDE * SIDE; p++) {
+      rgba.set(productRgb.subarray(3 * p, 3 * p + 3), 4 * p);
+      rgba[4 * p + 3] = at(alpha, p);
+    }
+    const cutout = new Uint8Array(
+      await sharp(rgba, { raw: { width: SIDE, height: SIDE, channels: 4 } })
+        .png()
+        .toBuffer(),
+    );
+    const result = await run(inpaintSpec({ mask: null, mask_from: "alpha" }), { ...NO_CONTROL_IMAGES, inpaintImage: cutout });
+    const out = await pixelsOf(firstOutput(result));
+    for (let y = 0; y < SIDE; y++)
+      for (let x = 0; x < SIDE; x++) {
+        const i = 3 * (y * SIDE + x);
+        if (mask.kept(x, y)) expect([out[i], out[i + 1], out[i + 2]]).toEqual([productRgb[i], productRgb[i + 1], productRgb[i + 2]]);
+      }
+  });
+
+  it("refuses a mask that generates nothing, one that keeps nothing, and alpha where the photo has none, by code", async () => {
+    const empty = await maskPng(40); // the kept square covers the whole image
+    await expect(run(inpaintSpec(), { ...NO_CONTROL_IMAGES, inpaintImage: product, inpaintMask: empty.png })).rejects.toMatchObject({
+      code: "mask_empty",
+    });
+    const full = await maskPng(0);
+    await expect(run(inpaintSpec(), { ...NO_CONTROL_IMAGES, inpaintImage: product, inpaintMask: full.png })).rejects.toMatchObject({
+      code: "mask_full",
+    });
+    await expect(
+      run(inpaintSpec({ mask: null, mask_from: "alpha" }), { ...NO_CONTROL_IMAGES, inpaintImage: product }),
+    ).rejects.toMatchObject({
+      code: "mask_missing_alpha",
+    });
+  });
+});
+
+describe("a softedge job on the tiny bundle", () => {
+  const softedgeSpec = (softedge: GpuJobSpec["softedge"]): GpuJobSpec =>
+    localJobSpec({ bytes: astronaut.byteLength, contentType: "image/png" }, { width: SIDE, height: SIDE, steps: 2, seed: 7, softedge });
+
+  it("uses a given edge map as is (gray) and returns it as the edge_map intermediate", async () => {
+    const edges = new Uint8Array(await sharp(product).greyscale().png().toBuffer());
+    const result = await run(softedgeSpec({ edge_map: local, strength: 0.6 }), { ...NO_CONTROL_IMAGES, softedgeImage: edges }, [
+      "edge_map",
+    ]);
+    expect(result.outputs).toHaveLength(1);
+    const shown = await pixelsOf(intermediate(result, "edge_map"));
+    const given = await pixelsOf(edges);
+    expect(Buffer.from(shown).equals(Buffer.from(given))).toBe(true);
+  });
+
+  it("changes the image with its strength: the ControlNet's residuals reach the UNet", async () => {
+    const edges = new Uint8Array(await sharp(product).greyscale().png().toBuffer());
+    const withStrength = async (strength: number) =>
+      pixelsOf(firstOutput(await run(softedgeSpec({ edge_map: local, strength }), { ...NO_CONTROL_IMAGES, softedgeImage: edges })));
+    const [off, on] = [await withStrength(0), await withStrength(1)];
+    expect(Buffer.from(off).equals(Buffer.from(on))).toBe(false);
+  });
+});
+
+describe("a job asking for what the bundle lacks", () => {
+  it("fails with capability_not_supported, naming what the bundle offers", async () => {
+    const detectors = Object.keys(bundle.manifest.edge_detectors ?? {});
+    const missing = (["pidinet", "hed"] as const).find((d) => !detectors.includes(d));
+    if (!missing) return expect(detectors).toEqual(["pidinet", "hed"]);
+    const spec = localJobSpec(
+      { bytes: astronaut.byteLength, contentType: "image/png" },
+      { width: SIDE, height: SIDE, steps: 1, softedge: { image: local, detector: missing, strength: 0.6 } },
+    );
+    await expect(run(spec, { ...NO_CONTROL_IMAGES, softedgeImage: product })).rejects.toMatchObject({ code: "capability_not_supported" });
+  });
+});
