@@ -1,6 +1,11 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
 import sharp from "sharp";
 import { beforeAll, describe, expect, it } from "vitest";
-import { api, getJob, image, submitMultipart, tinyJob, waitForStatus, type Json } from "./support/api.js";
+import { api, getJob, image, stack, submitMultipart, tinyJob, waitForStatus, type Json } from "./support/api.js";
 
 // Inpaint and softedge jobs through the whole stack (edge in workerd, the GPU function on the tiny bundle). The
 // tiny bundle's weights are random, so the generated pixels are noise; what is checked is what the API promises
@@ -154,5 +159,38 @@ describe("a softedge job on the local stack", () => {
     const given = await sharp(edges).greyscale().raw().toBuffer();
     expect(returned.equals(given)).toBe(true);
     expect((await getJob(job.id as string)).output).toHaveLength(1);
+  });
+});
+
+describe("the CLI, as a new user would run it", () => {
+  it("generates from a face, a product photo and a mask, keeping the product's pixels", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ecomid-cli-inpaint-"));
+    const mask = await squareMask(20);
+    writeFileSync(join(dir, "product.png"), product);
+    writeFileSync(join(dir, "mask.png"), mask.png);
+    const cli = resolve(import.meta.dirname, "../../cli/bin/ecomid.mjs");
+    const args = [cli, "generate", "-i", resolve(import.meta.dirname, "../fixtures/images/astronaut.png"), "-p", "a model with the mug"];
+    args.push("--inpaint-image", join(dir, "product.png"), "--mask", join(dir, "mask.png"), "--format", "png", "--steps", "2");
+    args.push("--seed", "11", "--out", join(dir, "out"));
+    await promisify(execFile)(process.execPath, args, {
+      env: { ...process.env, ECOMID_BASE_URL: stack().edgeUrl, ECOMID_API_KEY: stack().apiKey },
+      timeout: 120_000,
+    });
+    const saved = readdirSync(join(dir, "out")).find((f) => /-0\.png$/.test(f));
+    expect(saved, "the CLI saved output 0 as PNG").toBeDefined();
+    const out = await sharp(readFileSync(join(dir, "out", saved ?? "")))
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    expect([out.info.width, out.info.height]).toEqual([SIDE, SIDE]);
+    for (let y = 0; y < SIDE; y++)
+      for (let x = 0; x < SIDE; x++) {
+        const i = 3 * (y * SIDE + x);
+        if (
+          mask.kept(x, y) &&
+          !(out.data[i] === productPixels[i] && out.data[i + 1] === productPixels[i + 1] && out.data[i + 2] === productPixels[i + 2])
+        )
+          throw new Error(`the kept pixel (${x}, ${y}) changed`);
+      }
   });
 });
