@@ -28,6 +28,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     real.add_argument("--eva-clip", type=Path, help="EVA02_CLIP_L_336_psz14_s6B.pt")
     real.add_argument("--facexlib", type=Path, help="facexlib's folder: its parsing_bisenet.pth is read")
     real.add_argument("--antelopev2", type=Path, help="folder with scrfd_10g_bnkps.onnx and glintr100.onnx")
+    real.add_argument("--inpaint-controlnet", type=Path,
+                      help="optional EcomXL Inpaint ControlNet folder (alimama-creative/EcomXL_controlnet_inpaint)")
+    real.add_argument("--softedge-controlnet", type=Path,
+                      help="optional EcomXL Softedge ControlNet folder (alimama-creative/EcomXL_controlnet_softedge)")
     real.add_argument("--vae", type=Path, help="optional fp16-fix VAE (diffusers folder or .safetensors)")
     real.add_argument("--precision", choices=("fp16", "fp32"), default="fp16",
                       help="fp16 (with fp32 islands where fp16 loses the result) for the denoisers, text towers, ID encoder, Resampler")

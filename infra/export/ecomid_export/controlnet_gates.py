@@ -21,6 +21,16 @@ def scope_of(name: str) -> str:
     return f"/{name}/"
 
 
+def _scope_in(graph: onnx.GraphProto, name: str) -> str:
+    """The ControlNet's scope as exported: `/<name>/`, under a wrapper's scope when one wraps the denoiser
+    (HalfPrecision's `/module/<name>/`). Found from its network's nodes (`.../<name>/net/...`)."""
+    marker = f"{scope_of(name)}net/"
+    for node in graph.node:
+        if marker in node.name:
+            return node.name[:node.name.index(marker) + len(scope_of(name))]
+    raise ValueError(f"no nodes under {scope_of(name)}: is {name} in this graph?")
+
+
 def gate_controlnets(model: onnx.ModelProto, gates: dict[str, str]) -> onnx.ModelProto:
     """`gates`: ControlNet name -> its scale input. Returns the rewritten model (the argument is changed too)."""
     graph = model.graph
@@ -52,12 +62,13 @@ def _branch_nodes(graph: onnx.GraphProto, name: str) -> list:
     """The nodes under the ControlNet's scope but for those whose outputs something else reads besides the
     residual sums (top-level Adds): the exporter shares shape arithmetic on a common input (the text embeddings'
     Shape and Gather) between the two extra ControlNets; such nodes, and what they read, stay in the main graph."""
-    inside = [n for n in graph.node if n.name.startswith(scope_of(name)) and n.op_type != "Constant"]
-    if not inside:
-        raise ValueError(f"no nodes under {scope_of(name)}: is {name} in this graph?")
+    scope = _scope_in(graph, name)
+    denoiser_scope = scope[:-len(name) - 1]  # "/" or a wrapper's "/module/"
+    inside = [n for n in graph.node if n.name.startswith(scope) and n.op_type != "Constant"]
     while True:
         moved = {id(n) for n in inside}
-        read_elsewhere = {i for n in graph.node if id(n) not in moved and not _is_residual_sum(n) for i in n.input}
+        read_elsewhere = {i for n in graph.node
+                          if id(n) not in moved and not _is_residual_sum(n, denoiser_scope) for i in n.input}
         read_elsewhere |= {o.name for o in graph.output}
         kept = [n for n in inside if not read_elsewhere.intersection(n.output)]
         if len(kept) == len(inside):
@@ -65,8 +76,10 @@ def _branch_nodes(graph: onnx.GraphProto, name: str) -> list:
         inside = kept
 
 
-def _is_residual_sum(node) -> bool:
-    return node.op_type == "Add" and node.name.count("/") == 1  # the Denoiser's own Adds, outside every module
+def _is_residual_sum(node, denoiser_scope: str) -> bool:
+    """The Denoiser's own Adds, in its scope and in no module under it."""
+    return (node.op_type == "Add" and node.name.startswith(denoiser_scope)
+            and "/" not in node.name[len(denoiser_scope):])
 
 
 def _check_only_summed(name: str, results: list[str], readers: list, graph: onnx.GraphProto) -> None:

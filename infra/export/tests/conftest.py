@@ -46,4 +46,4 @@ def published_inputs(tmp_path_factory, tiny_bundle):
 
     root = tmp_path_factory.mktemp("published")
     return write_all_inputs(root, TINY, tiny_bundle / "graphs" / "scrfd.onnx", tiny_bundle / "graphs" / "arcface.onnx",
-                            log=lambda _: None)
+                            log=lambda _: None, with_controlnets=True)

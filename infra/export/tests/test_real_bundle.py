@@ -23,9 +23,24 @@ def test_the_cli_builds_a_real_bundle_from_the_published_files(real_bundle):
     assert manifest["fixture"] is False and manifest["id"] == "ecomid-test"
     assert manifest["licences"]["antelopev2"]["commercial_use"] is False
     assert set(manifest["graphs"]) == {"clip_l", "clip_g", "denoiser", "denoiser_no_control", "vae_decoder", "resampler",
-                                       "id_encoder", "id_prep", "scrfd", "arcface"}
+                                       "id_encoder", "id_prep", "scrfd", "arcface", "denoiser_inpaint_softedge"}
     assert manifest["graphs"]["denoiser"]["external_data"] == ["graphs/denoiser.onnx.data"]
     assert (real_bundle / "graphs" / "denoiser.onnx.data").is_file()
+
+
+def test_the_ecomxl_controlnets_given_make_one_gated_denoiser(real_bundle):
+    import onnx
+    manifest = json.loads((real_bundle / "manifest.json").read_text())
+    assert manifest["denoiser_variants"][-1] == {"graph": "denoiser_inpaint_softedge",
+                                                 "controlnets": ["identitynet", "inpaint", "softedge"]}
+    assert manifest["controlnets"]["inpaint"]["source"] == "ecomxl-inpaint"
+    assert manifest["graphs"]["denoiser_inpaint_softedge"]["sources"] == ["sdxl", "ecomid", "pulid", "ecomxl-inpaint",
+                                                                         "ecomxl-softedge"]
+    assert manifest["licences"]["ecomxl-softedge"]["origin"] == "alimama-creative/EcomXL_controlnet_softedge"
+    assert manifest["graphs"]["denoiser_inpaint_softedge"]["precision"] == "mixed"
+    graph = onnx.load(str(real_bundle / "graphs" / "denoiser_inpaint_softedge.onnx"), load_external_data=False)
+    assert [n.name for n in graph.graph.node if n.op_type == "If"] == ["/controlnets/inpaint/gate",
+                                                                      "/controlnets/softedge/gate"]
 
 
 def test_precisions_follow_the_inputs(real_bundle):

@@ -10,10 +10,11 @@ from safetensors.torch import load_file, save_file
 from ecomid_export.config import TINY
 from ecomid_export.models.denoiser import Denoiser, build_unet
 from ecomid_export.models.id_encoder import IdEncoder
+from ecomid_export.published.ecomxl_controlnets import write_ecomxl_controlnet
 from ecomid_export.published.identitynet import write_identitynet
 from ecomid_export.published.pulid import comfyui_tensors, write_pulid_flux, write_pulid_v1_1
 from ecomid_export.published.sdxl_diffusers import write_sdxl_diffusers
-from ecomid_export.real.loaders import load_facexlib_parser, load_identitynet, load_pulid
+from ecomid_export.real.loaders import load_ecomxl_controlnet, load_facexlib_parser, load_identitynet, load_pulid
 from ecomid_export.real.sdxl import load_sdxl
 from ecomid_export.real.weights import read_tensors
 from ecomid_export.strict_load import WeightMismatchError
@@ -89,6 +90,40 @@ def test_a_missing_identitynet_tensor_names_the_file_and_the_tensor(tmp_path):
     save_file(tensors, str(tmp_path / "broken.safetensors"))
     with pytest.raises(WeightMismatchError, match=r"IdentityNet broken\.safetensors .*missing tensors: controlnet_mid_block\.weight"):
         load_identitynet(tmp_path / "broken.safetensors", TINY)
+
+
+def test_ecomxl_controlnets_load_from_their_published_folders(tmp_path):
+    for name in ("inpaint", "softedge"):
+        model = load_ecomxl_controlnet(name, write_ecomxl_controlnet(tmp_path, name, TINY, seed=5), TINY)
+        assert model.config.conditioning_channels == 3
+
+
+def test_an_sd15_controlnet_given_as_ecomxl_is_named(tmp_path):
+    """lllyasviel/control_v11p_sd15_inpaint's config.json: cross_attention_dim 768, no addition_embed_type; at tiny
+    widths the missing SDXL add_embedding is what marks it."""
+    folder = write_ecomxl_controlnet(tmp_path, "inpaint", TINY, addition_embed_type=None, addition_time_embed_dim=None,
+                                     projection_class_embeddings_input_dim=None)
+    with pytest.raises(WeightMismatchError, match=r"EcomXL Inpaint ControlNet EcomXL_controlnet_inpaint/config\.json differs "
+                                                  r"from an SDXL ControlNet's config: addition_embed_type None \(SDXL ControlNet: "
+                                                  r"'text_time'\).*alimama-creative/EcomXL_controlnet_inpaint"):
+        load_ecomxl_controlnet("inpaint", folder, TINY)
+    (folder / "config.json").unlink()  # weights alone: named by what the tensors are
+    with pytest.raises(WeightMismatchError, match=r"no config\.json"):
+        load_ecomxl_controlnet("inpaint", folder, TINY)
+
+
+def test_an_ecomxl_controlnet_with_another_condition_width_is_named(tmp_path):
+    folder = write_ecomxl_controlnet(tmp_path, "softedge", TINY, conditioning_channels=4)
+    with pytest.raises(WeightMismatchError, match=r"EcomXL Softedge ControlNet .*conditioning_channels 4 \(SDXL ControlNet: 3\)"):
+        load_ecomxl_controlnet("softedge", folder, TINY)
+
+
+def test_an_sd15_controlnet_without_config_tensors_is_named(tmp_path):
+    """A folder whose config passes but whose weights are another model's: the tensors decide."""
+    folder = write_ecomxl_controlnet(tmp_path, "inpaint", TINY)
+    save_file({"control_model.input_blocks.0.0.weight": torch.zeros(2, 2)}, str(folder / "diffusion_pytorch_model.safetensors"))
+    with pytest.raises(WeightMismatchError, match=r"original ControlNet \(lllyasviel\) layout.*EcomXL_controlnet_inpaint"):
+        load_ecomxl_controlnet("inpaint", folder, TINY)
 
 
 def test_pulid_v1_1_and_pulid_flux_are_named(tmp_path):

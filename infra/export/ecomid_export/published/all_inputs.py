@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ..config import ArchConfig
 from .antelopev2 import write_antelopev2
+from .ecomxl_controlnets import write_ecomxl_controlnet
 from .eva_clip import write_eva_clip
 from .facexlib import write_facexlib
 from .identitynet import write_identitynet
@@ -26,17 +27,22 @@ class PublishedInputs:
     facexlib: Path
     antelopev2: Path
     vae: Path | None
+    inpaint_controlnet: Path | None = None
+    softedge_controlnet: Path | None = None
 
     def cli_args(self) -> list[str]:
         args = ["--sdxl", self.sdxl, "--identitynet", self.identitynet, "--pulid", self.pulid, "--instantid",
                 self.instantid, "--eva-clip", self.eva_clip, "--facexlib", self.facexlib, "--antelopev2", self.antelopev2]
-        return [str(a) for a in args + (["--vae", self.vae] if self.vae else [])]
+        optional = [("--vae", self.vae), ("--inpaint-controlnet", self.inpaint_controlnet),
+                    ("--softedge-controlnet", self.softedge_controlnet)]
+        return [str(a) for a in args + [x for flag, path in optional if path for x in (flag, path)]]
 
 
 def write_all_inputs(root: Path, arch: ArchConfig, scrfd_source: Path, arcface_source: Path, seed: int = 0,
                      sdxl_layout: str = "single-file", with_vae: bool = True, unet_shard_bytes: int | None = None,
-                     log=print) -> PublishedInputs:
-    """`sdxl_layout`: "single-file" (sd_xl_base_1.0.safetensors) or "diffusers" (a pipeline folder)."""
+                     log=print, with_controlnets: bool = False) -> PublishedInputs:
+    """`sdxl_layout`: "single-file" (sd_xl_base_1.0.safetensors) or "diffusers" (a pipeline folder).
+    `with_controlnets`: the EcomXL Inpaint and Softedge ControlNet folders too (optional inputs)."""
     root.mkdir(parents=True, exist_ok=True)
     steps = {
         "sdxl": lambda: (write_sdxl_single_file(root / "sd_xl_base_1.0.safetensors", arch, seed) if sdxl_layout == "single-file"
@@ -48,6 +54,8 @@ def write_all_inputs(root: Path, arch: ArchConfig, scrfd_source: Path, arcface_s
         "facexlib": lambda: write_facexlib(root / "facexlib", arch, seed + 50),
         "antelopev2": lambda: write_antelopev2(root / "antelopev2", scrfd_source, arcface_source),
         "vae": lambda: write_fp16_fix_vae(root / "sdxl-vae-fp16-fix", arch, seed + 60) if with_vae else None,
+        "inpaint_controlnet": lambda: write_ecomxl_controlnet(root, "inpaint", arch, seed + 70) if with_controlnets else None,
+        "softedge_controlnet": lambda: write_ecomxl_controlnet(root, "softedge", arch, seed + 80) if with_controlnets else None,
     }
     paths = {}
     for name, write in steps.items():

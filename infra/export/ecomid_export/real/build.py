@@ -7,14 +7,15 @@ import torch
 
 from ..bundle_writer import export_all, finish_manifest, graph_plan, id_attention_layer_count_of, write_constants
 from ..config import REAL, ArchConfig
-from ..manifest import ALL_SAMPLERS, SCHEDULER, model_facts, preprocessing
+from ..graphs.denoiser import variant_graph_name
+from ..manifest import ALL_SAMPLERS, SCHEDULER, controlnet_sections, model_facts, preprocessing
 from ..models.half_precision import HalfPrecision
 from ..models.text_encoders import BOS_TOKEN_ID, EOS_TOKEN_ID
 from ..onnx_export import OPSET
 from ..peak_rss import PeakRss
 from ..tiny.tokenizer import write_tokenizer
 from .antelopev2 import copy_antelopev2
-from .components import build_id_encoder, build_resampler, lazy_components
+from .components import build_id_encoder, build_resampler, denoiser_variants, lazy_components
 from .few_step import apply_preset, check_shipped_scheduler
 from .progress import ExportProgress, inputs_fingerprint
 
@@ -28,6 +29,11 @@ SOURCES = {"clip_l": ["sdxl"], "clip_g": ["sdxl"], "denoiser": ["sdxl", "ecomid"
 HALF_GRAPHS = {"denoiser": "mixed", "denoiser_no_control": "mixed", "resampler": "mixed", "clip_l": "float16",
                "clip_g": "float16", "id_encoder": "float16"}
 HALF_TOLERANCE = 5e-2
+CONTROLNET_SOURCES = {"inpaint": "ecomxl-inpaint", "softedge": "ecomxl-softedge"}
+
+
+def variant_sources(variants: list[list[str]]) -> dict[str, list[str]]:
+    return {variant_graph_name(v): [*SOURCES["denoiser"], *(CONTROLNET_SOURCES[n] for n in v)] for v in variants}
 
 
 def apply_precision(plan, args) -> list:
@@ -37,8 +43,9 @@ def apply_precision(plan, args) -> list:
     half = dict(HALF_GRAPHS, **({"vae_decoder": "float16"} if args.vae else {}))
     wrapped = []
     for build, spec, make_inputs in plan:
-        if spec.name in half:
-            build, spec.precision, spec.tolerance = (lambda b=build: HalfPrecision(b())), half[spec.name], HALF_TOLERANCE
+        if spec.name in half or spec.name.startswith("denoiser_") and spec.name != "denoiser_no_control":
+            precision = half.get(spec.name, half["denoiser"])  # the ControlNet variants: as the denoiser
+            build, spec.precision, spec.tolerance = (lambda b=build: HalfPrecision(b())), precision, HALF_TOLERANCE
         wrapped.append((build, spec, make_inputs))
     return wrapped
 
@@ -60,7 +67,10 @@ def build_real_bundle(args, arch: ArchConfig = REAL) -> dict:
     with PeakRss() as peak:
         constants = write_real_constants(args, arch)
     print(f"  constants: {time.monotonic() - started:.1f} s, peak RSS {peak.peak_mb:.0f} MB")
-    plan = [step for step in graph_plan(c, SOURCES, large=True) if step[1].name not in ("arcface", "scrfd")]
+    variants = denoiser_variants(args)
+    sections = controlnet_sections(variants, CONTROLNET_SOURCES)
+    plan = [step for step in graph_plan(c, {**SOURCES, **variant_sources(variants)}, large=True)
+            if step[1].name not in ("arcface", "scrfd")]
     progress = ExportProgress(args.out, inputs_fingerprint(args))
     graphs = export_all(apply_precision(plan, args), args.out, progress)
     graphs.update(copy_antelopev2(args.antelopev2, args.out, OPSET))
@@ -84,6 +94,8 @@ def build_real_bundle(args, arch: ArchConfig = REAL) -> dict:
     if getattr(args, "few_step", None):
         header = apply_preset(header, args.few_step)
         header["description"] += f" Few-step base ({args.few_step}): trailing schedule, guidance off."
+    if variants:
+        header.update(controlnets=sections["controlnets"], denoiser_variants=sections["denoiser_variants"])
     hashing = time.monotonic()
     manifest = finish_manifest(args.out, header, graphs, constants)
     print(f"  manifest (sha256 of every file): {time.monotonic() - hashing:.1f} s")

@@ -28,30 +28,33 @@ def _same(a, b) -> bool:
     return list(a) == list(b) if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) else a == b
 
 
-def check_identitynet_config(folder: Path, expected) -> None:
-    """`expected`: the built ControlNet's config (InstantID's layout at the bundle's widths)."""
+def check_identitynet_config(folder: Path, expected, role: str = "IdentityNet", use_instead: str = USE_INSTEAD,
+                             reference: str = "InstantID's ControlNet config, which EcomID's IdentityNet follows",
+                             label: str = "InstantID") -> None:
+    """`expected`: the built ControlNet's config (InstantID's layout at the bundle's widths). `role`, `use_instead`,
+    `reference`: the refusal's words for another ControlNet read against the same SDXL ControlNet config."""
     config_file = folder / "config.json"
     if not config_file.is_file():
         return  # EcomID's own upload is the weights alone
     config = json.loads(config_file.read_text())
     shown = lambda v: list(v) if isinstance(v, tuple) else v  # noqa: E731 - JSON's lists, not the config's tuples
-    differences = [f"{name} {config[name]!r} (InstantID: {shown(expected[name])!r})" for name in ARCHITECTURE_FIELDS
+    differences = [f"{name} {config[name]!r} ({label}: {shown(expected[name])!r})" for name in ARCHITECTURE_FIELDS
                    if name in config and name in expected and not _same(config[name], expected[name])]
     if config.get("_class_name", "ControlNetModel") != "ControlNetModel":
-        differences.insert(0, f"_class_name {config['_class_name']!r} (InstantID: 'ControlNetModel')")
+        differences.insert(0, f"_class_name {config['_class_name']!r} ({label}: 'ControlNetModel')")
     if differences:
         raise WeightMismatchError(
-            f"IdentityNet {folder.name}/config.json differs from InstantID's ControlNet config, which EcomID's "
-            f"IdentityNet follows: {'; '.join(differences)}. {USE_INSTEAD} (an SDXL ControlNet with InstantID's layout)")
+            f"{role} {folder.name}/config.json differs from {reference}: {'; '.join(differences)}. {use_instead} "
+            f"(an SDXL ControlNet with InstantID's layout)")
 
 
-def refuse_foreign_controlnet(path: Path, tensors: dict) -> None:
+def refuse_foreign_controlnet(path: Path, tensors: dict, role: str = "IdentityNet", use_instead: str = USE_INSTEAD) -> None:
     if any(k.startswith("control_model.") for k in tensors):
-        raise WeightMismatchError(f"IdentityNet {path.name} is a ControlNet in the original ControlNet (lllyasviel) "
-                                  f"layout, control_model.*, as published for Stable Diffusion 1.5, not IdentityNet. {USE_INSTEAD}.")
+        raise WeightMismatchError(f"{role} {path.name} is a ControlNet in the original ControlNet (lllyasviel) "
+                                  f"layout, control_model.*, as published for Stable Diffusion 1.5, not {role}. {use_instead}.")
     if any(k.startswith("controlnet_cond_embedding.") for k in tensors) and "add_embedding.linear_1.weight" not in tensors:
-        raise WeightMismatchError(f"IdentityNet {path.name} is a ControlNet for Stable Diffusion 1.x/2.x (no SDXL "
-                                  f"add_embedding), not IdentityNet. {USE_INSTEAD}.")
+        raise WeightMismatchError(f"{role} {path.name} is a ControlNet for Stable Diffusion 1.x/2.x (no SDXL "
+                                  f"add_embedding), not {role}. {use_instead}.")
     if not any(k.startswith("controlnet_cond_embedding.") for k in tensors):
-        raise WeightMismatchError(f"IdentityNet {path.name} is not a ControlNet (no controlnet_cond_embedding.* "
-                                  f"tensors). {USE_INSTEAD}.")
+        raise WeightMismatchError(f"{role} {path.name} is not a ControlNet (no controlnet_cond_embedding.* "
+                                  f"tensors). {use_instead}.")

@@ -11,7 +11,7 @@ import torch
 
 from ..config import ArchConfig
 from ..models.bisenet import BiSeNet
-from ..models.denoiser import Denoiser, build_identitynet
+from ..models.denoiser import Denoiser, build_identitynet, build_sdxl_controlnet
 from ..models.eva_vit import EvaVisionTower
 from ..models.id_mlp import IdEncoderMlp
 from ..models.resampler import Resampler
@@ -44,6 +44,32 @@ def load_identitynet(path: Path, arch: ArchConfig, dtype: torch.dtype = torch.fl
         tensors = read_tensors(path)
     refuse_foreign_controlnet(path, tensors)
     load_strict(model, tensors, f"IdentityNet {path.name}")
+    return model
+
+
+# The EcomXL ControlNets, published as diffusers ControlNet folders (config.json + diffusion_pytorch_model.safetensors:
+# huggingface.co/alimama-creative/EcomXL_controlnet_inpaint and .../EcomXL_controlnet_softedge, "Files").
+ECOMXL_CONTROLNETS = {
+    "inpaint": ("EcomXL Inpaint ControlNet", "Pass alimama-creative/EcomXL_controlnet_inpaint (the folder with config.json "
+                                             "and diffusion_pytorch_model.safetensors)"),
+    "softedge": ("EcomXL Softedge ControlNet", "Pass alimama-creative/EcomXL_controlnet_softedge (the folder with "
+                                               "config.json and diffusion_pytorch_model.safetensors)"),
+}
+
+
+def load_ecomxl_controlnet(name: str, folder: Path, arch: ArchConfig, dtype: torch.dtype = torch.float32):
+    """An EcomXL ControlNet folder: its config.json must be an SDXL ControlNet's with an RGB condition (3 channels),
+    its weights must fit that module exactly; an SD 1.x ControlNet or another layout is named for what it is."""
+    role, use_instead = ECOMXL_CONTROLNETS[name]
+    if not (folder / "config.json").is_file():
+        raise WeightMismatchError(f"{role} {folder.name}: no config.json (the EcomXL ControlNets are published as "
+                                  f"diffusers folders). {use_instead}.")
+    model = materialized(lambda: build_sdxl_controlnet(arch), dtype)
+    check_identitynet_config(folder, model.config, role, use_instead, reference="an SDXL ControlNet's config",
+                             label="SDXL ControlNet")
+    tensors = read_component(folder)
+    refuse_foreign_controlnet(folder, tensors, role, use_instead)
+    load_strict(model, tensors, f"{role} {folder.name}")
     return model
 
 

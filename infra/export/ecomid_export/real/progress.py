@@ -15,7 +15,8 @@ def inputs_fingerprint(args) -> dict:
         files = sorted(p for p in Path(path).rglob("*") if p.is_file()) if Path(path).is_dir() else [Path(path)]
         return [[str(f), f.stat().st_size, f.stat().st_mtime_ns] for f in files]
 
-    names = ("sdxl", "identitynet", "pulid", "instantid", "eva_clip", "facexlib", "antelopev2", "vae", "lightning_unet")
+    names = ("sdxl", "identitynet", "pulid", "instantid", "eva_clip", "facexlib", "antelopev2", "vae", "lightning_unet",
+             "inpaint_controlnet", "softedge_controlnet")
     return {"inputs": {n: describe(getattr(args, n, None)) for n in names},
             "loras": [describe(p) for p in getattr(args, "lora", None) or []],
             "precision": getattr(args, "precision", "fp16"), "widths": getattr(args, "widths", "real")}

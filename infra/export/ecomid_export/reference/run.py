@@ -21,6 +21,7 @@ from ..models.id_attention import ID_MODES
 from ..tensor_io import write_json, write_raw
 from ..images import read_rgb
 from .align import arcface_crop, ffhq_crop
+from .controlnet_jobs import write_controlnet_jobs
 from .keypoints import draw_keypoints, hint_for_output
 from .schedulers import make_scheduler, schedule_tables
 
@@ -123,6 +124,13 @@ def write_references(components, manifest: dict, bundle_dir: Path, images_dir: P
         pixels = ((image_out.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)[0].permute(1, 2, 0)
         out.tensor(f"{sampler}_image", pixels.numpy())
 
+    # 7. Jobs with the EcomXL ControlNets (reference/controlnet_jobs.py), when the bundle has the gated denoiser.
+    controlnet_jobs = None
+    if getattr(components, "denoiser_variants", None):
+        controlnet_jobs = write_controlnet_jobs(
+            components, fixed, noise, out, images_dir, h, w, scaling=scaling,
+            sample=lambda denoiser, sampler, start, name: _sample(denoiser, make_scheduler(sampler), start, fixed, p, out, name))
+
     write_json(folder / "schedulers.json", {
         "note": "diffusers keeps timesteps and sigmas as float32 tensors: these are those float32 values written as "
                 "float64, so a float64 implementation agrees to about 1e-7 relative, not bit for bit.",
@@ -135,8 +143,12 @@ def write_references(components, manifest: dict, bundle_dir: Path, images_dir: P
                        "<sampler>_latents_step<i>: latents after the i-th diffusers scheduler.step call (dpm_2_karras "
                        "makes two calls per step except the last, one model evaluation each). arithmetic: per graph, "
                        "the rounding count the parity tests' float32 bounds derive from "
-                       "(infra/export/ecomid_export/float_error.py), at this run's sizes.",
+                       "(infra/export/ecomid_export/float_error.py), at this run's sizes. controlnet_jobs: the "
+                       "inpaint, softedge and combined jobs' parameters; their tensors are prefixed inpaint_, "
+                       "softedge_, inpaint_softedge_ (infra/export/ecomid_export/reference/controlnet_jobs.py says "
+                       "each step); <job>_<sampler>_kept: the keep_unmasked blend.",
         "parameters": PARAMETERS, "detection_size": det_size, "tensors": out.index,
+        **({"controlnet_jobs": controlnet_jobs} if controlnet_jobs else {}),
         "arithmetic": graph_rounding_counts(bundle_dir, manifest, {
             "batch": 2, "latent_height": h // 8, "latent_width": w // 8, "image_height": h, "image_width": w,
             "text_tokens": ids_l.shape[1], "id_tokens": fixed["id_tokens"].shape[1], "size": det_size,
