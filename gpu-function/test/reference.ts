@@ -43,16 +43,13 @@ export function referenceBound(runs: Record<string, number>, amplification = 1):
 /**
  * The tiny bundle on CPU as the parity tests run it. ECOMID_TEST_ORT_THREADS and ECOMID_TEST_ORT_OPTIMIZATION
  * (disabled | basic | extended | all) vary onnxruntime's kernels and fusions, which change its summation
- * orders as another CPU would (scripts/test-numeric-variants.sh); the default is one thread, all fusions.
+ * orders as another CPU would (scripts/test-numeric-variants.sh); the default is one thread, all fusions. `dir`: a
+ * variant of the tiny bundle a test made (its own manifest beside links to the tiny bundle's files).
  */
-export function openTinyBundle(): Promise<ModelBundle> {
+export function openTinyBundle(dir = TINY_BUNDLE): Promise<ModelBundle> {
   const threads = Number(process.env.ECOMID_TEST_ORT_THREADS ?? 1);
   const optimization = (process.env.ECOMID_TEST_ORT_OPTIMIZATION ?? "all") as GraphOptimizationLevel;
-  return ModelBundle.open(
-    TINY_BUNDLE,
-    { provider: "cpu", intraOpThreads: threads, graphOptimizationLevel: optimization },
-    { skipHashes: true },
-  );
+  return ModelBundle.open(dir, { provider: "cpu", intraOpThreads: threads, graphOptimizationLevel: optimization }, { skipHashes: true });
 }
 
 export function reference(name: string): { data: Float32Array | Uint8Array; shape: number[] } {

@@ -1,8 +1,10 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GpuJobSpec, ResolvedImage } from "@ecomid/shared/protocol";
-import { openTinyBundle } from "../../test/reference.js";
+import { openTinyBundle, TINY_BUNDLE } from "../../test/reference.js";
 import type { ModelBundle } from "../runtime/bundle.js";
 import { decodeImage } from "../runtime/image.js";
 import { NO_CONTROL_IMAGES, type ControlImageBytes } from "./control-inputs.js";
@@ -172,15 +174,70 @@ describe("a softedge job on the tiny bundle", () => {
   });
 });
 
-describe("a job asking for what the bundle lacks", () => {
-  it("fails with capability_not_supported, naming what the bundle offers", async () => {
-    const detectors = Object.keys(bundle.manifest.edge_detectors ?? {});
-    const missing = (["pidinet", "hed"] as const).find((d) => !detectors.includes(d));
-    if (!missing) return expect(detectors).toEqual(["pidinet", "hed"]);
+describe("a softedge job with a photo, the tiny bundle detecting its edges", () => {
+  it.each(["pidinet", "hed"] as const)("runs the %s detector and returns the edge map it conditioned on", async (detector) => {
     const spec = localJobSpec(
       { bytes: astronaut.byteLength, contentType: "image/png" },
-      { width: SIDE, height: SIDE, steps: 1, softedge: { image: local, detector: missing, strength: 0.6 } },
+      { width: SIDE, height: SIDE, steps: 1, seed: 7, softedge: { image: local, detector, strength: 0.6 } },
     );
-    await expect(run(spec, { ...NO_CONTROL_IMAGES, softedgeImage: product })).rejects.toMatchObject({ code: "capability_not_supported" });
+    const result = await run(spec, { ...NO_CONTROL_IMAGES, softedgeImage: product }, ["edge_map"]);
+    expect(result.outputs).toHaveLength(1);
+    const shown = result.intermediates.find((i) => i.kind === "edge_map");
+    expect([shown?.width, shown?.height]).toEqual([SIDE, SIDE]); // the condition, at the output size
+    const pixels = await pixelsOf(intermediate(result, "edge_map"));
+    const gray = pixels.filter((_, i) => i % 3 === 0);
+    for (let p = 0; p < SIDE * SIDE; p++) expect([pixels[3 * p + 1], pixels[3 * p + 2]]).toEqual([at(gray, p), at(gray, p)]);
+    // The detector's map of the photo, not a constant (the tiny detectors are scaled for contrast).
+    expect(new Set(gray).size).toBeGreaterThan(8);
   });
+});
+
+/**
+ * The tiny bundle as one made before the detectors existed: its manifest without `edge_detectors` and the two
+ * detector graphs, beside links to the tiny bundle's own graphs, tokenizer and constants (the files it lists).
+ */
+async function tinyBundleWithoutEdgeDetectors(dir: string): Promise<ModelBundle> {
+  for (const sub of ["graphs", "tokenizer", "constants"]) symlinkSync(resolve(TINY_BUNDLE, sub), join(dir, sub));
+  const manifest = JSON.parse(readFileSync(join(TINY_BUNDLE, "manifest.json"), "utf8")) as {
+    edge_detectors?: Record<string, { graph: string }>;
+    graphs: Record<string, { file: string }>;
+    files: { path: string }[];
+  };
+  const detectorFiles = Object.values(manifest.edge_detectors ?? {}).map((d) => manifest.graphs[d.graph]?.file);
+  for (const d of Object.values(manifest.edge_detectors ?? {})) delete manifest.graphs[d.graph];
+  delete manifest.edge_detectors;
+  manifest.files = manifest.files.filter((f) => !detectorFiles.includes(f.path));
+  writeFileSync(join(dir, "manifest.json"), JSON.stringify(manifest));
+  return openTinyBundle(dir);
+}
+
+describe("a job asking for what the bundle lacks", () => {
+  let dir: string;
+  let lacking: ModelBundle;
+  let lackingPipeline: EcomidPipeline;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "tiny-without-edge-detectors-"));
+    lacking = await tinyBundleWithoutEdgeDetectors(dir);
+    lackingPipeline = await EcomidPipeline.load(lacking);
+  });
+  afterAll(async () => {
+    await lacking.release();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each(["pidinet", "hed"] as const)(
+    "fails a %s softedge job with capability_not_supported, saying to send an edge map",
+    async (detector) => {
+      expect(lacking.manifest.edge_detectors).toBeUndefined();
+      const spec = localJobSpec(
+        { bytes: astronaut.byteLength, contentType: "image/png" },
+        { width: SIDE, height: SIDE, steps: 1, softedge: { image: local, detector, strength: 0.6 } },
+      );
+      const job = { spec, references: [astronaut], keypointImage: null, controlImages: { ...NO_CONTROL_IMAGES, softedgeImage: product } };
+      await expect(lackingPipeline.run({ ...job, intermediates: [] })).rejects.toMatchObject({
+        code: "capability_not_supported",
+        message: expect.stringContaining(`no ${detector} edge detector; it offers none: send an edge_map instead`) as unknown,
+      });
+    },
+  );
 });

@@ -27,6 +27,20 @@ LICENCES = {
     "ecomxl-softedge": {"name": "EcomXL Softedge ControlNet (SDXL)", "origin": "alimama-creative/EcomXL_controlnet_softedge",
                         "licence": "Apache-2.0 (the Hugging Face model page); verify", "commercial_use": False,
                         "note": "Treated as non-commercial until the model card is checked."},
+    # The soft-edge detectors' weights (infra/export/README.md "Soft-edge detectors"): table5_pidinet.pth is
+    # hellozhuo/pidinet's checkpoint, whose LICENSE is MIT preceded by "It is just for research purpose, and commercial
+    # use should be contacted with authors first"; ControlNetHED.pth is lllyasviel's HED reimplementation, Apache-2.0
+    # by controlnet_aux 0.0.10 hed/__init__.py's header, hosted in lllyasviel/Annotators, whose card says "other".
+    "pidinet": {"name": "PiDiNet soft-edge detector (table5_pidinet.pth)", "origin": "hellozhuo/pidinet via lllyasviel/Annotators",
+                "licence": "MIT, preceded by the authors' notice that it is for research purposes only (hellozhuo/pidinet LICENSE)",
+                "commercial_use": False,
+                "note": "Research only: commercial use must be agreed with the PiDiNet authors first. A softedge job that "
+                        "gives its own edge_map, or uses the hed detector, does not run these weights."},
+    "controlnet-hed": {"name": "ControlNet HED soft-edge detector (ControlNetHED.pth, ControlNetHED_Apache2)",
+                       "origin": "lllyasviel/Annotators",
+                       "licence": "Apache-2.0 per controlnet_aux hed/__init__.py; the Annotators repository's card says "
+                                  "\"other\"; verify", "commercial_use": False,
+                       "note": "Treated as non-commercial until the Annotators repository's terms are checked."},
     "pulid": {"name": "PuLID v1 SDXL (IDEncoder + ID K/V)", "origin": "guozinan/PuLID",
               "licence": "as stated on the model card (not verified by this exporter)", "commercial_use": False,
               "note": "Treated as non-commercial until the model card is checked."},

@@ -88,6 +88,7 @@ def list_files(bundle_dir: Path) -> list[dict]:
 def write_manifest(bundle_dir: Path, manifest: dict) -> dict:
     manifest = {**manifest, "files": list_files(bundle_dir)}
     used = {s for g in manifest["graphs"].values() for s in g["sources"]} | set(manifest.pop("extra_sources", []))
+    used |= {d["source"] for d in manifest.get("edge_detectors", {}).values()}
     manifest["licences"] = {k: LICENCES[k] for k in sorted(used)}
     validate_manifest(manifest)
     write_json(bundle_dir / "manifest.json", manifest)
@@ -107,9 +108,13 @@ def validate_manifest(manifest: dict) -> None:
         raise ValueError(f"manifest references files it does not list: {missing}")
     unknown = {s for g in manifest["graphs"].values() for s in g["sources"]} - set(manifest["licences"])
     unknown |= {c["source"] for c in manifest.get("controlnets", {}).values()} - set(manifest["licences"])
+    unknown |= {d["source"] for d in manifest.get("edge_detectors", {}).values()} - set(manifest["licences"])
     if unknown:
         raise ValueError(f"graph sources without a licence entry: {sorted(unknown)}")
     _check_variants(manifest)
+    missing_detectors = [d["graph"] for d in manifest.get("edge_detectors", {}).values() if d["graph"] not in manifest["graphs"]]
+    if missing_detectors:
+        raise ValueError(f"edge detector graphs not in graphs: {missing_detectors}")
 
 
 def _check_variants(manifest: dict) -> None:

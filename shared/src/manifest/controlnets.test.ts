@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_DENOISER_VARIANTS, ModelBundleManifest } from "./manifest.js";
 
-/** The committed tiny bundle's manifest: it declares both EcomXL ControlNets and a variant that runs them. */
+/** The committed tiny bundle's manifest: it declares both EcomXL ControlNets, a variant that runs them and both
+ * soft-edge detectors. */
 const tiny = JSON.parse(readFileSync(join(import.meta.dirname, "../../../bundles/tiny/manifest.json"), "utf8")) as Record<
   string,
   unknown
@@ -11,6 +12,7 @@ const tiny = JSON.parse(readFileSync(join(import.meta.dirname, "../../../bundles
   graphs: Record<string, { inputs: { name: string }[] }>;
   controlnets: Record<string, { source: string }>;
   denoiser_variants: { graph: string; controlnets: string[] }[];
+  edge_detectors: Record<string, { graph: string; source: string }>;
 };
 
 function messages(manifest: unknown): string[] {
@@ -26,11 +28,12 @@ describe("manifest controlnets and denoiser_variants", () => {
       graph: "denoiser_inpaint_softedge",
       controlnets: ["identitynet", "inpaint", "softedge"],
     });
+    expect(Object.keys(tiny.edge_detectors).sort()).toEqual(["hed", "pidinet"]);
   });
 
   it("keeps a bundle without the new sections valid (IdentityNet only, the historical variants)", () => {
-    const { controlnets: _c, denoiser_variants: _v, ...older } = tiny;
-    const { denoiser_inpaint_softedge: _g, ...graphs } = tiny.graphs;
+    const { controlnets: _c, denoiser_variants: _v, edge_detectors: _e, ...older } = tiny;
+    const { denoiser_inpaint_softedge: _g, pidinet: _p, hed: _h, ...graphs } = tiny.graphs;
     expect(messages({ ...older, graphs })).toEqual([]);
     expect(DEFAULT_DENOISER_VARIANTS.map((v) => v.graph).sort()).toEqual(["denoiser", "denoiser_no_control"]);
   });
@@ -63,8 +66,10 @@ describe("manifest controlnets and denoiser_variants", () => {
     expect(ModelBundleManifest.safeParse({ ...tiny, denoiser_variants: variants }).success).toBe(false);
   });
 
-  it("refuses an edge detector whose graph the bundle lacks", () => {
-    const edge_detectors = { pidinet: { graph: "pidinet", source: "tiny-random" } };
-    expect(messages({ ...tiny, edge_detectors })).toContain("detector graph pidinet is not in graphs");
+  it("refuses an edge detector whose graph the bundle lacks, or whose source has no licence entry", () => {
+    const { pidinet: _p, ...graphs } = tiny.graphs;
+    expect(messages({ ...tiny, graphs })).toContain("detector graph pidinet is not in graphs");
+    const edge_detectors = { ...tiny.edge_detectors, hed: { graph: "hed", source: "nowhere" } };
+    expect(messages({ ...tiny, edge_detectors })).toContain("unknown licence source nowhere");
   });
 });

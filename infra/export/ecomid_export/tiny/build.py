@@ -11,6 +11,7 @@ from ..graphs.denoiser import variant_graph_name
 from ..manifest import ALL_SAMPLERS, SCHEDULER, controlnet_sections, model_facts, preprocessing
 from ..models.text_encoders import BOS_TOKEN_ID, EOS_TOKEN_ID
 from .components import build_tiny_components
+from .edge_detectors import build_tiny_edge_detectors, export_tiny_edge_detectors
 from .tokenizer import write_tokenizer
 
 BUNDLE_ID = "ecomid-tiny"
@@ -20,7 +21,9 @@ DESCRIPTION = (
     "weights, so it generates noise, not portraits. Its scrfd graph is a tiny SCRFD-shaped network fitted to "
     "test/fixtures/images: it finds the one face in astronaut.png and none in coffee.png or chelsea.png, nothing more. "
     "arcface is a tiny ResNet standing in for antelopev2's glintr100 (real bundles ship the insightface antelopev2 "
-    "models, licensed for non-commercial research only). The tokenizer is the real CLIP BPE vocabulary."
+    "models, licensed for non-commercial research only). pidinet and hed are controlnet_aux's soft-edge detectors at tiny "
+    "width with random weights (real bundles ship PiDiNet's table5 weights, whose authors ask to be contacted before "
+    "any commercial use). The tokenizer is the real CLIP BPE vocabulary."
 )
 
 GRAPH_SOURCES = {name: ["tiny-random"] for name in (
@@ -30,10 +33,11 @@ GRAPH_SOURCES["scrfd"] = ["tiny-fitted-scrfd"]
 CONTROLNET_SOURCES = {"inpaint": "tiny-random", "softedge": "tiny-random"}
 
 
-def header(arch, id_layers: int, denoiser_variants: list[list[str]]) -> dict:
+def header(arch, id_layers: int, denoiser_variants: list[list[str]], edge_detectors: dict) -> dict:
     sections = controlnet_sections(denoiser_variants, CONTROLNET_SOURCES)
     return {
         "controlnets": sections["controlnets"], "denoiser_variants": sections["denoiser_variants"],
+        "edge_detectors": edge_detectors,
         "format_version": 1, "id": BUNDLE_ID, "version": BUNDLE_VERSION, "description": DESCRIPTION, "fixture": True,
         "created_by": "python -m ecomid_export --tiny-random",
         "model": model_facts(arch, id_layers), "preprocessing": preprocessing(),
@@ -61,10 +65,12 @@ def build_tiny_bundle(out_dir: Path, images_dir: Path, seed: int = 0):
     print(f"  components ready in {time.monotonic() - started:.1f} s; exporting and verifying graphs:")
     sources = {**GRAPH_SOURCES, **{variant_graph_name(v): ["tiny-random"] for v in components.denoiser_variants}}
     graphs = export_all(graph_plan(components, sources), out_dir)
+    edge_graphs, edge_detectors = export_tiny_edge_detectors(build_tiny_edge_detectors(seed), out_dir)
+    graphs.update(edge_graphs)
     constants = write_constants(components, out_dir)
     write_tokenizer(out_dir / "tokenizer")
     manifest = finish_manifest(out_dir, header(components.arch, id_attention_layer_count(components),
-                                               components.denoiser_variants), graphs, constants)
+                                               components.denoiser_variants, edge_detectors), graphs, constants)
     total = sum(f["bytes"] for f in manifest["files"])
     print(f"tiny bundle: {len(manifest['files'])} files, {total / 1e6:.1f} MB, {time.monotonic() - started:.1f} s")
     return manifest, components
