@@ -150,6 +150,39 @@ describe("an inpaint job on the tiny bundle", () => {
   });
 });
 
+describe("an inpaint job's keypoints", () => {
+  // The keypoint image of a face found in the inpaint image is drawn at the output size (its keypoints are output
+  // pixels); the reference's is drawn on the reference's own canvas (512x512 for astronaut.png) and then placed.
+  const SCENE = 256;
+  /** A white mask with a small kept square in its centre: neither empty nor full. */
+  async function keepCentre(size: number): Promise<Uint8Array> {
+    const gray = new Uint8Array(size * size).fill(255);
+    for (let y = size / 2 - 4; y < size / 2 + 4; y++) for (let x = size / 2 - 4; x < size / 2 + 4; x++) gray[y * size + x] = 0;
+    return new Uint8Array(
+      await sharp(gray, { raw: { width: size, height: size, channels: 1 } })
+        .png()
+        .toBuffer(),
+    );
+  }
+  const keypointCanvas = async (scene: Uint8Array, size: number) => {
+    const spec = inpaintSpec({ feather: 0 }, { width: size, height: size, steps: 1 });
+    const result = await run(spec, { ...NO_CONTROL_IMAGES, inpaintImage: scene, inpaintMask: await keepCentre(size) }, ["keypoint_image"]);
+    const shown = result.intermediates.find((i) => i.kind === "keypoint_image");
+    return [shown?.width, shown?.height];
+  };
+
+  it("come from a face in the inpaint image when it has one", async () => {
+    const scene = new Uint8Array(await sharp(astronaut).resize(SCENE, SCENE).png().toBuffer());
+    expect(await keypointCanvas(scene, SCENE)).toEqual([SCENE, SCENE]);
+  });
+
+  it("are the reference's, placed as for a plain job, when the inpaint image has no face", async () => {
+    // At 256 pixels: the tiny bundle's fixture detector was fitted to find no face in coffee.png near its own size.
+    const scene = new Uint8Array(await sharp(readFileSync("test/fixtures/images/coffee.png")).resize(SCENE, SCENE).png().toBuffer());
+    expect(await keypointCanvas(scene, SCENE)).toEqual([512, 512]);
+  });
+});
+
 describe("a softedge job on the tiny bundle", () => {
   const softedgeSpec = (softedge: GpuJobSpec["softedge"]): GpuJobSpec =>
     localJobSpec({ bytes: astronaut.byteLength, contentType: "image/png" }, { width: SIDE, height: SIDE, steps: 2, seed: 7, softedge });
