@@ -1,8 +1,8 @@
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stack } from "./support/api.js";
+import { launchChromium, openPlayground } from "./support/browser.js";
 
 /**
  * The playground in a real browser (Debian's Chromium driven by playwright-core)
@@ -10,39 +10,17 @@ import { stack } from "./support/api.js";
  */
 const IMAGES = resolve(import.meta.dirname, "../fixtures/images");
 const ARTEFACTS = resolve(import.meta.dirname, "../../test-results");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 let browser: Browser;
 beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    // No sandbox as root; no background traffic, which this machine's closed network refuses.
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
   mkdirSync(ARTEFACTS, { recursive: true });
 });
 afterAll(async () => browser?.close());
 
-async function openPlayground() {
-  const page = await browser.newPage();
-  await page.goto(`${stack().edgeUrl}/`);
-  await page.fill("#api-key", stack().apiKey);
-  await page.waitForSelector('#model option[value="ecomid-tiny"]', { state: "attached" });
-  await page.selectOption("#model", "ecomid-tiny");
-  return page;
-}
-
 describe("playground", () => {
   it("generates a portrait from astronaut.png: progress, a result image, its similarity, a download", async () => {
-    const page = await openPlayground();
+    const page = await openPlayground(browser);
     await page.setInputFiles("#face", resolve(IMAGES, "astronaut.png"));
     await page.fill("#seed", "11");
     // Keyboard only: focus the button and press Enter.
@@ -63,7 +41,7 @@ describe("playground", () => {
   });
 
   it("says in plain words that coffee.png has no face", async () => {
-    const page = await openPlayground();
+    const page = await openPlayground(browser);
     await page.setInputFiles("#face", resolve(IMAGES, "coffee.png"));
     await page.click("#submit");
     const error = page.locator("#error");

@@ -1,4 +1,5 @@
 import { ERROR_ADVICE } from "@ecomid/shared/api";
+import { CONTROLS_SCRIPT } from "./controls-script.js";
 
 // JSON is a JavaScript literal; "<" escaped so no advice text can close the inline <script>.
 const adviceLiteral = JSON.stringify(ERROR_ADVICE).replace(/</g, "\\u003c");
@@ -26,13 +27,16 @@ export const PLAYGROUND_SCRIPT = String.raw`
     const advice = problem.hint || ADVICE[problem.code];
     return (advice ? advice + " " : "") + "(" + (problem.detail || problem.message || problem.code) + ")";
   };
+${CONTROLS_SCRIPT}
 
   fetch("/v1/models").then((r) => r.json()).then((list) => {
     for (const m of list.data) {
       const o = document.createElement("option");
       o.value = m.id; o.textContent = m.id + (m.fixture ? " (test fixture: generates noise)" : "");
       $("model").append(o);
+      models[m.id] = m;
     }
+    showCapabilities();
   });
 
   let referenceImage = null;
@@ -73,16 +77,22 @@ export const PLAYGROUND_SCRIPT = String.raw`
       structure_strength: Number($("structure").value),
       steps: Number($("steps").value),
       guidance: Number($("guidance").value),
+      output_format: $("format").value,
       return_intermediates: ["keypoint_image"],
     };
     if ($("seed").value !== "") input.seed = Number($("seed").value);
     const pose = $("pose").files[0];
     if (pose) input.keypoints = { type: "pose_image", image: { file: "pose" } };
+    const controls = await controlInputs(input);
+    if (controls.error) return showError(controls.error);
+    if (shownPhotoUrl) URL.revokeObjectURL(shownPhotoUrl);
+    shownPhotoUrl = controls.photoUrl;
     // The API reads the request part first and takes only the files it names.
     const body = new FormData();
     body.append("request", JSON.stringify({ model: $("model").value, input }));
     body.append("face", face);
     if (pose) body.append("pose", pose);
+    for (const [name, blob, filename] of controls.files) body.append(name, blob, filename);
     $("submit").disabled = true;
     statusLine.textContent = "Submitting...";
     try {
@@ -128,6 +138,8 @@ export const PLAYGROUND_SCRIPT = String.raw`
     }
   }
 
+  let shownPhotoUrl = null; // the inpaint photo of the job last sent, shown beside its result
+
   function showJob(job) {
     progress.hidden = true;
     if (job.faces && job.chosen_face !== null) drawReference(job.faces[job.chosen_face]);
@@ -138,6 +150,14 @@ export const PLAYGROUND_SCRIPT = String.raw`
     }
     statusLine.textContent = "Done in " + (job.metrics.total_ms / 1000).toFixed(1) + " s" + (job.cached ? " (from the cache)" : "") + ".";
     preview.hidden = true;
+    const inpainted = Boolean(job.input && job.input.inpaint && shownPhotoUrl), frames = [];
+    if (inpainted) {
+      const fig = document.createElement("figure"), img = document.createElement("img"), cap = document.createElement("figcaption");
+      img.src = shownPhotoUrl; img.alt = "The product photo sent";
+      cap.textContent = "input photo";
+      fig.append(img, cap);
+      results.append(fig);
+    }
     for (const out of job.output) {
       const fig = document.createElement("figure");
       const img = document.createElement("img");
@@ -147,7 +167,10 @@ export const PLAYGROUND_SCRIPT = String.raw`
       const link = document.createElement("a");
       link.href = out.url; link.download = job.id + "-" + out.index + "." + out.content_type.split("/")[1]; link.textContent = "Download";
       cap.append(similarity + " · seed " + out.seed + " · ", link);
-      fig.append(img, cap);
+      if (inpainted) cap.append(" · the green line outlines the kept region");
+      const frame = document.createElement("div");
+      frame.className = "frame"; frame.append(img); frames.push(frame);
+      fig.append(frame, cap);
       results.append(fig);
     }
     for (const inter of job.intermediates) {
@@ -159,6 +182,7 @@ export const PLAYGROUND_SCRIPT = String.raw`
       fig.append(img, cap);
       results.append(fig);
     }
+    if (inpainted) outlineKept(job, frames).catch((e) => showError("The kept region could not be outlined: " + e.message));
   }
 })();
 `;

@@ -16,4 +16,13 @@ button[disabled]{background:#888}
 #results{display:flex;flex-wrap:wrap;gap:1rem;margin-top:1rem}
 figure{margin:0;background:#fff;border:1px solid #ccc;border-radius:8px;padding:.5rem}
 figure img{display:block;width:256px;height:256px;object-fit:contain;image-rendering:pixelated}
+[hidden]{display:none!important}
+figcaption{max-width:256px}
+label.inline{display:inline-block;margin-right:1rem}
+button.secondary{background:#e5e7eb;color:#1d1d1b;padding:.3rem .9rem;margin-top:.4rem}
+#mask-canvas,#edge-preview{display:block;width:320px;max-width:100%;margin-top:.5rem;image-rendering:pixelated;touch-action:none;cursor:crosshair;border:1px solid #ccc}
+#edge-preview{cursor:default}
+.frame{position:relative;width:256px;height:256px}
+.frame svg{position:absolute;inset:0;width:100%;height:100%;pointer-events:none}
+.frame path{fill:none;stroke:#22c55e;stroke-width:2}
 `;
