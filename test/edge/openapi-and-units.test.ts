@@ -36,8 +36,10 @@ describe("playground", () => {
     const html = await res.text();
     expect(res.headers.get("content-type")).toContain("text/html");
     expect(html).not.toMatch(/(src|href)="https?:/);
-    for (const id of ["api-key", "face", "pose", "prompt", "identity", "structure", "steps", "guidance", "seed"]) {
-      expect(html, id).toContain(`<label for="${id}"`);
+    const controls = ["api-key", "face", "pose", "prompt", "identity", "structure", "steps", "guidance", "seed", "format"];
+    const inpaintAndSoftedge = ["inpaint-image", "inpaint-mask", "brush-size", "inpaint-grow", "inpaint-feather", "inpaint-strength"];
+    for (const id of [...controls, ...inpaintAndSoftedge, "softedge-file", "softedge-detector", "softedge-strength"]) {
+      expect(html, id).toMatch(new RegExp(`<label (class="[^"]*" )?for="${id}"`));
     }
     expect(html).toContain('role="alert"');
     // The page carries no key of its own.
