@@ -29,7 +29,11 @@ class BytesBlobReaderSync {
 
 let initialised = false;
 
-function ensureInitialised(): void {
+/**
+ * Compiles and instantiates the WebAssembly module (a few hundred ms, once per process). Called by the first
+ * signing; a worker can call it at startup so that no job pays for it.
+ */
+export function ensureInitialised(): void {
   if (initialised) return;
   const globals = globalThis as { FileReaderSync?: unknown };
   globals.FileReaderSync ??= BytesBlobReaderSync;
