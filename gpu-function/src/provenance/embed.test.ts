@@ -153,3 +153,11 @@ describe("a PS256 (RSA) operator certificate", () => {
     expect(readC2pa(signed, "image/webp", certificate.caPem).validation_state).toBe("Valid");
   });
 });
+
+describe("a chain of the leaf certificate alone", () => {
+  it("is carried as a single x5chain byte string the reader accepts and trusts with the CA as anchor", async () => {
+    const leafOnly = certificate.certChainPem.slice(0, certificate.certChainPem.indexOf("-----END CERTIFICATE-----") + 25);
+    const signed = await embedProvenance(input("png"), "png", options({ c2pa: loadSigner({ ...certificate, certChainPem: leafOnly }) }));
+    expect(readC2pa(signed, "image/png", certificate.caPem).validation_state).toBe("Trusted");
+  });
+});

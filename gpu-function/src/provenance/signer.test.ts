@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { makeDevelopmentCertificate } from "./development-certificate.js";
-import { loadSigner } from "./signer.js";
+import { loadSigner, padToExactly } from "./signer.js";
 
 describe("loadSigner", () => {
   const es256 = makeDevelopmentCertificate("es256");
@@ -23,5 +23,29 @@ describe("loadSigner", () => {
 
   it("refuses a chain with no certificate", () => {
     expect(() => loadSigner({ ...es256, certChainPem: "" })).toThrow(/no PEM certificate/);
+  });
+});
+
+describe("padToExactly", () => {
+  // A pad of 255 bytes has a 2-byte head and one of 256 a 3-byte head, so some sizes need the second "pad2" entry:
+  // every size from the smallest upwards, across the 23/24 and 255/256 head boundaries, must come out exact.
+  it("reaches every size across the CBOR head-length boundaries", () => {
+    const protectedHeader = new Uint8Array(40).fill(1);
+    const signature = new Uint8Array(64).fill(2);
+    let reachable = 0;
+    for (let target = 0; target < 800; target++) {
+      let length: number | undefined;
+      try {
+        length = padToExactly(protectedHeader, signature, target).length;
+      } catch {
+        // Only sizes below the unpadded structure may be out of reach, never one after a reachable size.
+        expect(reachable).toBe(0);
+        continue;
+      }
+      expect(length).toBe(target);
+      reachable++;
+    }
+    // 40 + 64 bytes of content and a few bytes of framing leave most of 0..799 reachable.
+    expect(reachable).toBeGreaterThan(600);
   });
 });

@@ -77,7 +77,7 @@ function coseSign1(protectedHeader: Uint8Array, padding: readonly (readonly [str
  * Zero-filled "pad" (and, when a length cannot be reached with one, "pad2") entries in the unprotected header
  * bring the COSE_Sign1 to exactly `target` bytes, as c2pa-rs pads its own signatures.
  */
-function padToExactly(protectedHeader: Uint8Array, signature: Uint8Array, target: number): Uint8Array {
+export function padToExactly(protectedHeader: Uint8Array, signature: Uint8Array, target: number): Uint8Array {
   for (const labels of [["pad"], ["pad", "pad2"]]) {
     const unpadded = coseSign1(
       protectedHeader,
@@ -108,7 +108,8 @@ export function loadSigner(config: SignerConfig): ProvenanceSigner {
   const protectedHeader = encodeCbor(
     new CborMap([
       [HEADER_ALG, COSE_ALG[config.alg]],
-      [HEADER_X5CHAIN, chain.map((certificate) => new Uint8Array(certificate.raw))],
+      // RFC 9360 §2: one certificate is a byte string, several are an array of them, the leaf first.
+      [HEADER_X5CHAIN, chain.length === 1 ? new Uint8Array(leaf.raw) : chain.map((certificate) => new Uint8Array(certificate.raw))],
     ]),
   );
   const sigStructure = (claim: Uint8Array): Uint8Array =>
