@@ -34,9 +34,10 @@ const XMP_WRITERS: Record<ImageFormat, (bytes: Uint8Array, xmp: string) => Uint8
  * digital source type and the software agent (C2PA 2.1 §18.4, "Actions"); no ingredients, since the reference photos
  * are personal data; c2pa-rs adds the hash binding (c2pa.hash.data, or c2pa.hash.boxes) when it signs.
  *
- * C2PA requires the first action to be c2pa.created or c2pa.opened, and c2pa.opened needs a parent ingredient
- * (c2pa-rs refuses to sign otherwise: "first action must be created or opened"). An edit with no ingredient is
- * therefore c2pa.created followed by c2pa.edited, both with the composite digital source type.
+ * c2pa-rs refuses to sign when the first action is not c2pa.created or c2pa.opened ("first action must be created or
+ * opened") and refuses c2pa.opened without an ingredient ("opened, placed and removed items must have ingredient(s)
+ * parameters"). An edit with no ingredient is therefore c2pa.created followed by c2pa.edited, both with the composite
+ * digital source type.
  */
 export function manifestDefinition(options: ProvenanceOptions, format: ImageFormat): object {
   const agent = { name: options.softwareAgent.name, version: options.softwareAgent.version };
