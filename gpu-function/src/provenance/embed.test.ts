@@ -161,3 +161,19 @@ describe("a chain of the leaf certificate alone", () => {
     expect(readC2pa(signed, "image/png", certificate.caPem).validation_state).toBe("Trusted");
   });
 });
+
+describe("several outputs signed at once (a job's batch)", () => {
+  it("each gets its own valid manifest and its own job id", async () => {
+    const jobIds = ["job_batch_0", "job_batch_1", "job_batch_2", "job_batch_3"];
+    const signed = await Promise.all(
+      jobIds.map((jobId, index) => {
+        const format = FORMATS[index % FORMATS.length] ?? "png";
+        return embedProvenance(input(format), format, options({ c2pa: signer, jobId })).then((bytes) => ({ format, bytes }));
+      }),
+    );
+    signed.forEach(({ format, bytes }, index) => {
+      expect(readC2pa(bytes, MIME[format], certificate.caPem).validation_state).toBe("Trusted");
+      expect(readXmpWithExiftool(bytes, format)["XMP-ecomid:JobId"]).toBe(jobIds[index]);
+    });
+  });
+});
