@@ -20,6 +20,16 @@ if ! command -v chromium >/dev/null && [ -z "${CHROMIUM_PATH:-}" ]; then
   fi
 fi
 
+# The provenance tests (gpu-function/src/provenance) read XMP with Debian's exiftool, installed like chromium above.
+if ! command -v exiftool >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "== installing Debian's libimage-exiftool-perl for the provenance tests"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libimage-exiftool-perl) >/dev/null || echo "could not install exiftool"
+  else
+    echo "exiftool is missing: install Debian's libimage-exiftool-perl for the provenance tests"
+  fi
+fi
+
 echo "== typecheck"
 if npm run -s typecheck; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
 
@@ -45,6 +55,11 @@ done
 echo "== the exporter's Python environment (infra/export/setup_venv.sh)"
 venv_ok=1
 bash infra/export/setup_venv.sh || venv_ok=0
+
+# Before vitest: the provenance tests check manifests with the C2PA reference reader (c2pa-python, pinned) in its
+# own venv; without it they fail, so a failed setup is reported here and shows again as failed tests.
+echo "== the C2PA reader's Python environment (gpu-function/src/provenance/test-support/c2pa-reader/setup.sh)"
+bash gpu-function/src/provenance/test-support/c2pa-reader/setup.sh || echo "C2PA reader setup failed: the provenance tests will fail"
 
 echo "== vitest (edge in workerd, node)"
 rm -f .state/vitest.json
