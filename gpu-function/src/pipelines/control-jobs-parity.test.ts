@@ -9,14 +9,12 @@ import {
   maxAbsDiff,
   openTinyBundle,
   referenceBound,
-  referenceDetectionSize,
   referenceF32,
-  referenceKeypoints,
   referenceParameters,
   referenceU8,
   scaledError,
 } from "../../test/reference.js";
-import { FaceAnalysis, type Detection } from "../models/face-analysis.js";
+import { ReferenceDetection } from "../../test/reference-detection.js";
 import { luma } from "../preprocess/gray-image.js";
 import { prepareInpaint } from "../preprocess/inpaint-inputs.js";
 import { maskFromImage } from "../preprocess/inpaint-mask.js";
@@ -45,6 +43,16 @@ const jobs = index.controlnet_jobs;
 const astronaut = new Uint8Array(readFileSync("test/fixtures/images/astronaut.png"));
 const coffee = new Uint8Array(readFileSync("test/fixtures/images/coffee.png"));
 const unused = { url: "unused", content_type: "image/png", sha256: "x", bytes: 1 };
+/** The reference job's inpaint input (its images come as the pipeline's control image bytes). */
+const inpaintAt = (strength: number): NonNullable<GpuJobSpec["inpaint"]> => ({
+  image: unused,
+  mask: unused,
+  mask_from: "mask",
+  grow: jobs.grow,
+  feather: jobs.feather,
+  strength,
+  keep_unmasked: true,
+});
 
 /** A reference tensor (HWC uint8, 1 or 3 channels) as the PNG a client would send. */
 async function pngOf(name: string): Promise<Uint8Array> {
@@ -52,17 +60,6 @@ async function pngOf(name: string): Promise<Uint8Array> {
   if (!height || !width) throw new Error(`no shape for ${name}`);
   const raw = { width, height, channels: channels as 1 | 3 };
   return new Uint8Array(await sharp(referenceU8(name).data, { raw }).png().toBuffer());
-}
-
-/** The reference's own detection (see ecomid.test.ts): later steps are then float arithmetic only. */
-class ReferenceDetection extends FaceAnalysis {
-  override async detect(): Promise<Detection> {
-    const [x1, y1, x2, y2, score] = referenceF32("face_box").data;
-    return {
-      faces: [{ box: { x1: x1 ?? 0, y1: y1 ?? 0, x2: x2 ?? 0, y2: y2 ?? 0, score: score ?? 0 }, keypoints: referenceKeypoints() }],
-      detectionSize: referenceDetectionSize,
-    };
-  }
 }
 
 let bundle: ModelBundle;
@@ -113,19 +110,7 @@ describe("inpaint and softedge jobs equal the PyTorch reference within float32's
     for (const sampler of jobs.samplers) {
       it(`${job}, ${sampler}: latents after every step, the image and the kept image`, async () => {
         const spec = referenceJobSpec(p, sampler, astronaut.byteLength, {
-          ...(used.includes("inpaint")
-            ? {
-                inpaint: {
-                  image: unused,
-                  mask: unused,
-                  mask_from: "mask",
-                  grow: jobs.grow,
-                  feather: jobs.feather,
-                  strength: jobs.inpaint_strength,
-                  keep_unmasked: true,
-                },
-              }
-            : {}),
+          ...(used.includes("inpaint") ? { inpaint: inpaintAt(jobs.inpaint_strength) } : {}),
           ...(used.includes("softedge") ? { softedge: { edge_map: unused, strength: jobs.softedge_strength } } : {}),
         });
         const latents: Float32Array[] = [];
@@ -167,15 +152,7 @@ describe("inpaint and softedge jobs equal the PyTorch reference within float32's
 
   it("keeps the bounds tight enough to see a mistake: the inpaint strength 10% off leaves them", async () => {
     const spec = referenceJobSpec(p, "euler", astronaut.byteLength, {
-      inpaint: {
-        image: unused,
-        mask: unused,
-        mask_from: "mask",
-        grow: jobs.grow,
-        feather: jobs.feather,
-        strength: jobs.inpaint_strength * 0.9,
-        keep_unmasked: true,
-      },
+      inpaint: inpaintAt(jobs.inpaint_strength * 0.9),
     });
     const latents: Float32Array[] = [];
     await pipeline.run(

@@ -8,14 +8,12 @@ import {
   maxAbsDiff,
   openTinyBundle,
   referenceBound,
-  referenceDetectionSize,
   referenceF32,
-  referenceKeypoints,
   referenceParameters,
   referenceU8,
   scaledError,
 } from "../../test/reference.js";
-import { FaceAnalysis, type Detection } from "../models/face-analysis.js";
+import { ReferenceDetection } from "../../test/reference-detection.js";
 import type { ModelBundle } from "../runtime/bundle.js";
 import { EcomidPipeline } from "./ecomid.js";
 import { JobCanceled } from "./job-failure.js";
@@ -27,21 +25,6 @@ const index = JSON.parse(readFileSync("bundles/tiny/reference/index.json", "utf8
 
 const spec = (sampler: GpuJobSpec["sampler"], overrides: Partial<GpuJobSpec> = {}): GpuJobSpec =>
   referenceJobSpec(p, sampler, astronaut.byteLength, overrides);
-
-/**
- * The reference's own detection. Detection is the one step of the pipeline whose rounding can flip discrete
- * choices (which 1/32-pixel cut a crop position falls in: face-analysis.test.ts bounds those); with the
- * reference's box and keypoints, every later step is float arithmetic that float32's bound covers.
- */
-class ReferenceDetection extends FaceAnalysis {
-  override async detect(): Promise<Detection> {
-    const [x1, y1, x2, y2, score] = referenceF32("face_box").data;
-    return {
-      faces: [{ box: { x1: x1!, y1: y1!, x2: x2!, y2: y2!, score: score! }, keypoints: referenceKeypoints() }],
-      detectionSize: referenceDetectionSize,
-    };
-  }
-}
 
 let bundle: ModelBundle;
 let pipeline: EcomidPipeline;

@@ -1,3 +1,5 @@
+import { concatBytes } from "./bytes.js";
+
 /**
  * The subset of CBOR (RFC 8949) a COSE_Sign1 needs: integers, byte and text strings, arrays, maps, null and tags.
  * Deterministic by construction: the shortest head for every length, map entries in the order given.
@@ -45,16 +47,6 @@ export function headLength(argument: number): number {
   return head(MAJOR_BYTES, argument).length;
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
 export function encodeCbor(value: CborValue): Uint8Array {
   const parts: Uint8Array[] = [];
   const write = (item: CborValue): void => {
@@ -83,5 +75,5 @@ export function encodeCbor(value: CborValue): Uint8Array {
     }
   };
   write(value);
-  return concat(parts);
+  return concatBytes(parts);
 }

@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 
 from bounds import assert_within, chain_bound
-from bundle_io import Bundle
+from bundle_io import Bundle, reference_denoiser_feeds
 from ecomid_export.float_error import guidance_amplification
 from ecomid_export.images import read_rgb
 from ecomid_export.reference.controlnet_jobs import JOBS, draw_mask, luma
@@ -78,19 +78,7 @@ def _denoise(bundle, job: str, sampler: str):
     scheduler = make_scheduler(sampler)
     scheduler.set_timesteps(p["steps"])
     latents = torch.from_numpy(bundle.ref("initial_noise").copy()) * scheduler.init_noise_sigma
-    padding = m["model"]["id_padding_tokens"][p["id_mode"]]
-    width = m["model"]["cross_attention_dim"]
-    pad = lambda t: np.concatenate([t, np.zeros((1, padding, width), np.float32)], axis=1)  # noqa: E731
-    hint = bundle.ref("control_image").astype(np.float32).transpose(2, 0, 1)[None] / 255.0
-    feeds = {
-        "encoder_hidden_states": bundle.ref("encoder_hidden_states"), "text_embeds": bundle.ref("text_embeds"),
-        "time_ids": np.array([[p["height"], p["width"], 0, 0, p["height"], p["width"]]] * 2, np.float32),
-        "id_tokens": np.concatenate([pad(bundle.ref("id_tokens")), pad(bundle.constant("uncond_id_tokens"))]),
-        "id_weight": np.full(2, p["identity_weight"], np.float32), "id_mode": np.full(2, 2, np.int64),
-        "control_image": np.repeat(hint, 2, axis=0),
-        "face_tokens": np.concatenate([bundle.ref("resampler_tokens"), bundle.constant("uncond_resampler_tokens")]),
-        "cn_scale": np.full(2, p["structure_strength"], np.float32),
-    }
+    feeds = reference_denoiser_feeds(bundle, p)
     for name in ("inpaint", "softedge"):
         condition = bundle.ref(f"{name}_condition")
         feeds[f"{name}_image"] = np.repeat(condition if name in used else np.zeros_like(condition), 2, axis=0)
