@@ -102,9 +102,8 @@ export class EcomidPipeline {
    * `labelling`: the signer outputs are labelled with; without one, only jobs asking for "iptc" or "none" run.
    */
   static async load(bundle: ModelBundle, options: { faces?: FaceAnalysis; labelling?: OutputLabelling } = {}): Promise<EcomidPipeline> {
-    const faces = options.faces;
     const [analysis, text, identity] = await Promise.all([
-      faces ?? FaceAnalysis.fromBundle(bundle),
+      options.faces ?? FaceAnalysis.fromBundle(bundle),
       SdxlTextEncoder.fromBundle(bundle),
       IdentityEncoder.fromBundle(bundle),
     ]);
@@ -138,7 +137,7 @@ export class EcomidPipeline {
       }
     };
 
-    // 1. Check what the edge cannot: the bundle's own limits and ControlNets.
+    // 1. Check what the edge cannot: the bundle's own limits and ControlNets, and a signer for a c2pa+iptc job.
     this.checkSpec(spec);
     requireCapabilities(spec, this.bundle);
     const labeller = jobLabeller(spec, this.labelling, `${this.bundle.manifest.id}@${this.bundle.manifest.version}`, job.jobId ?? "local");
