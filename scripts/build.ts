@@ -4,7 +4,8 @@
  *   gpu-function/dist/inference.js  the inference child process it forks (runtime/layout.ts)
  *   cli/dist/ecomid.js              the ecomid command (cli/package.json's bin)
  * @ecomid/shared is bundled in: its entry points are TypeScript, which plain node cannot load.
- * onnxruntime-node and sharp stay external: native binaries, installed in the image by npm.
+ * onnxruntime-node and sharp stay external: native binaries, installed in the image by npm. So does
+ * @contentauth/c2pa-wasm: its 9 MB c2pa.wasm is read from node_modules at run time (provenance/c2pa-wasm.ts).
  */
 import { chmodSync, rmSync } from "node:fs";
 import { build, type BuildOptions } from "esbuild";
@@ -26,7 +27,7 @@ async function buildGpuFunction(): Promise<void> {
     ...nodeBundle,
     entryPoints: { server: "gpu-function/src/server/main.ts", inference: "gpu-function/src/worker/worker-main.ts" },
     outdir: "gpu-function/dist",
-    external: ["onnxruntime-node", "sharp"],
+    external: ["onnxruntime-node", "sharp", "@contentauth/c2pa-wasm"],
   });
 }
 

@@ -1,12 +1,14 @@
 /**
  * `npm start`: the whole local stack on 127.0.0.1. The edge worker runs in
  * `wrangler dev` (workerd with local D1, KV, R2, Durable Objects and Queues, state
- * under .state/); the GPU function joins once gpu-function/ has its server.
+ * under .state/); the GPU function joins once gpu-function/ has its server, signing its outputs' Content Credentials
+ * with a throwaway development certificate made at each start (.state/development-c2pa/, never trusted by readers).
  * Prints the API base URL, a development key and a curl example; Ctrl-C stops all.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { ensureDevVars } from "./lib/dev-vars.js";
+import { writeDevelopmentC2pa } from "./lib/development-c2pa.js";
 import { createLocalKey } from "./keys.js";
 import { applyLocalMigrations, localD1, WRANGLER_OFFLINE_ENV } from "./lib/local-d1.js";
 import { wranglerDevArgs } from "./lib/wrangler-dev.js";
@@ -105,11 +107,13 @@ async function main(): Promise<void> {
   );
   const gpuEntry = "gpu-function/src/server/main.ts";
   const hasGpu = existsSync(gpuEntry);
-  if (hasGpu) {
+  const c2pa = hasGpu ? writeDevelopmentC2pa(".state/development-c2pa") : null;
+  if (c2pa) {
     start("gpu-function", "node", ["--import", "tsx", gpuEntry], {
       PORT: String(GPU_PORT),
       BUNDLE_DIR: process.env.ECOMID_BUNDLE ?? "bundles/tiny",
       GPU_DISPATCH_TOKEN: devVar("GPU_DISPATCH_TOKEN"),
+      ...c2pa.env,
     });
   }
   await waitForHealth(`${BASE}/health`, 60_000);
@@ -119,7 +123,13 @@ EcomID local stack is up.
   API base URL   ${BASE}/v1        (docs: ${BASE}/docs, OpenAPI: ${BASE}/v1/openapi.json)
   Playground     ${BASE}/          (paste the key below)
   API key        ${key}
-  GPU function   ${hasGpu ? `http://127.0.0.1:${GPU_PORT}, bundle ${process.env.ECOMID_BUNDLE ?? "bundles/tiny (a test fixture: it generates noise)"}` : "not part of this build: jobs stay queued, waiting for capacity"}
+  GPU function   ${hasGpu ? `http://127.0.0.1:${GPU_PORT}, bundle ${process.env.ECOMID_BUNDLE ?? "bundles/tiny (a test fixture: it generates noise)"}` : "not part of this build: jobs stay queued, waiting for capacity"}${
+    c2pa
+      ? `
+  C2PA signer    a throwaway DEVELOPMENT certificate, made for this run: readers show outputs as signed but untrusted
+                 (trust anchor to check them locally: ${c2pa.caFile})`
+      : ""
+  }
 
 Try it:
   curl -s ${BASE}/v1/jobs -H "Authorization: Bearer ${key}" \\

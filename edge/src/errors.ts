@@ -44,6 +44,9 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   mask_missing_alpha: 422,
   mask_empty: 422,
   mask_full: 422,
+  // The job asked for a signed C2PA manifest that this deployment cannot make (no certificate): like
+  // capability_not_supported, a request this service cannot fulfil as asked; another attempt would fail alike.
+  provenance_unavailable: 422,
   rate_limited: 429,
   too_many_jobs_in_flight: 429,
   internal_error: 500,

@@ -52,6 +52,9 @@ function appIn(state: { ready: boolean; draining: boolean }) {
   return createApp(readConfig({ ...envFromConfigMap(), GPU_DISPATCH_TOKEN: "x".repeat(32) }), runner, new Metrics());
 }
 
+/** The C2PA signing certificate chain and key (issue 15): secrets, set the way the dispatch token is. */
+const C2PA_SECRETS = ["C2PA_CERT_CHAIN_PEM", "C2PA_PRIVATE_KEY_PEM"];
+
 describe("infra/k8s manifests", () => {
   it("lists files that exist and parse; namespace-agnostic; the expected kinds once each", () => {
     for (const file of kustomization.resources as string[]) expect(existsSync(join(DIR, file)), file).toBe(true);
@@ -64,9 +67,11 @@ describe("infra/k8s manifests", () => {
     for (const file of readdirSync(DIR).filter((f) => /\.ya?ml$/.test(f))) {
       for (const doc of load(file)) expect(doc?.kind, file).not.toBe("Secret");
     }
-    const token = container.env.find((e: Doc) => e.name === "GPU_DISPATCH_TOKEN");
-    expect(token.value).toBeUndefined();
-    expect(token.valueFrom.secretKeyRef).toMatchObject({ name: expect.any(String), key: expect.any(String) });
+    for (const name of ["GPU_DISPATCH_TOKEN", ...C2PA_SECRETS]) {
+      const secret = container.env.find((e: Doc) => e.name === name);
+      expect(secret?.value, name).toBeUndefined();
+      expect(secret?.valueFrom.secretKeyRef, name).toMatchObject({ name: expect.any(String), key: expect.any(String) });
+    }
     const secretLike = /TOKEN|SECRET|PASSWORD|KEY/i;
     for (const e of container.env as Doc[]) if (secretLike.test(e.name)) expect(e.value, e.name).toBeUndefined();
     for (const name of Object.keys(envFromConfigMap())) expect(name).not.toMatch(secretLike);
@@ -156,7 +161,8 @@ describe("infra/k8s manifests", () => {
     const service = parseAllDocuments(readFileSync("infra/serverless/cloud-run-service.yaml", "utf8"))[0]!.toJS() as Doc;
     const run = service.spec.template.spec.containers[0];
     for (const e of run.env as Doc[]) expect(CONFIG_ENV_VARS, e.name).toContain(e.name);
-    expect(run.env.find((e: Doc) => e.name === "GPU_DISPATCH_TOKEN").valueFrom.secretKeyRef).toBeDefined();
+    for (const name of ["GPU_DISPATCH_TOKEN", ...C2PA_SECRETS])
+      expect(run.env.find((e: Doc) => e.name === name)?.valueFrom.secretKeyRef, name).toBeDefined();
     const port = readConfig({ GPU_DISPATCH_TOKEN: "x".repeat(32) }).port;
     expect(run.ports[0].containerPort).toBe(port);
     const app = appIn({ ready: true, draining: false });

@@ -39,6 +39,8 @@ export function referenceJobSpec(
     num_outputs: 1,
     output_format: "png",
     output_quality: 90,
+    // Parity is about pixels; the tests that check labels ask for them.
+    provenance: { embed: "none", include_prompt: false },
     ...overrides,
   };
 }

@@ -136,6 +136,21 @@ describe("GPU function service", () => {
     if (done.type === "failed") expect(done.error.hint).toMatch(/pad the image/);
   });
 
+  it("without a C2PA certificate, fails a c2pa+iptc job with provenance_unavailable and uploads nothing", async () => {
+    expect((await service.dispatch(job("job_unsigned", { provenance: { embed: "c2pa+iptc", include_prompt: false } }))).status).toBe(202);
+    const done = await outcome("job_unsigned");
+    expect(done).toMatchObject({ type: "failed", error: { code: "provenance_unavailable", retryable: false } });
+    expect(peer.uploads.has("job_unsigned/0")).toBe(false);
+  });
+
+  it("reports what the succeeded job's outputs were labelled with", async () => {
+    expect((await service.dispatch(job("job_iptc", { provenance: { embed: "iptc", include_prompt: false } }))).status).toBe(202);
+    expect(await outcome("job_iptc")).toMatchObject({
+      type: "succeeded",
+      provenance: { embedded: "iptc", c2pa: null, prompt_included: false },
+    });
+  });
+
   it("exposes Prometheus metrics", async () => {
     const text = await (await fetch(`${service.url}/metrics`)).text();
     expect(text).toMatch(/gpu_jobs_total\{outcome="succeeded"\} [1-9]/);

@@ -47,6 +47,7 @@ export const ErrorCode = z
     "pose_face_not_detected",
     "mask_empty",
     "mask_full",
+    "provenance_unavailable",
     "deadline_exceeded",
     "worker_lost",
     "worker_crashed",

@@ -184,6 +184,8 @@ describe(`${DOCKERFILE}, replayed without Docker`, () => {
     expect(existsSync(join(runtime.dir, "gpu-function/dist/inference.js"))).toBe(true);
     expect(existsSync(join(runtime.dir, "node_modules/onnxruntime-node"))).toBe(true);
     expect(existsSync(join(runtime.dir, "node_modules/sharp"))).toBe(true);
+    // Kept out of the bundle (scripts/build.ts): the inference process reads its c2pa.wasm (exported from pkg/c2pa_bg.wasm) from here to sign outputs.
+    expect(existsSync(join(runtime.dir, "node_modules/@contentauth/c2pa-wasm/pkg/c2pa_bg.wasm"))).toBe(true);
     for (const dev of ["tsx", "esbuild", "typescript", "wrangler", "vitest"])
       expect(existsSync(join(runtime.dir, "node_modules", dev)), dev).toBe(false);
     expect(existsSync(join(runtime.dir, "gpu-function/src"))).toBe(false);

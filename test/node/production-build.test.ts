@@ -5,6 +5,8 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EdgePeer } from "../../gpu-function/test/support/edge-peer.js";
 import { BUILT_SERVER, GpuService } from "../../gpu-function/test/support/gpu-service.js";
+import { makeDevelopmentCertificate, type DevelopmentCertificate } from "../../gpu-function/src/provenance/development-certificate.js";
+import { readC2pa } from "../../gpu-function/src/provenance/test-support/independent-readers.js";
 
 /**
  * What production runs is the JavaScript `npm run build` makes (scripts/build.ts), with plain node and no tsx:
@@ -34,9 +36,10 @@ describe("npm run build", () => {
     }
   });
 
-  it("bundles everything but node's built-ins and the two native packages (no tsx, no TypeScript entry points)", () => {
+  it("bundles everything but node's built-ins, the two native packages and the C2PA WebAssembly (no tsx, no TypeScript entry points)", () => {
+    const external = ["onnxruntime-node", "sharp", "@contentauth/c2pa-wasm"];
     for (const file of GPU_OUTPUTS) {
-      const outside = [...runtimeImports(file)].filter((m) => !m.startsWith("node:") && m !== "onnxruntime-node" && m !== "sharp");
+      const outside = [...runtimeImports(file)].filter((m) => !m.startsWith("node:") && !external.includes(m));
       expect(outside, file).toEqual([]);
     }
     expect([...runtimeImports(CLI_OUTPUT)].filter((m) => !m.startsWith("node:"))).toEqual([]);
@@ -69,10 +72,21 @@ describe("the built CLI", () => {
 describe("the built GPU function on the tiny bundle", () => {
   let peer: EdgePeer;
   let service: GpuService;
+  let certificate: DevelopmentCertificate;
 
   beforeAll(async () => {
     peer = await new EdgePeer().start();
-    service = await new GpuService({ EXECUTION_PROVIDER: "auto", HOST: "127.0.0.1" }, BUILT_SERVER).ready();
+    certificate = makeDevelopmentCertificate();
+    service = await new GpuService(
+      {
+        EXECUTION_PROVIDER: "auto",
+        HOST: "127.0.0.1",
+        C2PA_CERT_CHAIN_PEM: certificate.certChainPem,
+        C2PA_PRIVATE_KEY_PEM: certificate.privateKeyPem,
+        C2PA_DEVELOPMENT_CERTIFICATE: "true",
+      },
+      BUILT_SERVER,
+    ).ready();
   });
 
   afterAll(() => {
@@ -99,5 +113,15 @@ describe("the built GPU function on the tiny bundle", () => {
     const outcome = await peer.outcome("job_built");
     expect(outcome.body.type).toBe("succeeded");
     expect(peer.uploads.get("job_built/0")?.subarray(8, 12).toString("latin1")).toBe("WEBP");
+  });
+
+  it("signs a c2pa+iptc output with the C2PA WebAssembly loaded from node_modules (it is not bundled)", async () => {
+    const accepted = await service.dispatch(peer.job("job_built_signed", { provenance: { embed: "c2pa+iptc", include_prompt: false } }));
+    expect(accepted.status).toBe(202);
+    const outcome = await peer.outcome("job_built_signed");
+    expect(outcome.body).toMatchObject({ type: "succeeded", provenance: { embedded: "c2pa+iptc" } });
+    const output = peer.uploads.get("job_built_signed/0");
+    if (!output) throw new Error("the signed job uploaded no output");
+    expect(readC2pa(output, "image/webp", certificate.caPem).validation_state).toBe("Trusted");
   });
 });

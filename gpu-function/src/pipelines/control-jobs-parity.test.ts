@@ -67,10 +67,9 @@ let pipeline: EcomidPipeline;
 let images: ControlImageBytes;
 beforeAll(async () => {
   bundle = await openTinyBundle();
-  pipeline = await EcomidPipeline.load(
-    bundle,
-    new ReferenceDetection(await bundle.graph("scrfd"), await bundle.graph("arcface"), bundle.manifest),
-  );
+  pipeline = await EcomidPipeline.load(bundle, {
+    faces: new ReferenceDetection(await bundle.graph("scrfd"), await bundle.graph("arcface"), bundle.manifest),
+  });
   images = {
     ...NO_CONTROL_IMAGES,
     inpaintImage: coffee,

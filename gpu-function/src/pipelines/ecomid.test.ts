@@ -32,10 +32,9 @@ let parityPipeline: EcomidPipeline;
 beforeAll(async () => {
   bundle = await openTinyBundle();
   pipeline = await EcomidPipeline.load(bundle);
-  parityPipeline = await EcomidPipeline.load(
-    bundle,
-    new ReferenceDetection(await bundle.graph("scrfd"), await bundle.graph("arcface"), bundle.manifest),
-  );
+  parityPipeline = await EcomidPipeline.load(bundle, {
+    faces: new ReferenceDetection(await bundle.graph("scrfd"), await bundle.graph("arcface"), bundle.manifest),
+  });
 });
 afterAll(() => bundle.release());
 

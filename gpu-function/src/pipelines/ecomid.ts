@@ -1,6 +1,6 @@
 import type { FaceDetection } from "@ecomid/shared/api";
 import { OUTPUT_CONTENT_TYPES } from "@ecomid/shared/api";
-import type { GpuJobSpec } from "@ecomid/shared/protocol";
+import type { GpuJobSpec, GpuProvenanceReport } from "@ecomid/shared/protocol";
 import { controlImageTensor, Denoiser } from "../models/denoiser.js";
 import { FaceAnalysis, FaceNotDetectedError, type FaceAnalysisResult } from "../models/face-analysis.js";
 import { IdentityEncoder } from "../models/identity-encoder.js";
@@ -12,6 +12,7 @@ import { keypointStyle } from "../preprocess/keypoint-style.js";
 import type { Face } from "../preprocess/scrfd-decode.js";
 import type { ModelBundle } from "../runtime/bundle.js";
 import { decodeImage, encodeImage, type RgbImage } from "../runtime/image.js";
+import { SOFTWARE_AGENT } from "../runtime/version.js";
 import {
   createSchedule,
   currentTimestep,
@@ -35,9 +36,12 @@ import {
   type PreparedControls,
 } from "./control-inputs.js";
 import { JobCanceled, JobFailure } from "./job-failure.js";
+import { jobLabeller, type OutputLabelling } from "./output-provenance.js";
 import { latentPreview } from "./preview.js";
 
 export interface EcomidJob {
+  /** Written into every output's XMP; the GPU function's own jobs (warm-up, rehearsals, tests) may leave it out. */
+  jobId?: string;
   spec: GpuJobSpec;
   references: Uint8Array[];
   keypointImage: Uint8Array | null;
@@ -69,6 +73,8 @@ export interface EncodedOutput {
 }
 
 export interface PipelineResult {
+  /** What every output was labelled with (spec.provenance), for the success report. */
+  provenance: GpuProvenanceReport;
   outputs: EncodedOutput[];
   intermediates: Array<{ kind: string; bytes: Uint8Array; contentType: string; width: number; height: number }>;
   faces: FaceDetection[];
@@ -88,17 +94,33 @@ export class EcomidPipeline {
     private readonly text: SdxlTextEncoder,
     private readonly identity: IdentityEncoder,
     private readonly scheduler: NoiseScheduleConfig,
+    private readonly labelling: OutputLabelling,
   ) {}
 
-  /** `faces`: the bundle's own face analysis, unless a parity test brings one that reports the reference's detection. */
-  static async load(bundle: ModelBundle, faces?: FaceAnalysis): Promise<EcomidPipeline> {
+  /**
+   * `faces`: the bundle's own face analysis, unless a parity test brings one that reports the reference's detection.
+   * `labelling`: the signer outputs are labelled with; without one, only jobs asking for "iptc" or "none" run.
+   */
+  static async load(bundle: ModelBundle, options: { faces?: FaceAnalysis; labelling?: OutputLabelling } = {}): Promise<EcomidPipeline> {
     const [analysis, text, identity] = await Promise.all([
-      faces ?? FaceAnalysis.fromBundle(bundle),
+      options.faces ?? FaceAnalysis.fromBundle(bundle),
       SdxlTextEncoder.fromBundle(bundle),
       IdentityEncoder.fromBundle(bundle),
     ]);
     await Promise.all([bundle.graph("denoiser"), bundle.graph("denoiser_no_control"), bundle.graph("vae_decoder")]);
-    return new EcomidPipeline(bundle, analysis, text, identity, parseSchedulerConfig(bundle.manifest.scheduler));
+    return new EcomidPipeline(
+      bundle,
+      analysis,
+      text,
+      identity,
+      parseSchedulerConfig(bundle.manifest.scheduler),
+      options.labelling ?? unsignedLabelling(),
+    );
+  }
+
+  /** Whether jobs asking for a signed C2PA manifest can run here. */
+  get signs(): boolean {
+    return this.labelling.signer !== null;
   }
 
   async run(job: EcomidJob, hooks: PipelineHooks = {}): Promise<PipelineResult> {
@@ -115,9 +137,10 @@ export class EcomidPipeline {
       }
     };
 
-    // 1. Check what the edge cannot: the bundle's own limits and ControlNets.
+    // 1. Check what the edge cannot: the bundle's own limits and ControlNets, and a signer for a c2pa+iptc job.
     this.checkSpec(spec);
     requireCapabilities(spec, this.bundle);
+    const labeller = jobLabeller(spec, this.labelling, `${this.bundle.manifest.id}@${this.bundle.manifest.version}`, job.jobId ?? "local");
 
     // 2. Images in.
     const references = await timed("decode", () => Promise.all(job.references.map((b) => decodeImage(b))));
@@ -185,7 +208,9 @@ export class EcomidPipeline {
       // keep_unmasked: the product photo's own pixels wherever the mask keeps them (the model card's add_fg).
       const weights = controls.inpaint?.weights;
       const image = controls.inpaint && weights ? keepUnmasked(generated, controls.inpaint.image, weights) : generated;
-      const bytes = await timed("encode", () => encodeImage(image, spec.output_format, { quality: spec.output_quality }));
+      const encoded = await timed("encode", () => encodeImage(image, spec.output_format, { quality: spec.output_quality }));
+      // The label goes into the encoded file as it is: the pixels are not encoded again (provenance/README.md).
+      const bytes = await timed("provenance", () => labeller.label(encoded, spec.output_format));
       const similarity = await timed("similarity", () => this.identitySimilarity(image, main.embedding));
       outputs.push({
         index,
@@ -213,7 +238,14 @@ export class EcomidPipeline {
       if (img)
         intermediates.push({ kind, bytes: await encodeImage(img, "png"), contentType: "image/png", width: img.width, height: img.height });
     }
-    return { outputs, intermediates, faces: main.faces.map(toFaceDetection), chosenFace: main.chosen, stagesMs };
+    return {
+      provenance: labeller.report,
+      outputs,
+      intermediates,
+      faces: main.faces.map(toFaceDetection),
+      chosenFace: main.chosen,
+      stagesMs,
+    };
   }
 
   private async denoise(
@@ -301,6 +333,11 @@ export class EcomidPipeline {
     if (hooks.deadlineMs && Date.now() > hooks.deadlineMs)
       throw new JobFailure("deadline_exceeded", "the job's deadline passed while it ran");
   }
+}
+
+/** No signer: for the GPU function's own jobs and tests that do not label; a worker passes its configured one. */
+function unsignedLabelling(): OutputLabelling {
+  return { signer: null, developmentCertificate: false, softwareAgent: SOFTWARE_AGENT };
 }
 
 function toFaceDetection(f: Face): FaceDetection {

@@ -2,7 +2,8 @@ import type { GpuJobSpec } from "@ecomid/shared/protocol";
 
 /**
  * A job the GPU function makes for itself (its warm-up, a rehearsal, tests): one reference image given inline,
- * EcomID's shipped workflow settings (fidelity, ID 0.3, structure 0.8, CFG 3.5), euler; `overrides` for the rest.
+ * EcomID's shipped workflow settings (fidelity, ID 0.3, structure 0.8, CFG 3.5), euler, no provenance label; `overrides`
+ * for the rest.
  */
 export function localJobSpec(
   reference: { bytes: number; contentType: GpuJobSpec["reference_images"][number]["content_type"] },
@@ -26,6 +27,8 @@ export function localJobSpec(
     num_outputs: 1,
     output_format: "png",
     output_quality: 90,
+    // Its outputs stay in this process: labelling them is what a caller asks for, not a default.
+    provenance: { embed: "none", include_prompt: false },
     ...overrides,
   };
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { z } from "zod";
 
 /** The GPU function's settings: read from the environment once, here only, and passed down. */
@@ -32,6 +33,18 @@ const Env = z.object({
    * hold the job for ever, the heartbeats keeping the edge's lease alive.
    */
   STALL_SECONDS: z.coerce.number().positive().default(300),
+  /**
+   * The operator's C2PA signing certificate chain (PEM, the signing certificate first) and its private key (PEM),
+   * given as text or as paths to files (a mounted secret); without them, jobs asking for c2pa+iptc fail with
+   * provenance_unavailable (issue 15). provenance/README.md says what the certificate must be.
+   */
+  C2PA_CERT_CHAIN_PEM: z.string().optional(),
+  C2PA_PRIVATE_KEY_PEM: z.string().optional(),
+  C2PA_CERT_CHAIN_FILE: z.string().optional(),
+  C2PA_PRIVATE_KEY_FILE: z.string().optional(),
+  C2PA_SIGNING_ALG: z.enum(["es256", "ps256"]).default("es256"),
+  /** "true" when the certificate is a throwaway one (npm start, the e2e stack): the job's provenance says so. */
+  C2PA_DEVELOPMENT_CERTIFICATE: z.enum(["true", "false"]).default("false"),
 });
 
 /** The environment variables read here (deployment manifests may set only these). */
@@ -52,7 +65,33 @@ export type ServiceConfig = {
   graphsInMemory: "all" | "one";
   drainMs: number;
   stallMs: number;
+  /** The C2PA signing identity, or null where none is configured. */
+  c2pa: C2paSettings | null;
 };
+
+export interface C2paSettings {
+  certChainPem: string;
+  privateKeyPem: string;
+  alg: "es256" | "ps256";
+  developmentCertificate: boolean;
+}
+
+/** PEM text from its variable or from the file its _FILE variable names; never both, so nobody wonders which won. */
+function pemFrom(name: string, text: string | undefined, file: string | undefined): string | undefined {
+  if (text && file) throw new Error(`gpu-function misconfigured: set ${name}_PEM or ${name}_FILE, not both`);
+  if (file) return readFileSync(file, "utf8");
+  return text || undefined;
+}
+
+function c2paSettings(v: z.infer<typeof Env>): C2paSettings | null {
+  const certChainPem = pemFrom("C2PA_CERT_CHAIN", v.C2PA_CERT_CHAIN_PEM, v.C2PA_CERT_CHAIN_FILE);
+  const privateKeyPem = pemFrom("C2PA_PRIVATE_KEY", v.C2PA_PRIVATE_KEY_PEM, v.C2PA_PRIVATE_KEY_FILE);
+  if (!certChainPem && !privateKeyPem) return null;
+  // Half a signing identity is a mistake to report at start, not a deployment that silently stops signing.
+  if (!certChainPem || !privateKeyPem)
+    throw new Error("gpu-function misconfigured: the C2PA certificate chain and private key must be given together");
+  return { certChainPem, privateKeyPem, alg: v.C2PA_SIGNING_ALG, developmentCertificate: v.C2PA_DEVELOPMENT_CERTIFICATE === "true" };
+}
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
   const parsed = Env.safeParse(env);
@@ -75,5 +114,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     graphsInMemory: v.GRAPHS_IN_MEMORY,
     drainMs: v.DRAIN_SECONDS * 1000,
     stallMs: v.STALL_SECONDS * 1000,
+    c2pa: c2paSettings(v),
   };
 }

@@ -8,6 +8,7 @@ describe("gpuFunctionLayout", () => {
       inferenceEntry: "/app/gpu-function/src/worker/worker-main.ts",
       inferenceExecArgv: ["--import", "tsx"],
       assetsDir: "/app/gpu-function/assets/",
+      packageJson: "/app/gpu-function/package.json",
     });
   });
 
@@ -17,6 +18,7 @@ describe("gpuFunctionLayout", () => {
       inferenceEntry: "/app/gpu-function/dist/inference.js",
       inferenceExecArgv: ["--enable-source-maps"],
       assetsDir: "/app/gpu-function/assets/",
+      packageJson: "/app/gpu-function/package.json",
     });
     expect(gpuFunctionLayout("file:///app/gpu-function/dist/inference.js").inferenceEntry).toBe("/app/gpu-function/dist/inference.js");
   });

@@ -11,6 +11,8 @@ export interface GpuFunctionLayout {
   inferenceEntry: string;
   inferenceExecArgv: string[];
   assetsDir: string;
+  /** gpu-function/package.json: its version names this software in the outputs' labels. */
+  packageJson: string;
 }
 
 export function gpuFunctionLayout(moduleUrl: string): GpuFunctionLayout {
@@ -22,6 +24,7 @@ export function gpuFunctionLayout(moduleUrl: string): GpuFunctionLayout {
     // Built code carries source maps, so stack traces in logs name the TypeScript lines.
     inferenceExecArgv: built ? ["--enable-source-maps"] : ["--import", "tsx"],
     assetsDir: fileURLToPath(new URL("assets/", packageRoot)),
+    packageJson: fileURLToPath(new URL("package.json", packageRoot)),
   };
 }
 

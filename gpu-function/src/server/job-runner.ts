@@ -326,6 +326,7 @@ export class JobRunner {
         faces: m.faces,
         chosen_face: m.chosenFace,
         timings: { run_ms: Date.now() - job.acceptedAt, stages_ms: m.stagesMs },
+        provenance: m.provenance,
       });
       this.done(job, "succeeded", m.stagesMs);
     } else if (m.type === "canceled") {

@@ -1,5 +1,5 @@
 import type { FaceDetection, JobError } from "@ecomid/shared/api";
-import type { GpuJobSpec } from "@ecomid/shared/protocol";
+import type { GpuJobSpec, GpuProvenanceReport } from "@ecomid/shared/protocol";
 import type { ControlImageBytes } from "../pipelines/control-inputs.js";
 
 /** Messages between the HTTP process and the inference child (IPC with structured clone). */
@@ -40,6 +40,7 @@ export type FromWorker =
   | {
       type: "result";
       jobId: string;
+      provenance: GpuProvenanceReport;
       outputs: PipelineOutput[];
       intermediates: Array<{ kind: string } & EncodedImage>;
       faces: FaceDetection[];

@@ -17,7 +17,14 @@ export async function warmUp(pipeline: EcomidPipeline, bundle: ModelBundle): Pro
   await pipeline.run({
     spec: localJobSpec(
       { bytes: face.byteLength, contentType: "image/jpeg" },
-      { width: size, height: size, output_format: "webp", output_quality: 50 },
+      {
+        width: size,
+        height: size,
+        output_format: "webp",
+        output_quality: 50,
+        // Labelled as a customer job would be, so the first one does not pay for the first signature either.
+        provenance: { embed: pipeline.signs ? "c2pa+iptc" : "iptc", include_prompt: false },
+      },
     ),
     references: [new Uint8Array(face)],
     keypointImage: null,

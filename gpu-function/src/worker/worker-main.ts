@@ -5,10 +5,13 @@
  */
 import { EcomidPipeline } from "../pipelines/ecomid.js";
 import { JobCanceled, toJobError } from "../pipelines/job-failure.js";
+import type { OutputLabelling } from "../pipelines/output-provenance.js";
+import { loadSigner, preloadC2pa } from "../provenance/index.js";
 import { ModelBundle } from "../runtime/bundle.js";
-import { readConfig } from "../runtime/config.js";
+import { readConfig, type ServiceConfig } from "../runtime/config.js";
 import { encodeImage } from "../runtime/image.js";
 import { boundLog, log } from "../runtime/log.js";
+import { SOFTWARE_AGENT } from "../runtime/version.js";
 import type { FromWorker, ToWorker } from "./messages.js";
 import { warmUp } from "./warm-up.js";
 
@@ -16,6 +19,25 @@ const send = (m: FromWorker) => process.send?.(m);
 const canceled = new Set<string>();
 let pipeline: EcomidPipeline | null = null;
 let queue: Promise<void> = Promise.resolve();
+
+/**
+ * The operator's signer, checked (the key is the certificate's and fits the algorithm) before the bundle loads, and
+ * the C2PA WebAssembly module compiled now rather than during the first job.
+ */
+function outputLabelling(config: ServiceConfig): OutputLabelling {
+  if (!config.c2pa) {
+    log("warn", "no C2PA certificate configured: jobs asking for provenance c2pa+iptc will fail with provenance_unavailable");
+    return { signer: null, developmentCertificate: false, softwareAgent: SOFTWARE_AGENT };
+  }
+  const signer = loadSigner(config.c2pa);
+  preloadC2pa();
+  log("info", "C2PA signer loaded", {
+    subject: signer.subject,
+    alg: signer.alg,
+    development_certificate: config.c2pa.developmentCertificate,
+  });
+  return { signer, developmentCertificate: config.c2pa.developmentCertificate, softwareAgent: SOFTWARE_AGENT };
+}
 
 async function load(): Promise<void> {
   const config = readConfig();
@@ -26,7 +48,7 @@ async function load(): Promise<void> {
       { provider: config.provider, graphsInMemory: config.graphsInMemory, log },
       { skipHashes: config.skipHashes },
     );
-    pipeline = await EcomidPipeline.load(bundle);
+    pipeline = await EcomidPipeline.load(bundle, { labelling: outputLabelling(config) });
     const loadMs = Math.round(performance.now() - t0);
     const t1 = performance.now();
     await warmUp(pipeline, bundle);
@@ -64,6 +86,7 @@ async function run(m: Extract<ToWorker, { type: "run" }>): Promise<void> {
   try {
     const result = await pipeline.run(
       {
+        jobId: m.jobId,
         spec: m.spec,
         references: m.references,
         keypointImage: m.keypointImage,
@@ -86,6 +109,7 @@ async function run(m: Extract<ToWorker, { type: "run" }>): Promise<void> {
     send({
       type: "result",
       jobId: m.jobId,
+      provenance: result.provenance,
       outputs: result.outputs.map(({ rgb: _rgb, ...o }) => o),
       intermediates: result.intermediates,
       faces: result.faces,

@@ -109,6 +109,8 @@ export class EdgePeer {
         num_outputs: 1,
         output_format: "webp",
         output_quality: 80,
+        // The XMP label needs no certificate, which these service tests do not configure.
+        provenance: { embed: "iptc", include_prompt: false },
         ...overrides,
       },
       outputs: [{ index: 0, put_url: `${this.base}/out/${id}/0`, content_type: "image/webp", max_bytes: 1e7 }],

@@ -56,6 +56,8 @@ export const ERROR_ADVICE: Record<ErrorCode, string> = {
     "The inpaint mask marks no pixel to generate (white, or transparent with mask_from alpha, is generated); paint the area to fill, or leave inpaint out.",
   mask_full:
     "The inpaint mask marks every pixel to generate, so nothing of the product is kept; leave the product black (or opaque with mask_from alpha) in the mask.",
+  provenance_unavailable:
+    'This deployment has no C2PA signing certificate, so it cannot sign Content Credentials; ask "provenance": {"embed": "iptc"} for the IPTC label alone, or ask the operator to configure a certificate.',
   pose_face_not_detected: "No face was found in the pose image; use another pose image, or give the keypoints as points instead.",
   deadline_exceeded: "The job did not finish before its deadline; allow more deadline_seconds, or try when the service is less busy.",
   worker_lost: "The GPU worker stopped responding on every attempt; try again, and report it with the job id if it persists.",

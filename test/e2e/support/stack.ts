@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createLocalKey } from "../../../scripts/keys.js";
+import { developmentC2pa, writeDevelopmentC2pa } from "../../../scripts/lib/development-c2pa.js";
 import { applyLocalMigrations, WRANGLER_OFFLINE_ENV } from "../../../scripts/lib/local-d1.js";
 import { freePort, waitForHealthy } from "./net.js";
 import { startGroup, stopAll, type Started } from "./processes.js";
@@ -20,6 +21,8 @@ export interface StackInfo {
   leaseSeconds: number;
   /** More GPU functions serving the same model, each a pool of its own (StackOptions.extraGpuPools). */
   extraGpus: ExtraGpu[];
+  /** The throwaway development CA the GPU functions' C2PA certificate chains to (PEM): a reader's trust anchor. */
+  c2paTrustAnchorPem: string;
 }
 
 /** A second (third, ...) GPU-function pool: its process is named `name` (log file, PID file). */
@@ -38,9 +41,13 @@ const GPU_NAME = "gpu-function";
 const GPU_READY_TIMEOUT_MS = 150_000;
 const EDGE_READY_TIMEOUT_MS = 90_000;
 
+/** Where the stack keeps its throwaway C2PA certificate: made once by startStack, used by every GPU function it starts. */
+const c2paDir = (stateDir: string) => join(stateDir, "development-c2pa");
+
 /**
  * Starts a GPU-function process (its own process group) on `port`; resolves once its
  * model is loaded. `name` names its log and PID files (the stack's main one by default).
+ * It signs Content Credentials with the stack's development certificate, as `npm start`'s GPU function does.
  */
 export async function startGpuFunction(
   stateDir: string,
@@ -61,6 +68,7 @@ export async function startGpuFunction(
       EXECUTION_PROVIDER: "cpu",
       GPU_DISPATCH_TOKEN: dispatchToken,
       HEARTBEAT_SECONDS: String(HEARTBEAT_SECONDS),
+      ...developmentC2pa(c2paDir(stateDir)).env,
       ...extraEnv,
     },
     ROOT,
@@ -120,6 +128,7 @@ export async function startStack(options: StackOptions = {}): Promise<StackInfo>
     const [edgePort, inspectorPort, gpuPort] = [await freePort(), await freePort(), await freePort()];
     const dispatchToken = randomBytes(24).toString("hex");
     const signing = randomBytes(32).toString("hex");
+    const c2pa = writeDevelopmentC2pa(c2paDir(stateDir));
     // The GPU function loads its model (the slow part) while the database is prepared.
     const extraGpus: ExtraGpu[] = [];
     for (let i = 1; i <= (options.extraGpuPools ?? 0); i++) {
@@ -156,6 +165,7 @@ export async function startStack(options: StackOptions = {}): Promise<StackInfo>
       edgePid: edge.pid,
       leaseSeconds: LEASE_SECONDS,
       extraGpus,
+      c2paTrustAnchorPem: readFileSync(c2pa.caFile, "utf8"),
     };
   } catch (e) {
     await stopStack(stateDir);
