@@ -63,6 +63,41 @@ export const ResolvedSoftedge = z
 export type ResolvedSoftedge = z.infer<typeof ResolvedSoftedge>;
 
 /**
+ * What the job asked to have embedded in its outputs (issue 15), defaults applied by the edge: "c2pa+iptc" is XMP
+ * with the IPTC digital source type plus a signed C2PA manifest, "iptc" the XMP alone, "none" nothing.
+ * The prompt goes into XMP only with include_prompt.
+ */
+export const GpuProvenanceRequest = z
+  .object({ embed: z.enum(["c2pa+iptc", "iptc", "none"]), include_prompt: z.boolean() })
+  .meta({ id: "GpuProvenanceRequest" });
+export type GpuProvenanceRequest = z.infer<typeof GpuProvenanceRequest>;
+export const DEFAULT_GPU_PROVENANCE: GpuProvenanceRequest = { embed: "c2pa+iptc", include_prompt: false };
+
+/** The IPTC digital source types an output is labelled with (IPTC NewsCodes, digitalsourcetype). */
+export const PROVENANCE_DIGITAL_SOURCE_TYPES = [
+  "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia",
+  "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia",
+] as const;
+
+/** What the GPU embedded in every output of a succeeded job (all outputs are labelled alike). */
+export const GpuProvenanceReport = z
+  .object({
+    embedded: z.enum(["c2pa+iptc", "iptc", "none"]),
+    digital_source_type: z.enum(PROVENANCE_DIGITAL_SOURCE_TYPES),
+    c2pa: z
+      .object({
+        signer: z.string().describe("the signing certificate's subject common name"),
+        alg: z.enum(["es256", "ps256"]),
+        action: z.enum(["c2pa.created", "c2pa.edited"]),
+        development_certificate: z.boolean(),
+      })
+      .nullable(),
+    prompt_included: z.boolean(),
+  })
+  .meta({ id: "GpuProvenanceReport" });
+export type GpuProvenanceReport = z.infer<typeof GpuProvenanceReport>;
+
+/**
  * The job's parameters as the API validated them, with its images resolved to signed URLs,
  * the seed fixed and the output size resolved (an inpaint job without a size gets its
  * image's, rounded: shared/src/api/output-size.ts).
@@ -82,6 +117,8 @@ export const GpuJobSpec = JobInputFields.omit({
   height: z.number().int().min(1),
   inpaint: ResolvedInpaint.optional(),
   softedge: ResolvedSoftedge.optional(),
+  /** Absent (an edge that predates issue 15): DEFAULT_GPU_PROVENANCE, which the GPU function applies. */
+  provenance: GpuProvenanceRequest.optional(),
 });
 export type GpuJobSpec = z.infer<typeof GpuJobSpec>;
 
@@ -147,6 +184,7 @@ export const GpuCallback = z
       faces: z.array(FaceDetection),
       chosen_face: z.number().int(),
       timings: Timings,
+      provenance: GpuProvenanceReport.optional(),
     }),
     // A job its inputs doom (face_not_detected; mask_empty and mask_full, known only once the
     // mask is decoded, binarised and grown) fails here with retryable false, never as a dispatch refusal.
