@@ -187,3 +187,28 @@ describe("/v1/models", () => {
     for (const m of models) expect(m.provenance, m.id).toEqual({ default: "c2pa+iptc", embeds: ["c2pa+iptc", "iptc", "none"] });
   });
 });
+
+describe("the OpenAPI document", () => {
+  it("says what each mode embeds, what a job reports, and who may ask for none", async () => {
+    const doc = (await (await api("/v1/openapi.json", null)).json()) as Json;
+    const schemas = doc.components.schemas;
+    const modes = schemas.ProvenanceEmbed;
+    expect(modes.enum).toEqual(["c2pa+iptc", "iptc", "none"]);
+    for (const said of [
+      "IPTC digital source type",
+      "bundle id",
+      "job id",
+      "c2pa.created",
+      "c2pa.edited",
+      "signed",
+      "include_prompt",
+      "provenance:none",
+    ])
+      expect(modes.description, said).toContain(said);
+    expect(schemas.Scope.enum).toContain("provenance:none");
+    expect(schemas.Job.required).toContain("provenance");
+    expect(Object.keys(schemas.JobProvenance.properties)).toEqual(["embedded", "digital_source_type", "c2pa", "prompt_included"]);
+    expect(schemas.Model.required).toContain("provenance");
+    expect(doc.paths["/v1/jobs"].post.responses["403"].description).toContain("provenance:none");
+  });
+});
