@@ -68,13 +68,6 @@ export const JobProvenance = z
   });
 export type JobProvenance = z.infer<typeof JobProvenance>;
 
-/** The digital source type a job's outputs get: real pixels kept make a composite. */
-export function digitalSourceTypeFor(input: { inpaint?: { keep_unmasked: boolean } | undefined }): z.infer<typeof DigitalSourceType> {
-  return input.inpaint?.keep_unmasked
-    ? DIGITAL_SOURCE_TYPES.compositeWithTrainedAlgorithmicMedia
-    : DIGITAL_SOURCE_TYPES.trainedAlgorithmicMedia;
-}
-
 /** Offered by every model: /v1/models says so. */
 export const ModelProvenance = z
   .object({
