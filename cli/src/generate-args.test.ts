@@ -223,6 +223,19 @@ describe("generate options", () => {
     expect(() => plan(...args)).toThrow(message);
   });
 
+  it("asks for the labels given, leaving the rest to the API's defaults, which the shared schema fills in", () => {
+    const none = plan("-i", "a.jpg", "-p", "x");
+    expect(none.request.input.provenance).toBeUndefined();
+    expect(CreateJobRequest.parse(none.request).input.provenance).toEqual({ embed: "c2pa+iptc", include_prompt: false });
+    const iptc = plan("-i", "a.jpg", "-p", "x", "--provenance", "iptc");
+    expect(iptc.request.input.provenance).toEqual({ embed: "iptc" });
+    const prompt = plan("-i", "a.jpg", "-p", "x", "--include-prompt");
+    expect(CreateJobRequest.parse(prompt.request).input.provenance).toEqual({ embed: "c2pa+iptc", include_prompt: true });
+    const both = plan("-i", "a.jpg", "-p", "x", "--provenance", "none", "--include-prompt");
+    expect(both.request.input.provenance).toEqual({ embed: "none", include_prompt: true });
+    expect(() => plan("-i", "a.jpg", "-p", "x", "--provenance", "c2pa")).toThrow(/--provenance must be one of c2pa\+iptc, iptc, none/);
+  });
+
   it("parses keypoints and names the bad pair", () => {
     expect(parseKeypoints("1,2;3,4;5,6;7,8;9,10;")).toHaveLength(5);
     expect(() => parseKeypoints("1,2;3,4")).toThrow(/needs 5 points.*got 2/);

@@ -1,5 +1,5 @@
 import type { ParseArgsConfig } from "node:util";
-import { EdgeDetector, Intermediate } from "@ecomid/shared/api";
+import { EdgeDetector, Intermediate, ProvenanceEmbed } from "@ecomid/shared/api";
 import type { CreateJobParams } from "@ecomid/shared/sdk";
 import { UsageError } from "./exit-codes.js";
 
@@ -40,6 +40,8 @@ export const generateOptions = {
   "edge-map": { type: "string" },
   "softedge-detector": { type: "string" },
   "softedge-strength": { type: "string" },
+  provenance: { type: "string" },
+  "include-prompt": { type: "boolean" },
   model: { type: "string" },
   webhook: { type: "string" },
   "webhook-events": { type: "string" },
@@ -122,6 +124,8 @@ export function planGenerate(values: Values): GeneratePlan {
   if (inpaint) input.inpaint = inpaint;
   const softedge = softedgeOf(values, ref);
   if (softedge) input.softedge = softedge;
+  const provenance = provenanceOf(values);
+  if (provenance) input.provenance = provenance;
 
   const request: CreateJobParams = { input };
   if (values.model !== undefined) request.model = values.model;
@@ -198,6 +202,14 @@ function softedgeOf(values: Values, ref: RefOf): Input["softedge"] {
   if (detector !== undefined) softedge.detector = detector;
   if (strength !== undefined) softedge.strength = strength;
   return softedge;
+}
+
+/** --provenance and --include-prompt; either alone leaves the other to the API's default (c2pa+iptc, no prompt). */
+function provenanceOf(values: Values): Input["provenance"] {
+  const embed = oneOf("provenance", values.provenance, ProvenanceEmbed.options);
+  const includePrompt = values["include-prompt"] === true;
+  if (embed === undefined && !includePrompt) return undefined;
+  return { ...(embed !== undefined ? { embed } : {}), ...(includePrompt ? { include_prompt: true } : {}) };
 }
 
 /** "x,y;x,y;..." in output pixels: left eye, right eye, nose, left and right mouth corners. */

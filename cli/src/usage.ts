@@ -5,7 +5,7 @@ usage:
   ecomid jobs list [--status S] [--limit N] [--all] [--updated-after ISO]
   ecomid jobs get|cancel|delete <job_id>
   ecomid jobs wait <job_id> [--out DIR] [--timeout SECONDS]
-  ecomid keys create --owner ID [--scopes jobs:read,jobs:write,admin] [--name N] [--local]
+  ecomid keys create --owner ID [--scopes jobs:read,jobs:write,admin,provenance:none] [--name N] [--local]
   ecomid keys list [--owner ID] [--local]
   ecomid keys revoke <key_id> [--local]
 
@@ -26,6 +26,9 @@ generate options (left out: the model's defaults, GET /v1/models):
     --grow PX   --feather PX   --inpaint-strength N   --keep-unmasked | --no-keep-unmasked
   --softedge-image PATH    follow this photo's soft edges [--softedge-detector pidinet|hed]
   --edge-map PATH          follow this edge map as is    --softedge-strength N
+  --provenance c2pa+iptc|iptc|none   labels on each output (default c2pa+iptc: signed Content
+                           Credentials and IPTC XMP; none needs a key with the provenance:none scope)
+  --include-prompt         also write the prompt into the XMP
   --model ID (or ECOMID_MODEL; on a local stack the tiny fixture model)
   --webhook URL [--webhook-events job.succeeded,...]   --metadata k=v (repeat)
   --deadline SECONDS       --retention SECONDS       --idempotency-key KEY

@@ -6,7 +6,7 @@ import type { AppBindings } from "../../edge/src/env.js";
 export const testEnv = env as unknown as AppBindings;
 import { vi } from "vitest";
 import type { Scope } from "@ecomid/shared/api";
-import type { GpuCallback, GpuJobRequest } from "@ecomid/shared/protocol";
+import { DEFAULT_GPU_PROVENANCE, type GpuCallback, type GpuJobRequest, type GpuProvenanceReport } from "@ecomid/shared/protocol";
 import { signCallback } from "@ecomid/shared/protocol";
 import { newKeyRecord } from "../../edge/src/lib/api-keys.js";
 import { ensureOwner } from "../../edge/src/webhooks/owners.js";
@@ -174,8 +174,38 @@ export const SAMPLE_FACES: Extract<GpuCallback, { type: "succeeded" }>["faces"] 
   },
 ];
 
-/** Uploads every output through its signed PUT URL and reports success. */
-export async function completeJob(request: GpuJobRequest): Promise<Response> {
+/**
+ * What a GPU function following issue 15's contract reports for `request`: the labels it asked
+ * for, a composite for an inpaint job that keeps real pixels, a C2PA claim only with c2pa+iptc.
+ */
+export function reportedProvenance(request: GpuJobRequest): GpuProvenanceReport {
+  const asked = request.spec.provenance ?? DEFAULT_GPU_PROVENANCE;
+  const composite = request.spec.inpaint?.keep_unmasked === true;
+  return {
+    embedded: asked.embed,
+    digital_source_type: `http://cv.iptc.org/newscodes/digitalsourcetype/${composite ? "compositeWithTrainedAlgorithmicMedia" : "trainedAlgorithmicMedia"}`,
+    c2pa:
+      asked.embed === "c2pa+iptc"
+        ? {
+            signer: "EcomID test operator",
+            alg: "es256",
+            action: composite ? "c2pa.edited" : "c2pa.created",
+            development_certificate: true,
+          }
+        : null,
+    prompt_included: asked.include_prompt && asked.embed !== "none",
+  };
+}
+
+/**
+ * Uploads every output through its signed PUT URL and reports success, with the provenance
+ * the request asked for (reportedProvenance), a given one, or none (null: a GPU function
+ * from before issue 15).
+ */
+export async function completeJob(
+  request: GpuJobRequest,
+  provenance: GpuProvenanceReport | null = reportedProvenance(request),
+): Promise<Response> {
   const outputs = [];
   for (const o of request.outputs) {
     const bytes = webpOf(64, 64);
@@ -201,6 +231,7 @@ export async function completeJob(request: GpuJobRequest): Promise<Response> {
     faces: SAMPLE_FACES,
     chosen_face: 0,
     timings: { run_ms: 1234, stages_ms: { denoise: 1000 } },
+    ...(provenance ? { provenance } : {}),
   });
 }
 

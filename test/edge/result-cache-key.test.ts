@@ -69,6 +69,10 @@ describe("the result cache key", () => {
       ["an inpaint intermediate", { ...base, input: input({ return_intermediates: ["inpaint_mask"] }) }],
       ["an output size", { ...base, input: input({ width: 192 }) }],
       ["the reference's keypoints rather than the inpaint image's face", { ...base, input: input({ keypoints: { type: "reference" } }) }],
+      // Issue 15: the same pixels labelled otherwise are other bytes, and a prompt-free output must never serve one with it.
+      ["only the IPTC label", { ...base, input: input({ provenance: { embed: "iptc" } }) }],
+      ["no label", { ...base, input: input({ provenance: { embed: "none" } }) }],
+      ["the prompt included", { ...base, input: input({ provenance: { include_prompt: true } }) }],
     ];
     const baseKey = await resultCacheKey(base);
     const keys = new Map<string, string>([[baseKey, "the base job"]]);
@@ -87,7 +91,7 @@ describe("the result cache key", () => {
     expect(await resultCacheKey({ ...base, input: asUploads })).toBe(await resultCacheKey(base));
   });
 
-  it("is what it was before issue 14 for a job without its inputs, so earlier results still serve", async () => {
+  it("is what it was before issue 14 for a job without its inputs, its parameters now with the provenance request", async () => {
     const plain = {
       ...base,
       input: input({ inpaint: undefined, softedge: undefined }),
@@ -99,5 +103,18 @@ describe("the result cache key", () => {
       canonicalJson({ owner: "o", bundle: base.bundle, params, seed: 7, references: [image(1).sha256], keypoint_image: null }),
     );
     expect(await resultCacheKey(plain)).toBe(before);
+  });
+
+  it("is not what it was before issue 15: outputs cached unlabelled never serve a job that asks for labels", async () => {
+    const plain = {
+      ...base,
+      input: input({ inpaint: undefined, softedge: undefined }),
+      images: { reference: [image(1)], keypoint_image: null },
+    };
+    const { reference_images: _refs, provenance: _asked, ...params } = plain.input;
+    const unlabelled = await sha256Hex(
+      canonicalJson({ owner: "o", bundle: base.bundle, params, seed: 7, references: [image(1).sha256], keypoint_image: null }),
+    );
+    expect(await resultCacheKey(plain)).not.toBe(unlabelled);
   });
 });

@@ -1,4 +1,4 @@
-import type { Model } from "@ecomid/shared/api";
+import { MODEL_PROVENANCE, type Model } from "@ecomid/shared/api";
 
 const ALL_SAMPLERS: Model["limits"]["samplers"] = ["euler", "euler_ancestral", "dpmpp_2m_karras", "dpm_2_karras", "dpm_solver_trailing"];
 /** The bundles' tokenizer (manifest `tokenizer.max_length`, 77) less its start and end tokens. */
@@ -70,6 +70,7 @@ const MODEL_CATALOG_FULL_SIZE: Model = {
     samplers: ALL_SAMPLERS,
   },
   capabilities: ECOMXL_CAPABILITIES,
+  provenance: MODEL_PROVENANCE,
   licences: [
     "SDXL: CreativeML Open RAIL++-M",
     "EcomID IdentityNet: Apache-2.0",
@@ -128,6 +129,7 @@ export const MODEL_CATALOG: readonly Model[] = [
       samplers: ALL_SAMPLERS,
     },
     capabilities: ECOMXL_CAPABILITIES,
+    provenance: MODEL_PROVENANCE,
     licences: ["fixture with random weights: no licence restrictions"],
   },
 ];

@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { isTerminal, type JobEventType, type JobStatus, OUTPUT_CONTENT_TYPES } from "@ecomid/shared/api";
 import type { JobError } from "@ecomid/shared/api";
-import { GpuCallback, PROTOCOL_VERSION, type GpuCallbackAnswer, type GpuJobRequest } from "@ecomid/shared/protocol";
+import { DEFAULT_GPU_PROVENANCE, GpuCallback, PROTOCOL_VERSION, type GpuCallbackAnswer, type GpuJobRequest } from "@ecomid/shared/protocol";
 import { getConfig } from "../config/config.js";
 import type { AppBindings } from "../env.js";
 import { EXTENSION_BY_FORMAT, r2Keys, storedInputImages, type DispatchState, type StoredJob } from "../jobs/types.js";
@@ -183,6 +183,8 @@ export class JobObject extends DurableObject<AppBindings> {
         num_outputs: input.num_outputs,
         output_format: fmt,
         output_quality: input.output_quality,
+        // Jobs stored before provenance existed are labelled by the default.
+        provenance: input.provenance ?? DEFAULT_GPU_PROVENANCE,
         ...(await resolvedControlInputs(input, s.inputs, get)),
       },
       outputs: await Promise.all(
@@ -383,6 +385,7 @@ export class JobObject extends DurableObject<AppBindings> {
     s.intermediates = intermediates;
     s.core.faces = cb.faces;
     s.core.chosen_face = cb.chosen_face;
+    s.core.provenance = cb.provenance ?? null;
     if (s.core.status === "queued") await this.start();
     await this.finish("succeeded", null, cb.timings.stages_ms, cb.timings.run_ms);
     if (s.cache_key) await cacheResult(this.env, s.cache_key, s.core.id);

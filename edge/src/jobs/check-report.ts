@@ -20,6 +20,21 @@ export function successReportMismatch(job: StoredJob, report: SuccessReport): st
   const unasked = kinds.filter((k) => !asked.has(k));
   if (unasked.length) return `intermediates the job did not ask for: ${unasked.join(", ")}`;
   if (new Set(kinds).size !== kinds.length) return "an intermediate is reported twice";
+  return provenanceMismatch(job, report);
+}
+
+/**
+ * A reported label other than the one asked for is refused, so a job never says it is labelled
+ * when it is not. A report without provenance (a GPU function from before it) is let through: the job says null.
+ */
+function provenanceMismatch(job: StoredJob, report: SuccessReport): string | null {
+  const reported = report.provenance;
+  const asked = job.core.input.provenance;
+  if (!reported || !asked) return null;
+  if (reported.embedded !== asked.embed) return `provenance ${reported.embedded} reported; the job asked for ${asked.embed}`;
+  if ((reported.c2pa !== null) !== (reported.embedded === "c2pa+iptc"))
+    return "a C2PA claim is reported exactly when c2pa+iptc was embedded";
+  if (reported.prompt_included && !asked.include_prompt) return "the prompt was embedded though the job did not ask for it";
   return null;
 }
 

@@ -10,6 +10,7 @@ import {
   type Model,
   type ResolvedJobInput,
 } from "@ecomid/shared/api";
+import { checkProvenanceScope } from "./provenance-scope.js";
 import type { Config } from "../config/config.js";
 import type { AppBindings, AuthContext } from "../env.js";
 import { AppError } from "../errors.js";
@@ -100,6 +101,7 @@ export async function createJob({ env, config, auth, request, files, requestId }
   // One input for one job: intermediates once each (the GPU function returns each kind once), a photo's
   // edge detector named, the keypoints used when none were given.
   const asked = normalizedInput(request.input);
+  checkProvenanceScope(auth, asked.provenance);
   checkCapabilities(model, asked);
   // The size is known now unless it comes from the inpaint image, whose header is read below.
   const fallbackSize = { width: Number(model.defaults.width ?? 1024), height: Number(model.defaults.height ?? 1024) };
@@ -152,6 +154,7 @@ export async function createJob({ env, config, auth, request, files, requestId }
       faces: null,
       chosen_face: null,
       error: null,
+      provenance: null,
       metrics: { queue_ms: null, run_ms: null, total_ms: null },
       data_removed: false,
       retention_seconds: request.retention_seconds,
@@ -224,6 +227,8 @@ async function completeFromCache(env: AppBindings, stored: StoredJob): Promise<S
       cached: true,
       faces: earlier.core.faces,
       chosen_face: earlier.core.chosen_face,
+      // The same bytes, so the same labels (the cache key holds the provenance request).
+      provenance: earlier.core.provenance ?? null,
       started_at: now,
       completed_at: now,
       expires_at: new Date(Date.now() + stored.core.retention_seconds * 1000).toISOString(),

@@ -24,5 +24,6 @@ export async function presentJob(stored: StoredJob, env: AppBindings, config: Co
           return { kind, content_type, url, url_expires_at: new Date(expiresAt * 1000).toISOString() };
         }),
       );
-  return { ...stored.core, output, intermediates };
+  // Jobs stored before provenance existed say null: nothing is known of their labels.
+  return { ...stored.core, provenance: stored.core.provenance ?? null, output, intermediates };
 }

@@ -28,6 +28,8 @@ const listModels = createRoute({
   path: "/v1/models",
   operationId: "listModels",
   summary: "Models on offer and their parameter limits",
+  description:
+    "Each model's defaults, limits, capabilities, and the provenance labels its outputs can carry (`provenance`: every mode, c2pa+iptc by default).",
   responses: { 200: json(listOf(Model), "Models"), ...publicRefusals },
 });
 metaRoutes.openapi(listModels, (c) => c.json({ object: "list" as const, data: getConfig(c.env).models }, 200));

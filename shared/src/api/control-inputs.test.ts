@@ -86,6 +86,7 @@ function sdxlModel(): Parameters<typeof createJobRequestFor>[0][number] {
       samplers: ["euler"],
     },
     capabilities: { controlnets: ["identitynet", "inpaint", "softedge"], edge_detectors: ["pidinet", "hed"] },
+    provenance: { default: "c2pa+iptc", embeds: ["c2pa+iptc", "iptc", "none"] },
     licences: [],
   };
 }

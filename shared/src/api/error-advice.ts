@@ -18,7 +18,8 @@ export const ERROR_ADVICE: Record<ErrorCode, string> = {
   payload_too_large: `The request is too large: send smaller images (${imageLimits} each, ${API_LIMITS.maxReferenceImages} references at most).`,
   unauthorized:
     "The API key is missing or not valid; check that this API issued it and that it was copied whole (a local `npm start` writes one to .state/dev-key.txt).",
-  forbidden: "This key lacks the scope the call needs (jobs:read, jobs:write or admin); use a key created with that scope.",
+  forbidden:
+    "This key lacks the scope the call needs (jobs:read, jobs:write, admin, or provenance:none for unlabelled outputs); use a key created with that scope.",
   key_revoked: "This API key was revoked; use another key, or create a new one.",
   not_found: "No such job, upload or key for this API key; check the id (jobs of other owners are not visible).",
   method_not_allowed: "The API does not take this method on this path; check that the base URL points at an EcomID API.",

@@ -11,3 +11,4 @@ export * from "./pools.js";
 export * from "./error-advice.js";
 export * from "./capabilities.js";
 export * from "./output-size.js";
+export * from "./provenance.js";

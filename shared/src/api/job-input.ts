@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ALLOWED_IMAGE_TYPES, API_LIMITS as L } from "./limits.js";
 import type { Model } from "./models.js";
+import { DEFAULT_PROVENANCE_EMBED, ProvenanceRequest } from "./provenance.js";
 
 export const ImageContentType = z.enum(ALLOWED_IMAGE_TYPES).meta({ id: "ImageContentType" });
 
@@ -225,6 +226,7 @@ export const JobInputFields = z.object({
   return_intermediates: z.array(Intermediate).max(Intermediate.options.length).default([]),
   inpaint: InpaintInput.optional(),
   softedge: SoftedgeInput.optional(),
+  provenance: ProvenanceRequest.default({ embed: DEFAULT_PROVENANCE_EMBED, include_prompt: false }),
 });
 
 export interface SizeIssue {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { JobError } from "../errors.js";
 import { Metadata, ResolvedJobInput, WebhookSubscription } from "./job-input.js";
+import { JobProvenance } from "./provenance.js";
 
 export const JobStatus = z
   .enum(["queued", "running", "succeeded", "failed", "canceled", "aborted"])
@@ -74,6 +75,9 @@ export const Job = z
     output: z.array(JobOutput),
     intermediates: z.array(JobIntermediate),
     error: JobError.nullable(),
+    provenance: JobProvenance.nullable().describe(
+      "what every output carries, as the GPU function reported it; null until the job succeeds, and on a job run by a GPU function too old to report it",
+    ),
     metrics: JobMetrics,
     data_removed: z.boolean().describe("true once inputs and outputs were purged at the end of retention"),
     retention_seconds: z.number().int(),

@@ -1,6 +1,9 @@
 import { z } from "zod";
 
-export const Scope = z.enum(["jobs:read", "jobs:write", "admin"]).meta({ id: "Scope" });
+export const Scope = z.enum(["jobs:read", "jobs:write", "admin", "provenance:none"]).meta({
+  id: "Scope",
+  description: 'provenance:none lets a key ask for unlabelled outputs (provenance.embed "none"); admin implies every scope',
+});
 export type Scope = z.infer<typeof Scope>;
 
 export const CreateKeyRequest = z

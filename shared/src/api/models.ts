@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ControlNetName, EdgeDetector, Sampler } from "./job-input.js";
+import { ModelProvenance } from "./provenance.js";
 
 export const ModelLimits = z
   .object({
@@ -44,6 +45,7 @@ export const Model = z
     defaults: z.record(z.string(), z.unknown()),
     limits: ModelLimits,
     capabilities: ModelCapabilities,
+    provenance: ModelProvenance,
     licences: z.array(z.string()),
   })
   .meta({ id: "Model" });

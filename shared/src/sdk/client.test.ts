@@ -122,6 +122,7 @@ describe("EcomidClient requests", () => {
         max_prompt_tokens: 75,
         samplers: ["euler"],
       },
+      provenance: { default: "c2pa+iptc", embeds: ["c2pa+iptc", "iptc", "none"] },
       licences: [],
     };
     const { client } = await setup((req, res) =>
