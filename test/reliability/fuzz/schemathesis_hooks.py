@@ -10,7 +10,8 @@ What schemathesis generates is sent as generated, except:
   which the API checks with its own code: a prompt fits the model's CLIP window
   (75 tokens; at most 75 UTF-8 bytes always do), keypoints lie inside the image (an inpaint
   job gets an explicit size: its default is the image's), a mask is not taken from the
-  alpha of the peer's photo (it has none), and an
+  alpha of the peer's photo (it has none), outputs stay labelled (embed "none" needs a
+  scope the fuzzer's key lacks), and an
   Idempotency-Key was not used before with another body (so each gets a fresh prefix).
 - A revocation of one of the fuzzer's own keys revokes a sacrificial key instead: the
   fuzzer must not lock itself out (FUZZ_PROTECTED_KEY_IDS, FUZZ_SACRIFICIAL_KEY_ID).
@@ -103,6 +104,10 @@ def _keep_stated_rules(job):
     for field in ("prompt", "negative_prompt"):
         if isinstance(inp.get(field), str) and len(inp[field].encode("utf-8")) > MAX_PROMPT_BYTES:
             inp[field] = _fit_prompt(inp[field])
+    provenance = inp.get("provenance")
+    if isinstance(provenance, dict) and provenance.get("embed") == "none":
+        # Only keys with the provenance:none scope may leave outputs unlabelled; the fuzzer's key has not got it.
+        provenance["embed"] = "iptc"
     inpaint = inp.get("inpaint")
     if isinstance(inpaint, dict):
         # The size defaults to the inpaint image's (the peer's photo, rounded): stated here so keypoints can be
