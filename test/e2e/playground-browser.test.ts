@@ -31,6 +31,10 @@ describe("playground", () => {
     await expect.poll(() => result.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(64);
     await expect.poll(() => page.textContent("#status")).toMatch(/Done in/);
     expect(await page.textContent("#results")).toMatch(/identity similarity|no face found/);
+    // The Content Credentials badge: the outputs are labelled AI-generated and signed, here with the stack's development certificate.
+    expect(await page.textContent("#content-credentials")).toMatch(
+      /^Content Credentials: AI-generated · C2PA manifest \(c2pa\.created\) signed by .+ with a development certificate, not a trusted one\.$/,
+    );
     const [download] = await Promise.all([page.waitForEvent("download"), page.click("#results a[download]")]);
     expect(download.suggestedFilename()).toMatch(/^job_[0-9a-z]+-0\.webp$/);
     // The detected face is drawn over the reference.

@@ -183,6 +183,27 @@ ${CONTROLS_SCRIPT}
       results.append(fig);
     }
     if (inpainted) outlineKept(job, frames).catch((e) => showError("The kept region could not be outlined: " + e.message));
+    showProvenance(job.provenance);
+  }
+
+  // What the outputs carry, as the GPU function reported embedding it: the C2PA manifest's signer and action and
+  // the IPTC digital source type (readers such as the C2PA reference reader show the same from the file).
+  function showProvenance(p) {
+    const badge = document.createElement("p");
+    badge.id = "content-credentials";
+    badge.className = "badge";
+    if (!p || p.embedded === "none") {
+      badge.textContent = "No Content Credentials: these outputs carry no provenance labels.";
+    } else {
+      const source = p.digital_source_type.endsWith("compositeWithTrainedAlgorithmicMedia")
+        ? "AI-generated around real pixels kept from your photo"
+        : "AI-generated";
+      const signed = p.c2pa
+        ? "C2PA manifest (" + p.c2pa.action + ") signed by " + p.c2pa.signer + (p.c2pa.development_certificate ? " with a development certificate, not a trusted one" : "")
+        : "no C2PA manifest: IPTC/XMP labels only";
+      badge.textContent = "Content Credentials: " + source + " · " + signed + (p.prompt_included ? " · prompt included" : "") + ".";
+    }
+    results.append(badge);
   }
 })();
 `;

@@ -18,6 +18,7 @@ figure{margin:0;background:#fff;border:1px solid #ccc;border-radius:8px;padding:
 figure img{display:block;width:256px;height:256px;object-fit:contain;image-rendering:pixelated}
 [hidden]{display:none!important}
 figcaption{max-width:256px}
+.badge{flex-basis:100%;margin:0;padding:.4rem .7rem;border:1px solid #15803d;border-radius:6px;background:#f0fdf4;color:#14532d}
 label.inline{display:inline-block;margin-right:1rem}
 button.secondary{background:#e5e7eb;color:#1d1d1b;padding:.3rem .9rem;margin-top:.4rem}
 #mask-canvas,#edge-preview{display:block;width:320px;max-width:100%;margin-top:.5rem;image-rendering:pixelated;touch-action:none;cursor:crosshair;border:1px solid #ccc}
