@@ -2,6 +2,7 @@ import { z } from "zod";
 import { FaceDetection, Progress } from "../api/job.js";
 import { JobError } from "../errors.js";
 import { EdgeDetector, JobInputFields } from "../api/job-input.js";
+import { DEFAULT_PROVENANCE_EMBED, JobProvenance, ProvenanceRequest } from "../api/provenance.js";
 
 /**
  * The edge <-> GPU-function protocol, version 1.
@@ -63,39 +64,17 @@ export const ResolvedSoftedge = z
 export type ResolvedSoftedge = z.infer<typeof ResolvedSoftedge>;
 
 /**
- * What the job asked to have embedded in its outputs (issue 15), defaults applied by the edge: "c2pa+iptc" is XMP
- * with the IPTC digital source type plus a signed C2PA manifest, "iptc" the XMP alone, "none" nothing.
- * The prompt goes into XMP only with include_prompt.
+ * What the job asked to have embedded in its outputs (issue 15), defaults applied by the edge: the API's own
+ * schema (one concept): "c2pa+iptc" is XMP with the IPTC digital source type plus a signed C2PA manifest, "iptc"
+ * the XMP alone, "none" nothing; the prompt goes into XMP only with include_prompt.
  */
-export const GpuProvenanceRequest = z
-  .object({ embed: z.enum(["c2pa+iptc", "iptc", "none"]), include_prompt: z.boolean() })
-  .meta({ id: "GpuProvenanceRequest" });
-export type GpuProvenanceRequest = z.infer<typeof GpuProvenanceRequest>;
-export const DEFAULT_GPU_PROVENANCE: GpuProvenanceRequest = { embed: "c2pa+iptc", include_prompt: false };
+export const GpuProvenanceRequest = ProvenanceRequest;
+export type GpuProvenanceRequest = ProvenanceRequest;
+export const DEFAULT_GPU_PROVENANCE: GpuProvenanceRequest = { embed: DEFAULT_PROVENANCE_EMBED, include_prompt: false };
 
-/** The IPTC digital source types an output is labelled with (IPTC NewsCodes, digitalsourcetype). */
-export const PROVENANCE_DIGITAL_SOURCE_TYPES = [
-  "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia",
-  "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia",
-] as const;
-
-/** What the GPU embedded in every output of a succeeded job (all outputs are labelled alike). */
-export const GpuProvenanceReport = z
-  .object({
-    embedded: z.enum(["c2pa+iptc", "iptc", "none"]),
-    digital_source_type: z.enum(PROVENANCE_DIGITAL_SOURCE_TYPES),
-    c2pa: z
-      .object({
-        signer: z.string().describe("the signing certificate's subject common name"),
-        alg: z.enum(["es256", "ps256"]),
-        action: z.enum(["c2pa.created", "c2pa.edited"]),
-        development_certificate: z.boolean(),
-      })
-      .nullable(),
-    prompt_included: z.boolean(),
-  })
-  .meta({ id: "GpuProvenanceReport" });
-export type GpuProvenanceReport = z.infer<typeof GpuProvenanceReport>;
+/** What the GPU embedded in every output of a succeeded job (all outputs are labelled alike): the job's `provenance`. */
+export const GpuProvenanceReport = JobProvenance;
+export type GpuProvenanceReport = JobProvenance;
 
 /**
  * The job's parameters as the API validated them, with its images resolved to signed URLs,
