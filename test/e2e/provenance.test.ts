@@ -5,8 +5,7 @@ import { api, createJob, image, stack, tinyJob, waitForStatus } from "./support/
 /**
  * Issue 15 from the outside: an output of the local stack, downloaded as a customer downloads it (the job's signed
  * URL, no key), carries Content Credentials signed with the stack's throwaway development certificate and the IPTC
- * digital source type, read by the C2PA reference reader and exiftool. Only the bytes are checked here: what the
- * job object says about them is the edge's part.
+ * digital source type, read by the C2PA reference reader and exiftool; and the job says what its outputs carry.
  */
 describe("an output from the local stack", () => {
   it("is labelled AI-generated: a C2PA manifest Valid, Trusted under the development CA, and the IPTC type in XMP", async () => {
@@ -37,5 +36,13 @@ describe("an output from the local stack", () => {
     const xmp = readXmpWithExiftool(bytes, "webp");
     expect(xmp["XMP-iptcExt:DigitalSourceType"]).toBe("http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia");
     expect(xmp["XMP-ecomid:JobId"]).toBe(created.id);
+
+    // What the job object (and so its webhooks) says was embedded matches what the readers found.
+    expect(job.provenance).toMatchObject({
+      embedded: "c2pa+iptc",
+      digital_source_type: "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia",
+      c2pa: { action: "c2pa.created", development_certificate: true },
+      prompt_included: false,
+    });
   });
 });
