@@ -32,6 +32,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                       help="optional EcomXL Inpaint ControlNet folder (alimama-creative/EcomXL_controlnet_inpaint)")
     real.add_argument("--softedge-controlnet", type=Path,
                       help="optional EcomXL Softedge ControlNet folder (alimama-creative/EcomXL_controlnet_softedge)")
+    real.add_argument("--pidinet", type=Path,
+                      help="optional soft-edge detector: lllyasviel/Annotators table5_pidinet.pth (research licence)")
+    real.add_argument("--hed", type=Path, help="optional soft-edge detector: lllyasviel/Annotators ControlNetHED.pth")
     real.add_argument("--vae", type=Path, help="optional fp16-fix VAE (diffusers folder or .safetensors)")
     real.add_argument("--precision", choices=("fp16", "fp32"), default="fp16",
                       help="fp16 (with fp32 islands where fp16 loses the result) for the denoisers, text towers, ID encoder, Resampler")

@@ -23,9 +23,22 @@ def test_the_cli_builds_a_real_bundle_from_the_published_files(real_bundle):
     assert manifest["fixture"] is False and manifest["id"] == "ecomid-test"
     assert manifest["licences"]["antelopev2"]["commercial_use"] is False
     assert set(manifest["graphs"]) == {"clip_l", "clip_g", "denoiser", "denoiser_no_control", "vae_decoder", "resampler",
-                                       "id_encoder", "id_prep", "scrfd", "arcface", "denoiser_inpaint_softedge"}
+                                       "id_encoder", "id_prep", "scrfd", "arcface", "denoiser_inpaint_softedge", "pidinet",
+                                       "hed"}
     assert manifest["graphs"]["denoiser"]["external_data"] == ["graphs/denoiser.onnx.data"]
     assert (real_bundle / "graphs" / "denoiser.onnx.data").is_file()
+
+
+def test_the_annotator_files_given_become_the_edge_detectors(real_bundle):
+    """lllyasviel/Annotators' table5_pidinet.pth and ControlNetHED.pth (published layouts, tiny widths) become the
+    pidinet and hed graphs, each under its own licence: PiDiNet's is for research only."""
+    manifest = json.loads((real_bundle / "manifest.json").read_text())
+    assert manifest["edge_detectors"] == {"pidinet": {"graph": "pidinet", "source": "pidinet"},
+                                          "hed": {"graph": "hed", "source": "controlnet-hed"}}
+    assert manifest["graphs"]["pidinet"]["sources"] == ["pidinet"]
+    assert manifest["licences"]["pidinet"]["commercial_use"] is False
+    assert [i["name"] for i in manifest["graphs"]["hed"]["inputs"]] == ["image"]
+    assert (real_bundle / "graphs" / "pidinet.onnx").is_file() and (real_bundle / "graphs" / "hed.onnx").is_file()
 
 
 def test_the_ecomxl_controlnets_given_make_one_gated_denoiser(real_bundle):

@@ -16,6 +16,7 @@ from ..peak_rss import PeakRss
 from ..tiny.tokenizer import write_tokenizer
 from .antelopev2 import copy_antelopev2
 from .components import build_id_encoder, build_resampler, denoiser_variants, lazy_components
+from .edge_detectors import export_real_edge_detectors
 from .few_step import apply_preset, check_shipped_scheduler
 from .progress import ExportProgress, inputs_fingerprint
 
@@ -74,6 +75,8 @@ def build_real_bundle(args, arch: ArchConfig = REAL) -> dict:
     progress = ExportProgress(args.out, inputs_fingerprint(args))
     graphs = export_all(apply_precision(plan, args), args.out, progress)
     graphs.update(copy_antelopev2(args.antelopev2, args.out, OPSET))
+    detector_graphs, edge_detectors = export_real_edge_detectors(args, arch, args.out)
+    graphs.update(detector_graphs)
     write_tokenizer(args.out / "tokenizer")
     header = {
         "format_version": 1, "id": args.bundle_id, "version": args.bundle_version, "fixture": False,
@@ -96,6 +99,8 @@ def build_real_bundle(args, arch: ArchConfig = REAL) -> dict:
         header["description"] += f" Few-step base ({args.few_step}): trailing schedule, guidance off."
     if variants:
         header.update(controlnets=sections["controlnets"], denoiser_variants=sections["denoiser_variants"])
+    if edge_detectors:
+        header["edge_detectors"] = edge_detectors
     hashing = time.monotonic()
     manifest = finish_manifest(args.out, header, graphs, constants)
     print(f"  manifest (sha256 of every file): {time.monotonic() - hashing:.1f} s")

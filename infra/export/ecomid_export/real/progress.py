@@ -16,7 +16,7 @@ def inputs_fingerprint(args) -> dict:
         return [[str(f), f.stat().st_size, f.stat().st_mtime_ns] for f in files]
 
     names = ("sdxl", "identitynet", "pulid", "instantid", "eva_clip", "facexlib", "antelopev2", "vae", "lightning_unet",
-             "inpaint_controlnet", "softedge_controlnet")
+             "inpaint_controlnet", "softedge_controlnet", "pidinet", "hed")
     return {"inputs": {n: describe(getattr(args, n, None)) for n in names},
             "loras": [describe(p) for p in getattr(args, "lora", None) or []],
             "precision": getattr(args, "precision", "fp16"), "widths": getattr(args, "widths", "real")}
