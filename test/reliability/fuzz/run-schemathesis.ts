@@ -117,6 +117,11 @@ export async function runSchemathesis(junitPath: string): Promise<number> {
       "2",
       "--request-timeout",
       "30",
+      // Once more after a network-level failure: wrangler dev's proxy can park a GET in its retry queue when its hop
+      // to the worker breaks (cloudflare/workers-sdk#14641; a CI run lost GET /v1/uploads/{id} that way for 30 s),
+      // as the own fuzzer's sendHeldOnce does. A worker that never answers still fails the second try.
+      "--request-retries",
+      "1",
       "--suppress-health-check",
       "all",
       ...(process.env.SCHEMATHESIS_SHOW_SECRETS ? ["--output-sanitize", "false"] : []),

@@ -96,6 +96,28 @@ def _fit_prompt(text):
     return fitted if fitted.strip() else "a portrait"
 
 
+def _keep_rules_between_fields(inp):
+    """The rules between fields the JSON body's schema states (if/anyOf) and the multipart form's cannot (schemathesis
+    cannot judge them beside a binary part): a mask unless mask_from is alpha, one softedge image, no detector for an
+    edge map, intermediates and inpaint keypoints only with their input."""
+    inpaint, softedge = inp.get("inpaint"), inp.get("softedge")
+    if isinstance(inpaint, dict) and inpaint.get("mask_from", "mask") == "mask" and "mask" not in inpaint and "image" in inpaint:
+        inpaint["mask"] = inpaint["image"]
+    if isinstance(softedge, dict):
+        if "image" in softedge:
+            softedge.pop("edge_map", None)
+        elif "edge_map" not in softedge:
+            softedge["edge_map"] = {"url": IMAGE_URL}
+        if "edge_map" in softedge:
+            softedge.pop("detector", None)
+    needs = {"edge_map": "softedge", "inpaint_mask": "inpaint"}
+    if isinstance(inp.get("return_intermediates"), list):
+        inp["return_intermediates"] = [k for k in inp["return_intermediates"] if needs.get(k) is None or needs[k] in inp]
+    keypoints = inp.get("keypoints")
+    if isinstance(keypoints, dict) and keypoints.get("type") == "inpaint_image" and "inpaint" not in inp:
+        inp["keypoints"] = {"type": "reference"}
+
+
 def _keep_stated_rules(job):
     """Bring a schema-valid job inside the rules only the API's code states."""
     inp = job.get("input") if isinstance(job, dict) else None
@@ -108,6 +130,7 @@ def _keep_stated_rules(job):
     if isinstance(provenance, dict) and provenance.get("embed") == "none":
         # Only keys with the provenance:none scope may leave outputs unlabelled; the fuzzer's key has not got it.
         provenance["embed"] = "iptc"
+    _keep_rules_between_fields(inp)
     inpaint = inp.get("inpaint")
     if isinstance(inpaint, dict):
         # The size defaults to the inpaint image's (the peer's photo, rounded): stated here so keypoints can be
