@@ -76,9 +76,10 @@ async function inpaintInputs(
   let image: RgbImage;
   let mask;
   if (inpaint.mask_from === "alpha") {
+    // One decode: the mask from its alpha, the image from its colour channels (alpha dropped, as decodeImage does).
     const pixels = await decodeImageKeepingAlpha(imageBytes);
     mask = maskFromAlpha(pixels);
-    image = await decodeImage(imageBytes);
+    image = withoutAlpha(pixels);
   } else {
     image = await decodeImage(imageBytes);
     mask = maskFromImage(await decodeImage(required(bytes.inpaintMask, "inpaint mask")));
@@ -119,4 +120,11 @@ function required(bytes: Uint8Array | null, what: string): Uint8Array {
 /** The binary mask as the "inpaint_mask" intermediate shows it. */
 export function inpaintMaskImage(inputs: InpaintInputs): RgbImage {
   return grayToRgb(inputs.mask);
+}
+
+function withoutAlpha(pixels: { width: number; height: number; channels: 3 | 4; data: Uint8Array }): RgbImage {
+  if (pixels.channels === 3) return { width: pixels.width, height: pixels.height, data: pixels.data };
+  const rgb = new Uint8Array(pixels.width * pixels.height * 3);
+  for (let p = 0, q = 0; q < rgb.length; p += 4, q += 3) rgb.set(pixels.data.subarray(p, p + 3), q);
+  return { width: pixels.width, height: pixels.height, data: rgb };
 }

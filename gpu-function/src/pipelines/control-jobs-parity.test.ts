@@ -79,6 +79,23 @@ beforeAll(async () => {
 });
 afterAll(() => bundle.release());
 
+/** The reference job's inputs and initial noise with `spec`; the latents after every model evaluation. */
+async function runReference(spec: GpuJobSpec) {
+  const latents: Float32Array[] = [];
+  const result = await pipeline.run(
+    {
+      spec,
+      references: [astronaut],
+      keypointImage: null,
+      controlImages: images,
+      intermediates: [],
+      initialNoise: referenceF32("initial_noise").data,
+    },
+    { onLatents: (i, l) => (latents[i] = l) },
+  );
+  return { result, latents };
+}
+
 describe("the inpaint and softedge conditions equal the reference's pixel for pixel", () => {
   it("inpaint: the image at the output size, the grown mask, the condition and the keep_unmasked weights", async () => {
     const prepared = prepareInpaint(await decodeImage(coffee), maskFromImage(await decodeImage(await pngOf("inpaint_mask_source"))), {
@@ -112,18 +129,7 @@ describe("inpaint and softedge jobs equal the PyTorch reference within float32's
           ...(used.includes("inpaint") ? { inpaint: inpaintAt(jobs.inpaint_strength) } : {}),
           ...(used.includes("softedge") ? { softedge: { edge_map: unused, strength: jobs.softedge_strength } } : {}),
         });
-        const latents: Float32Array[] = [];
-        const result = await pipeline.run(
-          {
-            spec,
-            references: [astronaut],
-            keypointImage: null,
-            controlImages: images,
-            intermediates: [],
-            initialNoise: referenceF32("initial_noise").data,
-          },
-          { onLatents: (i, l) => (latents[i] = l) },
-        );
+        const { result, latents } = await runReference(spec);
         const name = `${job}_${sampler}`;
         expect(latents).toHaveLength(Object.keys(index.tensors).filter((k) => k.startsWith(`${name}_latents_step`)).length);
         latents.forEach((l, i) => {
@@ -153,18 +159,7 @@ describe("inpaint and softedge jobs equal the PyTorch reference within float32's
     const spec = referenceJobSpec(p, "euler", astronaut.byteLength, {
       inpaint: inpaintAt(jobs.inpaint_strength * 0.9),
     });
-    const latents: Float32Array[] = [];
-    await pipeline.run(
-      {
-        spec,
-        references: [astronaut],
-        keypointImage: null,
-        controlImages: images,
-        intermediates: [],
-        initialNoise: referenceF32("initial_noise").data,
-      },
-      { onLatents: (i, l) => (latents[i] = l) },
-    );
+    const { latents } = await runReference(spec);
     const beyond = latents.some(
       (l, i) =>
         scaledError(l, referenceF32(`inpaint_euler_latents_step${i}`).data) >

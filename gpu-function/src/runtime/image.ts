@@ -42,6 +42,23 @@ const ACCEPTED: readonly string[] = ["png", "jpeg", "webp"] satisfies ImageForma
  * const image = await decodeImage(await readFile("face.jpg"));
  */
 export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): Promise<RgbImage> {
+  const options = await checkHeader(bytes, limits);
+  try {
+    const { data, info } = await sharp(bytes, options)
+      .rotate()
+      .removeAlpha()
+      .toColourspace("srgb")
+      .raw({ depth: "uchar" })
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new ImageError("image_undecodable", `decoded to ${info.channels} channels, expected 3`);
+    return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+  } catch (e) {
+    throw e instanceof ImageError ? e : refusal(e);
+  }
+}
+
+/** The refusals every decode makes before decoding: byte size, format, a size in the header, the pixel budget. */
+async function checkHeader(bytes: Uint8Array, limits: DecodeLimits): Promise<SharpOptions> {
   if (bytes.byteLength > limits.maxBytes)
     throw new ImageError("image_too_large", `the image is ${bytes.byteLength} bytes; at most ${limits.maxBytes} are accepted`);
   // sharp applies limitInputPixels to metadata() too, so a forged header never reaches a decoder.
@@ -62,18 +79,7 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits = DEFA
   if (meta.width * meta.height > limits.maxPixels) {
     throw new ImageError("image_too_large", `the image is ${meta.width}x${meta.height}; at most ${limits.maxPixels} pixels are accepted`);
   }
-  try {
-    const { data, info } = await sharp(bytes, options)
-      .rotate()
-      .removeAlpha()
-      .toColourspace("srgb")
-      .raw({ depth: "uchar" })
-      .toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3) throw new ImageError("image_undecodable", `decoded to ${info.channels} channels, expected 3`);
-    return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
-  } catch (e) {
-    throw e instanceof ImageError ? e : refusal(e);
-  }
+  return options;
 }
 
 /**
@@ -85,9 +91,8 @@ export async function decodeImageKeepingAlpha(
   bytes: Uint8Array,
   limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
 ): Promise<{ width: number; height: number; channels: 3 | 4; data: Uint8Array }> {
-  await decodeImage(bytes, limits); // the same refusals first (format, size, pixel budget)
+  const options = await checkHeader(bytes, limits);
   try {
-    const options: SharpOptions = { limitInputPixels: limits.maxPixels, failOn: "error", pages: 1 };
     const { data, info } = await sharp(bytes, options)
       .rotate()
       .toColourspace("srgb")
